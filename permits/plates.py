@@ -1,0 +1,76 @@
+"""Licence-plate text: normalisation and OCR look-alikes.
+
+Plates are normalised once, at the edge (uppercase, no dashes, spaces or dots) and are stored
+and compared only in that form. Everything else outside ``A-Z0-9`` is invalid.
+"""
+
+from __future__ import annotations
+
+import re
+
+from permits.errors import InvalidPlateError
+
+MAX_PLATE_LENGTH = 10
+_STRIP = str.maketrans("", "", "-. \t")
+_VALID = re.compile(r"^[A-Z0-9]{1,10}$")
+
+# Characters that OCR engines (and people) confuse on licence plates. Each group is symmetric:
+# any member can be read as any other member of its group.
+LOOKALIKE_GROUPS: tuple[frozenset[str], ...] = (
+    frozenset("0ODQ"),
+    frozenset("1IL"),
+    frozenset("2Z"),
+    frozenset("5S"),
+    frozenset("6G"),
+    frozenset("8B"),
+)
+_LOOKALIKES: dict[str, tuple[str, ...]] = {
+    ch: tuple(sorted(group - {ch})) for group in LOOKALIKE_GROUPS for ch in group
+}
+
+
+def normalise_plate(raw: str) -> str:
+    """Return the stored form of a plate (``"gz-123-t"`` -> ``"GZ123T"``).
+
+    Raises ``InvalidPlateError`` naming the bad value when anything but letters, digits,
+    dashes, dots and spaces is present, or when the result is empty or too long.
+    """
+    if not isinstance(raw, str):
+        raise InvalidPlateError(repr(raw), "a plate must be text")
+    plate = raw.upper().translate(_STRIP)
+    if not plate:
+        raise InvalidPlateError(raw, "the plate is empty")
+    if len(plate) > MAX_PLATE_LENGTH:
+        raise InvalidPlateError(raw, f"at most {MAX_PLATE_LENGTH} characters are allowed")
+    if not _VALID.match(plate):
+        bad = sorted({ch for ch in plate if not ("A" <= ch <= "Z" or "0" <= ch <= "9")})
+        raise InvalidPlateError(
+            raw, f"characters {''.join(bad)!r} are not allowed; only A-Z and 0-9 (dashes, dots "
+            "and spaces are removed)"
+        )
+    return plate
+
+
+def is_normalised_plate(plate: str) -> bool:
+    """True when ``plate`` is already in stored form (A-Z0-9, 1..10 characters)."""
+    return bool(_VALID.match(plate))
+
+
+def lookalike_variants(plate: str) -> frozenset[str]:
+    """Every plate that differs from ``plate`` by one OCR look-alike character.
+
+    ``plate`` itself is not included. The plate must be normalised.
+    """
+    variants: set[str] = set()
+    for i, ch in enumerate(plate):
+        for alt in _LOOKALIKES.get(ch, ()):
+            variants.add(plate[:i] + alt + plate[i + 1 :])
+    return frozenset(variants)
+
+
+def is_lookalike(a: str, b: str) -> bool:
+    """True when two normalised plates differ in exactly one position by a look-alike pair."""
+    if len(a) != len(b) or a == b:
+        return False
+    diffs = [(x, y) for x, y in zip(a, b, strict=True) if x != y]
+    return len(diffs) == 1 and diffs[0][1] in _LOOKALIKES.get(diffs[0][0], ())

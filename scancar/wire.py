@@ -1,0 +1,156 @@
+"""The wire schema between a scan car and the backend, defined once for both sides.
+
+The car builds these models and posts them; the backend (``api``) imports this module to parse
+them. Nothing here may import web or database code.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from datetime import datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+from permits.plates import is_normalised_plate
+
+MAX_EVIDENCE_PER_OBSERVATION = 6
+EVIDENCE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+
+Confidence = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class SuspectReason(enum.StrEnum):
+    """Why the car thinks this vehicle is in violation."""
+
+    NO_RIGHT = "no_right"  # regulated zone, no permit / paid session / exemption
+    MAX_STAY_EXCEEDED = "max_stay_exceeded"  # blue zone or time-limited zone, chalked earlier
+    NO_PARKING = "no_parking"  # parking not allowed at all
+    LOADING_ZONE = "loading_zone"  # parked in a loading zone outside loading
+
+
+EvidenceKind = Literal["plate", "overview", "context"]
+
+
+class EvidenceRef(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(description="name of the multipart part holding the image")
+    kind: EvidenceKind
+    sha256: str = Field(description="lowercase hex SHA-256 of the image bytes")
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_safe(cls, v: str) -> str:
+        if not EVIDENCE_NAME.match(v):
+            raise ValueError(
+                "evidence name must be 1-64 characters of A-Z a-z 0-9 _ . - and start with a "
+                f"letter or digit; got {v!r}"
+            )
+        return v
+
+    @field_validator("sha256")
+    @classmethod
+    def _sha_is_hex(cls, v: str) -> str:
+        if not SHA256_HEX.match(v):
+            raise ValueError(f"sha256 must be 64 lowercase hex characters; got {v!r}")
+        return v
+
+
+class ObservationMetadata(BaseModel):
+    """The ``metadata`` part of ``POST /api/v1/observations``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    observation_id: UUID
+    captured_at: AwareDatetime
+    plate: str = Field(min_length=1, max_length=10)
+    country: str | None = Field(default=None, description="ISO 3166 alpha-2, or null")
+    plate_confidence: Confidence
+    char_confidences: list[Confidence] = Field(default_factory=list, max_length=10)
+    lon: float = Field(ge=-180.0, le=180.0)
+    lat: float = Field(ge=-90.0, le=90.0)
+    position_accuracy_m: float = Field(ge=0.0, le=10_000.0)
+    heading_deg: float | None = Field(default=None, ge=0.0, le=360.0)
+    camera: str = Field(min_length=1, max_length=64)
+    zone_id: str | None = Field(default=None, max_length=128)
+    reason: SuspectReason
+    rights_checked_at: AwareDatetime | None = None
+    rights_cache_version: str | None = Field(default=None, max_length=128)
+    first_seen_at: AwareDatetime | None = None
+    software_version: str = Field(default="unknown", max_length=64)
+    evidence: list[EvidenceRef] = Field(min_length=1, max_length=MAX_EVIDENCE_PER_OBSERVATION)
+
+    @field_validator("plate")
+    @classmethod
+    def _plate_is_normalised(cls, v: str) -> str:
+        if not is_normalised_plate(v):
+            raise ValueError(
+                f"plate must be normalised (uppercase A-Z and 0-9, no dashes or spaces); got {v!r}"
+            )
+        return v
+
+    @field_validator("country")
+    @classmethod
+    def _country_is_alpha2(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"[A-Z]{2}", v):
+            raise ValueError(f"country must be an ISO 3166 alpha-2 code like 'NL' or null; got {v!r}")
+        return v
+
+    @model_validator(mode="after")
+    def _evidence_names_unique(self) -> ObservationMetadata:
+        names = [e.name for e in self.evidence]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"evidence names must be unique; repeated: {', '.join(dupes)}")
+        if self.first_seen_at is not None and self.first_seen_at > self.captured_at:
+            raise ValueError("first_seen_at must not be after captured_at")
+        return self
+
+
+class ObservationReceipt(BaseModel):
+    """The backend's answer to an observation: the hit it became."""
+
+    id: int
+    observation_id: UUID
+    status: str
+
+
+class HeartbeatCounts(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    frames: int = Field(default=0, ge=0)
+    frames_skipped: int = Field(default=0, ge=0)
+    reads: int = Field(default=0, ge=0)
+    checks: int = Field(default=0, ge=0)
+    suspects: int = Field(default=0, ge=0)
+    discarded: int = Field(default=0, ge=0)
+
+
+class Heartbeat(BaseModel):
+    """``POST /api/v1/devices/heartbeat``: the car's periodic sign of life."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sent_at: AwareDatetime
+    lon: float | None = Field(default=None, ge=-180.0, le=180.0)
+    lat: float | None = Field(default=None, ge=-90.0, le=90.0)
+    counts: HeartbeatCounts = Field(default_factory=HeartbeatCounts)
+    outbox_backlog: int = Field(default=0, ge=0)
+    rights_cache_age_s: float | None = Field(default=None, ge=0.0)
+    software_version: str = Field(default="unknown", max_length=64)
+
+
+def utc_iso(t: datetime) -> str:
+    """ISO 8601 with offset, for the wire."""
+    return t.isoformat()
