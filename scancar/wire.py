@@ -143,6 +143,9 @@ class Heartbeat(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     sent_at: AwareDatetime
+    run_id: UUID | None = Field(
+        default=None, description="made at car process start; counts are cumulative per run"
+    )
     lon: float | None = Field(default=None, ge=-180.0, le=180.0)
     lat: float | None = Field(default=None, ge=-90.0, le=90.0)
     counts: HeartbeatCounts = Field(default_factory=HeartbeatCounts)

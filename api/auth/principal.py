@@ -1,0 +1,30 @@
+"""Who is calling: a user with a role, or a scan-car device."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Literal
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    BACKOFFICE = "backoffice"
+    BOA = "boa"  # buitengewoon opsporingsambtenaar: the enforcement officer
+    PROVIDER = "provider"  # a parking-app provider reporting paid sessions
+    DEVICE = "device"  # a scan car
+
+
+USER_ROLES = (Role.ADMIN, Role.BACKOFFICE, Role.BOA, Role.PROVIDER)
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    kind: Literal["user", "device"]
+    id: int
+    name: str
+    role: Role
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind}:{self.name}"

@@ -1,0 +1,54 @@
+"""``POST /api/v1/auth/token``: OAuth2 password login returning a short-lived JWT."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.security import OAuth2PasswordRequestForm
+from pydantic import BaseModel
+
+from api.audit.service import record
+from api.auth.principal import Principal
+from api.auth.service import login, principal_for_user
+from api.deps import PUBLIC, SessionDep, SettingsDep, get_principal
+
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+
+
+class MeOut(BaseModel):
+    kind: str
+    id: int
+    name: str
+    role: str
+
+
+def client_of(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+@router.post("/token", response_model=TokenOut, dependencies=[PUBLIC])
+def token(
+    request: Request,
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    session: SessionDep,
+    settings: SettingsDep,
+) -> TokenOut:
+    result = login(
+        session, settings, username=form.username, password=form.password, client=client_of(request)
+    )
+    record(session, principal_for_user(result.user), "auth.login", "user", result.user.id)
+    session.commit()
+    return TokenOut(access_token=result.token.token, expires_in=result.token.expires_in)
+
+
+@router.get("/me", response_model=MeOut)
+def me(principal: Annotated[Principal, Depends(get_principal)]) -> MeOut:
+    """Who am I (any authenticated caller)."""
+    return MeOut(kind=principal.kind, id=principal.id, name=principal.name, role=principal.role)

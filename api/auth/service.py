@@ -1,0 +1,182 @@
+"""Authentication rules: users, devices, login throttling. Routes and the CLI call these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, func, select
+
+from api.auth.db import DeviceRow, LoginAttemptRow, UserRow
+from api.auth.principal import USER_ROLES, Principal, Role
+from api.auth.security import (
+    DUMMY_PASSWORD_HASH,
+    AccessToken,
+    TokenError,
+    create_access_token,
+    decode_access_token,
+    hash_device_token,
+    hash_password,
+    new_device_token,
+    verify_password,
+)
+from api.db import utcnow
+from api.errors import Conflict, NotFound, TooManyRequests, Unauthorized, Unprocessable
+from api.settings import BackendSettings
+
+MIN_PASSWORD_LENGTH = 10
+
+
+def authenticate_bearer(session: Session, token: str, settings: BackendSettings) -> Principal:
+    """Resolve a bearer token (a user's JWT or a device token) to a principal, or 401."""
+    if token.count(".") == 2:
+        try:
+            user_id, _role = decode_access_token(token, secret_key=settings.secret_key)
+        except TokenError as exc:
+            raise Unauthorized(str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
+        user = session.get(UserRow, user_id)
+        if user is None or not user.is_active:
+            raise Unauthorized("the user of this token is unknown or disabled")
+        return Principal("user", user.id or 0, user.username, Role(user.role))
+    device = session.exec(
+        select(DeviceRow).where(DeviceRow.token_hash == hash_device_token(token))
+    ).first()
+    if device is None:
+        raise Unauthorized("unknown token", headers={"WWW-Authenticate": "Bearer"})
+    if device.revoked_at is not None:
+        raise Unauthorized("this device token has been revoked")
+    return Principal("device", device.id or 0, device.name, Role.DEVICE)
+
+
+def principal_for_user(user: UserRow) -> Principal:
+    return Principal("user", user.id or 0, user.username, Role(user.role))
+
+
+@dataclass(frozen=True, slots=True)
+class LoginResult:
+    user: UserRow
+    token: AccessToken
+
+
+def _recent_failures(session: Session, *, username: str, client: str, since: datetime) -> int:
+    stmt = select(func.count()).where(
+        LoginAttemptRow.at >= since,
+        LoginAttemptRow.success == False,  # noqa: E712
+        (LoginAttemptRow.username == username) | (LoginAttemptRow.client == client),
+    )
+    return int(session.exec(stmt).one())
+
+
+def _last_failure(session: Session, *, username: str, client: str) -> datetime | None:
+    stmt = (
+        select(LoginAttemptRow.at)
+        .where(
+            LoginAttemptRow.success == False,  # noqa: E712
+            (LoginAttemptRow.username == username) | (LoginAttemptRow.client == client),
+        )
+        .order_by(col(LoginAttemptRow.at).desc())
+        .limit(1)
+    )
+    return session.exec(stmt).first()
+
+
+def login(
+    session: Session,
+    settings: BackendSettings,
+    *,
+    username: str,
+    password: str,
+    client: str,
+    now: datetime | None = None,
+) -> LoginResult:
+    """Check a password; after too many failures for a user or client, 429 for a while."""
+    now = now or utcnow()
+    username = username.strip()[:64]
+    window_start = now - timedelta(minutes=settings.login_window_minutes)
+    failures = _recent_failures(session, username=username, client=client, since=window_start)
+    if failures >= settings.login_max_failures:
+        last = _last_failure(session, username=username, client=client) or now
+        unlock = last + timedelta(minutes=settings.login_lockout_minutes)
+        if unlock > now:
+            wait = int((unlock - now).total_seconds()) + 1
+            raise TooManyRequests(
+                f"too many failed logins; try again in {wait} seconds",
+                code="login_locked",
+                headers={"Retry-After": str(wait)},
+            )
+    user = session.exec(select(UserRow).where(UserRow.username == username)).first()
+    ok = verify_password(user.password_hash if user else DUMMY_PASSWORD_HASH, password)
+    ok = ok and user is not None and user.is_active
+    session.add(LoginAttemptRow(username=username, client=client[:64], at=now, success=ok))
+    session.commit()
+    if not ok or user is None:
+        raise Unauthorized("wrong username or password", code="bad_credentials")
+    token = create_access_token(
+        user_id=user.id or 0,
+        role=user.role,
+        secret_key=settings.secret_key,
+        minutes=settings.access_token_minutes,
+        now=now,
+    )
+    return LoginResult(user, token)
+
+
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    role: str,
+    full_name: str = "",
+    badge_number: str | None = None,
+) -> UserRow:
+    try:
+        role_ = Role(role)
+    except ValueError:
+        allowed = ", ".join(r.value for r in USER_ROLES)
+        raise Unprocessable(f"unknown role {role!r}; allowed: {allowed}") from None
+    if role_ not in USER_ROLES:
+        allowed = ", ".join(r.value for r in USER_ROLES)
+        raise Unprocessable(f"role {role!r} is not a user role; allowed: {allowed}")
+    if not username or len(username) > 64 or not username.replace("_", "").replace(".", "").replace("-", "").isalnum():
+        raise Unprocessable(
+            f"username {username!r} must be 1-64 letters, digits, '.', '_' or '-'"
+        )
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Unprocessable(f"the password must be at least {MIN_PASSWORD_LENGTH} characters")
+    if session.exec(select(UserRow).where(UserRow.username == username)).first():
+        raise Conflict(f"user {username!r} already exists")
+    user = UserRow(
+        username=username,
+        password_hash=hash_password(password),
+        role=role_.value,
+        full_name=full_name,
+        badge_number=badge_number,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def create_device(session: Session, *, name: str) -> tuple[DeviceRow, str]:
+    """Create a scan-car device; the plain token is returned once and stored only hashed."""
+    if not name or len(name) > 64:
+        raise Unprocessable(f"device name {name!r} must be 1-64 characters")
+    if session.exec(select(DeviceRow).where(DeviceRow.name == name)).first():
+        raise Conflict(f"device {name!r} already exists")
+    token = new_device_token()
+    device = DeviceRow(name=name, token_hash=hash_device_token(token))
+    session.add(device)
+    session.flush()
+    return device, token
+
+
+def revoke_device(session: Session, *, name: str, now: datetime | None = None) -> DeviceRow:
+    device = session.exec(select(DeviceRow).where(DeviceRow.name == name)).first()
+    if device is None:
+        raise NotFound(f"no device named {name!r}")
+    if device.revoked_at is None:
+        device.revoked_at = now or utcnow()
+        session.add(device)
+        session.flush()
+    return device

@@ -1,0 +1,201 @@
+"""The ``scancar`` command: backend commands here, the car's commands from ``scancar.cli``.
+
+This is the console-script root. Backend commands build their settings and engine here (one
+composition root per process) and call the services; a bad setting stops with one line.
+"""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from typing import Annotated
+
+import typer
+
+from scancar.cli import register_car_commands
+
+app = typer.Typer(
+    name="scancar",
+    help="Parking scan-car enforcement: the car, the backend and their tools.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
+admin_app = typer.Typer(help="Users, devices and one-off maintenance.", no_args_is_help=True)
+app.add_typer(db_app, name="db", help="Database schema migrations (upgrade, current, check).")
+app.add_typer(admin_app, name="admin", help="Users, devices and one-off maintenance jobs.")
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def _settings():  # type: ignore[no-untyped-def]
+    from api.settings import SettingsError, load_backend_settings
+
+    try:
+        return load_backend_settings()
+    except SettingsError as exc:
+        raise fail(str(exc)) from None
+
+
+def _engine(settings):  # type: ignore[no-untyped-def]
+    from api.db import make_engine
+
+    return make_engine(settings.database_url)
+
+
+# --------------------------------------------------------------------------- serve
+@app.command(help="Run the backend (FastAPI under uvicorn); migrates an empty database first.")
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=32, help="worker processes")] = 1,
+) -> None:
+    import uvicorn
+
+    from api import migrate
+    from api.logsetup import configure_logging
+
+    settings = _settings()
+    configure_logging(json_lines=settings.log_json)
+    engine = _engine(settings)
+    try:
+        if migrate.is_empty(engine):
+            typer.echo("empty database: applying migrations", err=True)
+            migrate.upgrade(engine)
+        elif not migrate.is_up_to_date(engine):
+            raise fail(
+                f"the database schema is at {migrate.current_revision(engine)}, the code needs "
+                f"{migrate.head_revision(engine)}: run 'scancar db upgrade' first"
+            )
+    except Exception as exc:
+        if isinstance(exc, typer.Exit):
+            raise
+        raise fail(f"cannot use the database {engine.url!r}: {exc}") from None
+    finally:
+        engine.dispose()
+    settings.evidence_dir.mkdir(parents=True, exist_ok=True)
+    uvicorn.run(
+        "api.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        proxy_headers=True,
+    )
+
+
+# --------------------------------------------------------------------------- db
+@db_app.command("upgrade", help="Apply all migrations to the configured database.")
+def db_upgrade(revision: str = "head") -> None:
+    from api import migrate
+
+    engine = _engine(_settings())
+    migrate.upgrade(engine, revision)
+    typer.echo(f"database at {migrate.current_revision(engine)}")
+
+
+@db_app.command("current", help="Print the database's migration revision.")
+def db_current() -> None:
+    from api import migrate
+
+    engine = _engine(_settings())
+    typer.echo(f"{migrate.current_revision(engine)} (head {migrate.head_revision(engine)})")
+
+
+@db_app.command("check", help="Exit 1 when the models and the migrated database differ.")
+def db_check() -> None:
+    from api import migrate
+
+    diffs = migrate.drift(_engine(_settings()))
+    for d in diffs:
+        typer.echo(str(d))
+    if diffs:
+        raise typer.Exit(1)
+    typer.echo("ok: models and migrations agree")
+
+
+# --------------------------------------------------------------------------- admin
+@admin_app.command("create-user", help="Create a user with a role; password from stdin or prompt.")
+def create_user(
+    name: str,
+    role: Annotated[str, typer.Option(help="admin, backoffice, boa or provider")],
+    password_stdin: Annotated[bool, typer.Option(help="read the password from stdin")] = False,
+    full_name: str = "",
+    badge: Annotated[str | None, typer.Option(help="BOA badge number")] = None,
+) -> None:
+    from api.audit.service import record
+    from api.auth import service
+    from api.db import session_scope
+    from api.errors import ApiError
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            raise fail("the passwords differ")
+    engine = _engine(_settings())
+    try:
+        with session_scope(engine) as session:
+            user = service.create_user(
+                session,
+                username=name,
+                password=password,
+                role=role,
+                full_name=full_name,
+                badge_number=badge,
+            )
+            record(session, None, "user.created", "user", user.id, f"role={user.role}")
+    except ApiError as exc:
+        raise fail(exc.detail) from None
+    typer.echo(f"created user {name} ({role})")
+
+
+@admin_app.command("create-device", help="Create a scan-car device; prints its token, only that.")
+def create_device(name: str) -> None:
+    from api.audit.service import record
+    from api.auth import service
+    from api.db import session_scope
+    from api.errors import ApiError
+
+    engine = _engine(_settings())
+    try:
+        with session_scope(engine) as session:
+            device, token = service.create_device(session, name=name)
+            record(session, None, "device.created", "device", device.id)
+    except ApiError as exc:
+        raise fail(exc.detail) from None
+    typer.echo(token)
+
+
+@admin_app.command("revoke-device", help="Revoke a device's token; it gets 401 at once.")
+def revoke_device(name: str) -> None:
+    from api.audit.service import record
+    from api.auth import service
+    from api.db import session_scope
+    from api.errors import ApiError
+
+    engine = _engine(_settings())
+    try:
+        with session_scope(engine) as session:
+            device = service.revoke_device(session, name=name)
+            record(session, None, "device.revoked", "device", device.id)
+    except ApiError as exc:
+        raise fail(exc.detail) from None
+    typer.echo(f"revoked device {name}")
+
+
+register_car_commands(app)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

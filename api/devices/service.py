@@ -1,0 +1,33 @@
+"""Heartbeats: keep the last-seen state of each scan car and the counts for reports."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from api.auth.db import DeviceRow
+from api.auth.principal import Principal
+from api.db import utcnow
+from api.devices.db import HeartbeatRow
+from scancar.wire import Heartbeat
+
+
+def store_heartbeat(session: Session, device: Principal, hb: Heartbeat) -> HeartbeatRow:
+    now = utcnow()
+    row = HeartbeatRow(
+        device_id=device.id,
+        run_id=str(hb.run_id) if hb.run_id else None,
+        received_at=now,
+        sent_at=hb.sent_at,
+        lon=hb.lon,
+        lat=hb.lat,
+        counts=hb.counts.model_dump(),
+        outbox_backlog=hb.outbox_backlog,
+        rights_cache_age_s=hb.rights_cache_age_s,
+        software_version=hb.software_version,
+    )
+    session.add(row)
+    dev = session.get(DeviceRow, device.id)
+    if dev is not None:
+        dev.last_seen_at = now
+        session.add(dev)
+    return row

@@ -1,0 +1,155 @@
+"""API errors and the one place that maps errors to HTTP answers.
+
+Every error body is ``{"detail": "...", "code": "..."}``. Routes raise; they do not catch domain
+errors one by one: domain error classes are mapped to status codes in ``DOMAIN_STATUS``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from permits.errors import PermitsError
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(self, detail: str, *, code: str | None = None, headers: dict[str, str] | None = None):
+        super().__init__(detail)
+        self.detail = detail
+        if code:
+            self.code = code
+        self.headers = headers
+
+
+class Unauthorized(ApiError):
+    status_code = 401
+    code = "not_authenticated"
+
+
+class Forbidden(ApiError):
+    status_code = 403
+    code = "forbidden"
+
+
+class NotFound(ApiError):
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(ApiError):
+    status_code = 409
+    code = "conflict"
+
+
+class PayloadTooLarge(ApiError):
+    status_code = 413
+    code = "payload_too_large"
+
+
+class Unprocessable(ApiError):
+    status_code = 422
+    code = "invalid"
+
+
+class TooManyRequests(ApiError):
+    status_code = 429
+    code = "too_many_requests"
+
+
+class ServiceUnavailable(ApiError):
+    status_code = 503
+    code = "unavailable"
+
+
+class InsufficientStorage(ApiError):
+    status_code = 507
+    code = "insufficient_storage"
+
+
+class IntegrityFailure(ApiError):
+    """Stored data no longer matches its record (e.g. an evidence file changed on disk)."""
+
+    status_code = 500
+    code = "integrity_failure"
+
+
+# Domain error base classes -> HTTP status. Subclasses carry their own ``code``.
+DOMAIN_STATUS: dict[type[Exception], int] = {
+    PermitsError: 422,
+}
+
+
+def error_body(detail: Any, code: str) -> dict[str, Any]:
+    return {"detail": detail, "code": code}
+
+
+def _format_validation(exc: RequestValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body",)]
+        where = ".".join(loc) or "request"
+        parts.append(f"{where}: {err.get('msg', 'invalid')}")
+    return "; ".join(parts) or "invalid request"
+
+
+def register_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse(
+            error_body(exc.detail, exc.code), status_code=exc.status_code, headers=exc.headers
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(error_body(_format_validation(exc), "validation_error"), 422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed", 401: "not_authenticated"}.get(
+            exc.status_code, "http_error"
+        )
+        return JSONResponse(
+            error_body(str(exc.detail), code),
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(OperationalError)
+    async def _db_down(_: Request, exc: OperationalError) -> JSONResponse:
+        log.warning("database unavailable: %s", type(exc.orig).__name__ if exc.orig else exc)
+        return JSONResponse(
+            error_body("the database is unavailable; retry later", "database_unavailable"),
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
+
+    @app.exception_handler(DBAPIError)
+    async def _db_error(_: Request, exc: DBAPIError) -> JSONResponse:
+        if exc.connection_invalidated:
+            return JSONResponse(
+                error_body("the database connection was lost; retry", "database_unavailable"),
+                status_code=503,
+                headers={"Retry-After": "5"},
+            )
+        log.exception("database error")
+        return JSONResponse(error_body("internal database error", "database_error"), 500)
+
+    for exc_type, status in DOMAIN_STATUS.items():
+
+        async def _domain(_: Request, exc: Exception, status: int = status) -> JSONResponse:
+            return JSONResponse(
+                error_body(str(exc), getattr(exc, "code", "domain_error")), status_code=status
+            )
+
+        app.add_exception_handler(exc_type, _domain)

@@ -1,0 +1,64 @@
+"""The backend's composition root: ``create_app(settings)`` builds everything it needs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy.engine import Engine
+
+from api import health
+from api.audit import routes as audit_routes
+from api.auth import routes as auth_routes
+from api.devices import routes as device_routes
+from api.errors import register_error_handlers
+from api.evidence.store import EvidenceStore
+from api.hits import routes as hit_routes
+from api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from api.observations import routes as observation_routes
+from api.settings import BackendSettings, load_backend_settings
+
+API_VERSION = "0.1.0"
+
+
+def create_app(settings: BackendSettings | None = None, *, engine: Engine | None = None) -> FastAPI:
+    settings = settings or load_backend_settings()
+    if engine is None:
+        from api.db import make_engine
+
+        engine = make_engine(settings.database_url)
+    store = EvidenceStore(settings.evidence_dir)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="Scan-car enforcement backend",
+        version=API_VERSION,
+        description=(
+            "Ingest from scan cars, the BOA review queue, fines, permits, zones, reports. "
+            "Every error body is {\"detail\": ..., \"code\": ...}."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.evidence_store = store
+
+    register_error_handlers(app)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
+    app.add_middleware(RequestContextMiddleware)
+
+    for router in (
+        health.router,
+        auth_routes.router,
+        audit_routes.router,
+        observation_routes.router,
+        device_routes.router,
+        hit_routes.router,
+    ):
+        app.include_router(router)
+    return app

@@ -1,0 +1,78 @@
+"""Backend settings: one pydantic-settings object, built in the composition root only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_SECRET_KEY = "development-only-secret-key-do-not-use-in-production"  # noqa: S105
+
+
+class SettingsError(ValueError):
+    """A setting is wrong; the message is one line that says which and why."""
+
+
+class BackendSettings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SCANCAR_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    env: Literal["production", "development", "test"] = "production"
+    database_url: str = "sqlite:///./data/scancar.db"
+    data_dir: Path = Path("./data")
+    secret_key: str = DEVELOPMENT_SECRET_KEY
+    access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    session_cookie_minutes: int = Field(default=8 * 60, ge=5, le=24 * 60)
+
+    # uploads
+    max_image_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    max_request_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
+    max_image_pixels: int = Field(default=40_000_000, ge=10_000)
+
+    # login brute-force protection
+    login_max_failures: int = Field(default=5, ge=1)
+    login_window_minutes: int = Field(default=15, ge=1)
+    login_lockout_minutes: int = Field(default=15, ge=1)
+
+    # background work in the server process (grace step, purge); off in tests that drive it
+    run_background_jobs: bool = True
+    background_interval_s: float = Field(default=30.0, gt=0)
+
+    log_json: bool | None = None  # None: JSON when stderr is not a TTY
+
+    @model_validator(mode="after")
+    def _refuse_development_key(self) -> BackendSettings:
+        if self.secret_key == DEVELOPMENT_SECRET_KEY and self.env == "production":
+            raise SettingsError(
+                "SCANCAR_SECRET_KEY is the built-in development key; set a secret of at least "
+                "32 characters, or SCANCAR_ENV=development for a local demo"
+            )
+        if len(self.secret_key) < 32:
+            raise SettingsError("SCANCAR_SECRET_KEY must be at least 32 characters long")
+        return self
+
+    @property
+    def evidence_dir(self) -> Path:
+        return self.data_dir / "evidence"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def load_backend_settings(**overrides: object) -> BackendSettings:
+    """Build settings from env/.env; a bad value raises ``SettingsError`` with one line."""
+    from pydantic import ValidationError
+
+    try:
+        return BackendSettings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        msg = first["msg"].removeprefix("Value error, ")
+        if not first["loc"]:
+            raise SettingsError(msg) from None
+        field = ".".join(str(p) for p in first["loc"])
+        raise SettingsError(f"SCANCAR_{field.upper()}: {msg}") from None
