@@ -40,7 +40,7 @@ def create_app(settings: BackendSettings | None = None, *, engine: Engine | None
         version=API_VERSION,
         description=(
             "Ingest from scan cars, the BOA review queue, fines, permits, zones, reports. "
-            "Every error body is {\"detail\": ..., \"code\": ...}."
+            'Every error body is {"detail": ..., "code": ...}.'
         ),
         lifespan=lifespan,
     )

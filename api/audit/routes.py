@@ -56,4 +56,6 @@ def list_audit(
             count_stmt = count_stmt.where(column == value)
     rows = session.exec(stmt.order_by(col(AuditRow.id).desc()).offset(offset).limit(limit)).all()
     total = session.exec(count_stmt).one()
-    return AuditPage(data=[AuditEntry.model_validate(r, from_attributes=True) for r in rows], count=total)
+    return AuditPage(
+        data=[AuditEntry.model_validate(r, from_attributes=True) for r in rows], count=total
+    )

@@ -9,16 +9,16 @@ from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
 from api.audit.service import record
-from api.auth.principal import Principal
+from api.auth.principal import Principal, Role
 from api.auth.service import login, principal_for_user
-from api.deps import PUBLIC, SessionDep, SettingsDep, get_principal
+from api.deps import PUBLIC, SessionDep, SettingsDep, allow
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
 
 class TokenOut(BaseModel):
     access_token: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105
     expires_in: int
 
 
@@ -49,6 +49,6 @@ def token(
 
 
 @router.get("/me", response_model=MeOut)
-def me(principal: Annotated[Principal, Depends(get_principal)]) -> MeOut:
+def me(principal: Annotated[Principal, allow(*Role)]) -> MeOut:
     """Who am I (any authenticated caller)."""
     return MeOut(kind=principal.kind, id=principal.id, name=principal.name, role=principal.role)

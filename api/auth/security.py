@@ -12,7 +12,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 JWT_ALGORITHM = "HS256"
-DEVICE_TOKEN_PREFIX = "scd_"
+DEVICE_TOKEN_PREFIX = "scd_"  # noqa: S105 - a prefix, not a secret
 _hasher = PasswordHasher()
 
 

@@ -138,10 +138,12 @@ def create_user(
     if role_ not in USER_ROLES:
         allowed = ", ".join(r.value for r in USER_ROLES)
         raise Unprocessable(f"role {role!r} is not a user role; allowed: {allowed}")
-    if not username or len(username) > 64 or not username.replace("_", "").replace(".", "").replace("-", "").isalnum():
-        raise Unprocessable(
-            f"username {username!r} must be 1-64 letters, digits, '.', '_' or '-'"
-        )
+    if (
+        not username
+        or len(username) > 64
+        or not username.replace("_", "").replace(".", "").replace("-", "").isalnum()
+    ):
+        raise Unprocessable(f"username {username!r} must be 1-64 letters, digits, '.', '_' or '-'")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise Unprocessable(f"the password must be at least {MIN_PASSWORD_LENGTH} characters")
     if session.exec(select(UserRow).where(UserRow.username == username)).first():

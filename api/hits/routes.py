@@ -64,9 +64,21 @@ def hit_out(session: SessionDep, hit: HitRow) -> HitOut:
     return HitOut(
         **hit.model_dump(
             include={
-                "id", "observation_id", "status", "plate", "country", "plate_confidence",
-                "zone_id", "reason", "captured_at", "first_seen_at", "received_at", "lon", "lat",
-                "position_accuracy_m", "camera",
+                "id",
+                "observation_id",
+                "status",
+                "plate",
+                "country",
+                "plate_confidence",
+                "zone_id",
+                "reason",
+                "captured_at",
+                "first_seen_at",
+                "received_at",
+                "lon",
+                "lat",
+                "position_accuracy_m",
+                "camera",
             }
         ),
         evidence=[

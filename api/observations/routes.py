@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 
 from api.auth.principal import Principal, Role
@@ -35,6 +36,21 @@ def _validation_message(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
+async def _parse_metadata(raw_meta: UploadFile | str | None) -> ObservationMetadata:
+    if raw_meta is None:
+        raise Unprocessable("the 'metadata' part is missing", code="missing_metadata")
+    if isinstance(raw_meta, UploadFile):
+        meta_bytes = await raw_meta.read(MAX_METADATA_BYTES + 1)
+        if len(meta_bytes) > MAX_METADATA_BYTES:
+            raise PayloadTooLarge(f"the metadata part is over {MAX_METADATA_BYTES} bytes")
+    else:
+        meta_bytes = raw_meta.encode()
+    try:
+        return ObservationMetadata.model_validate_json(meta_bytes)
+    except ValidationError as exc:
+        raise Unprocessable(_validation_message(exc), code="invalid_metadata") from None
+
+
 async def _read_parts(
     request: Request, max_image_bytes: int
 ) -> tuple[ObservationMetadata, dict[str, bytes]]:
@@ -51,26 +67,15 @@ async def _read_parts(
             max_fields=2,
             max_part_size=MAX_METADATA_BYTES,
         )
-    except MultiPartException as exc:
+    except (MultiPartException, StarletteHTTPException) as exc:
+        why = exc.message if isinstance(exc, MultiPartException) else exc.detail
         raise ApiError(
-            f"malformed multipart body: {exc.message}; at most "
+            f"malformed multipart body: {why} At most "
             f"{MAX_EVIDENCE_PER_OBSERVATION} images plus 'metadata' are allowed",
             code="bad_multipart",
         ) from None
     try:
-        raw_meta = form.get("metadata")
-        if raw_meta is None:
-            raise Unprocessable("the 'metadata' part is missing", code="missing_metadata")
-        if isinstance(raw_meta, UploadFile):
-            meta_bytes = await raw_meta.read(MAX_METADATA_BYTES + 1)
-            if len(meta_bytes) > MAX_METADATA_BYTES:
-                raise PayloadTooLarge(f"the metadata part is over {MAX_METADATA_BYTES} bytes")
-        else:
-            meta_bytes = raw_meta.encode()
-        try:
-            metadata = ObservationMetadata.model_validate_json(meta_bytes)
-        except ValidationError as exc:
-            raise Unprocessable(_validation_message(exc), code="invalid_metadata") from None
+        metadata = await _parse_metadata(form.get("metadata"))
         parts: dict[str, bytes] = {}
         for name, value in form.multi_items():
             if name == "metadata":

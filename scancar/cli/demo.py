@@ -58,8 +58,16 @@ def demo(
     )
     _backend(env, "db", "upgrade")
     for name, role, password in DEMO_USERS:
-        _backend(env, "admin", "create-user", name, "--role", role, "--password-stdin",
-                 stdin=password + "\n")
+        _backend(
+            env,
+            "admin",
+            "create-user",
+            name,
+            "--role",
+            role,
+            "--password-stdin",
+            stdin=password + "\n",
+        )
     token = _backend(env, "admin", "create-device", "demo-car-1")
     (folder / "device-token.txt").write_text(token + "\n")
     summary = {
@@ -76,10 +84,14 @@ def demo(
         for key, value in summary.items():
             typer.echo(f"  {key:<18} {value}")
     if serve:
-        typer.echo(f"serving on http://127.0.0.1:{port} (API docs at /docs); Ctrl-C stops",
-                   err=True)
-        os.execvpe(sys.executable,  # noqa: S606
-                   [sys.executable, "-m", "api.cli", "serve", "--port", str(port)], env)
+        typer.echo(
+            f"serving on http://127.0.0.1:{port} (API docs at /docs); Ctrl-C stops", err=True
+        )
+        os.execvpe(  # noqa: S606 - replace this process with the server
+            sys.executable,
+            [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
+            env,
+        )
 
 
 def register(app: typer.Typer) -> None:
