@@ -13,7 +13,16 @@ from typing import Any
 from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.types import TypeDecorator
-from sqlmodel import Session, create_engine
+from sqlmodel import Session, SQLModel, create_engine
+
+# Named constraints, so migrations can alter them on SQLite (batch mode) and PostgreSQL alike.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(table_name)s_%(column_0_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.review.rules import ClaimError, DecisionRefused, InvalidTransition, ReviewError
 from permits.errors import PermitsError
 
 log = logging.getLogger(__name__)
@@ -89,6 +90,10 @@ class IntegrityFailure(ApiError):
 # Domain error base classes -> HTTP status. Subclasses carry their own ``code``.
 DOMAIN_STATUS: dict[type[Exception], int] = {
     PermitsError: 422,
+    ReviewError: 409,
+    InvalidTransition: 409,
+    ClaimError: 409,
+    DecisionRefused: 422,
 }
 
 

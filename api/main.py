@@ -17,12 +17,20 @@ from api.evidence.store import EvidenceStore
 from api.hits import routes as hit_routes
 from api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from api.observations import routes as observation_routes
+from api.review import routes as review_routes
+from api.review.ports import RightsChecker, ZoneRulesSource
 from api.settings import BackendSettings, load_backend_settings
 
 API_VERSION = "0.1.0"
 
 
-def create_app(settings: BackendSettings | None = None, *, engine: Engine | None = None) -> FastAPI:
+def create_app(
+    settings: BackendSettings | None = None,
+    *,
+    engine: Engine | None = None,
+    rights_checker: RightsChecker | None = None,
+    zone_rules: ZoneRulesSource | None = None,
+) -> FastAPI:
     settings = settings or load_backend_settings()
     if engine is None:
         from api.db import make_engine
@@ -47,6 +55,8 @@ def create_app(settings: BackendSettings | None = None, *, engine: Engine | None
     app.state.settings = settings
     app.state.engine = engine
     app.state.evidence_store = store
+    app.state.rights_checker = rights_checker or _not_configured_rights()
+    app.state.zone_rules = zone_rules or _not_configured_zones()
 
     register_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
@@ -59,6 +69,19 @@ def create_app(settings: BackendSettings | None = None, *, engine: Engine | None
         observation_routes.router,
         device_routes.router,
         hit_routes.router,
+        review_routes.router,
     ):
         app.include_router(router)
     return app
+
+
+def _not_configured_rights() -> RightsChecker:
+    from api.review.unconfigured import UnconfiguredRights
+
+    return UnconfiguredRights()
+
+
+def _not_configured_zones() -> ZoneRulesSource:
+    from api.review.unconfigured import NoZoneRules
+
+    return NoZoneRules()

@@ -37,6 +37,11 @@ class BackendSettings(BaseSettings):
     login_window_minutes: int = Field(default=15, ge=1)
     login_lockout_minutes: int = Field(default=15, ge=1)
 
+    # review (BOA)
+    claim_minutes: int = Field(default=10, ge=1, le=120)
+    on_site_max_distance_m: float = Field(default=50.0, gt=0, le=1000)
+    default_grace_minutes: int = Field(default=10, ge=0, le=60)
+
     # background work in the server process (grace step, purge); off in tests that drive it
     run_background_jobs: bool = True
     background_interval_s: float = Field(default=30.0, gt=0)

@@ -5,7 +5,7 @@ from sqlmodel import SQLModel
 from api.audit.db import AuditRow
 from api.auth.db import DeviceRow, LoginAttemptRow, UserRow
 from api.devices.db import HeartbeatRow
-from api.hits.db import EvidenceRow, HitRow
+from api.hits.db import EvidenceRow, HitEventRow, HitRightsCheckRow, HitRow
 
 metadata = SQLModel.metadata
 
@@ -14,6 +14,8 @@ __all__ = [
     "DeviceRow",
     "EvidenceRow",
     "HeartbeatRow",
+    "HitEventRow",
+    "HitRightsCheckRow",
     "HitRow",
     "LoginAttemptRow",
     "UserRow",

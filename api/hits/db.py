@@ -37,6 +37,23 @@ class HitRow(SQLModel, table=True):
     received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
+    # review (BOA) state
+    grace_until: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    original_plate: str | None = Field(default=None, max_length=10)  # the car's read, if corrected
+    repeat: bool = Field(default=False)
+    claimed_by: int | None = Field(default=None, foreign_key="users.id")
+    claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decided_by: int | None = Field(default=None, foreign_key="users.id")
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decision_mode: str | None = Field(default=None, max_length=16)  # remote | on_site
+    decision_lon: float | None = None
+    decision_lat: float | None = None
+    decision_distance_m: float | None = None
+    reject_reason: str | None = Field(default=None, max_length=32)
+    decision_note: str | None = Field(default=None, max_length=1000)
+    decision_rights_check_id: int | None = Field(default=None)
+    evidence_deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
 
 class EvidenceRow(SQLModel, table=True):
     __tablename__ = "evidence"
@@ -52,3 +69,38 @@ class EvidenceRow(SQLModel, table=True):
     width: int
     height: int
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class HitEventRow(SQLModel, table=True):
+    """The history of one hit: every transition with who, when and why."""
+
+    __tablename__ = "hit_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    hit_id: int = Field(foreign_key="hits.id", index=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    actor_type: str = Field(max_length=16)
+    actor_id: int | None = None
+    actor_name: str = Field(max_length=64)
+    action: str = Field(max_length=32)
+    from_status: str = Field(max_length=24)
+    to_status: str = Field(max_length=24)
+    detail: str = Field(default="", max_length=1000)
+
+
+class HitRightsCheckRow(SQLModel, table=True):
+    """A rights check made for a hit (by the car, at the grace step, after a plate correction)."""
+
+    __tablename__ = "hit_rights_checks"
+
+    id: int | None = Field(default=None, primary_key=True)
+    hit_id: int = Field(foreign_key="hits.id", index=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    source: str = Field(max_length=16)  # car | grace | correction | manual
+    plate: str = Field(max_length=10)
+    zone_id: str | None = Field(default=None, max_length=128)
+    checked_for: datetime = Field(sa_type=UTCDateTime)  # the moment the right was checked for
+    allowed: bool
+    reason: str = Field(max_length=32)
+    right_id: str | None = Field(default=None, max_length=64)
+    valid_until: datetime | None = Field(default=None, sa_type=UTCDateTime)

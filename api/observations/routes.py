@@ -14,7 +14,7 @@ from starlette.formparsers import MultiPartException
 from api.auth.principal import Principal, Role
 from api.deps import SessionDep, SettingsDep, allow
 from api.errors import ApiError, PayloadTooLarge, Unprocessable
-from api.observations.service import check_evidence, ingest
+from api.observations.service import IngestResult, check_evidence, ingest
 from scancar.wire import MAX_EVIDENCE_PER_OBSERVATION, ObservationMetadata, ObservationReceipt
 
 router = APIRouter(prefix="/api/v1", tags=["observations"])
@@ -138,9 +138,20 @@ async def post_observation(
         max_image_bytes=settings.max_image_bytes,
         max_pixels=settings.max_image_pixels,
     )
-    result = await run_in_threadpool(
-        ingest, session, request.app.state.evidence_store, device, metadata, images
-    )
+
+    def store() -> IngestResult:
+        rules = request.app.state.zone_rules.rules_for(session, metadata.zone_id)
+        grace = rules.grace_minutes if rules else settings.default_grace_minutes
+        return ingest(
+            session,
+            request.app.state.evidence_store,
+            device,
+            metadata,
+            images,
+            grace_minutes=grace,
+        )
+
+    result = await run_in_threadpool(store)
     if not result.created:
         response.status_code = 200
     return ObservationReceipt(

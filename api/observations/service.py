@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -113,6 +114,8 @@ def ingest(
     device: Principal,
     metadata: ObservationMetadata,
     images: list[CheckedImage],
+    *,
+    grace_minutes: int,
 ) -> IngestResult:
     obs_id = str(metadata.observation_id)
     fp = fingerprint(metadata)
@@ -156,6 +159,7 @@ def ingest(
         rights_checked_at=metadata.rights_checked_at,
         rights_cache_version=metadata.rights_cache_version,
         software_version=metadata.software_version,
+        grace_until=metadata.captured_at + timedelta(minutes=grace_minutes),
     )
     try:
         session.add(hit)

@@ -1,8 +1,8 @@
-"""initial: users, devices, audit, hits, evidence, heartbeats
+"""initial schema: users, devices, audit, hits with review, evidence, heartbeats
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 12:29:34.395221
+Create Date: 2026-11-26 12:43:14.715228
 """
 
 from collections.abc import Sequence
@@ -31,7 +31,7 @@ def upgrade() -> None:
     sa.Column('target_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('request_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.Column('detail', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_log'))
     )
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_audit_log_action'), ['action'], unique=False)
@@ -46,7 +46,7 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('last_seen_at', sa.DateTime(timezone=True), nullable=True),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_devices'))
     )
     with op.batch_alter_table('devices', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_devices_name'), ['name'], unique=True)
@@ -58,7 +58,7 @@ def upgrade() -> None:
     sa.Column('client', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('success', sa.Boolean(), nullable=False),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_login_attempts'))
     )
     with op.batch_alter_table('login_attempts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_login_attempts_at'), ['at'], unique=False)
@@ -74,7 +74,7 @@ def upgrade() -> None:
     sa.Column('password_hash', sqlmodel.sql.sqltypes.AutoString(length=256), nullable=False),
     sa.Column('is_active', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_users'))
     )
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_users_username'), ['username'], unique=True)
@@ -91,8 +91,8 @@ def upgrade() -> None:
     sa.Column('outbox_backlog', sa.Integer(), nullable=False),
     sa.Column('rights_cache_age_s', sa.Float(), nullable=True),
     sa.Column('software_version', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.ForeignKeyConstraint(['device_id'], ['devices.id'], ),
-    sa.PrimaryKeyConstraint('id')
+    sa.ForeignKeyConstraint(['device_id'], ['devices.id'], name=op.f('fk_heartbeats_device_id_devices')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_heartbeats'))
     )
     with op.batch_alter_table('heartbeats', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_heartbeats_device_id'), ['device_id'], unique=False)
@@ -122,12 +122,30 @@ def upgrade() -> None:
     sa.Column('software_version', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['device_id'], ['devices.id'], ),
-    sa.PrimaryKeyConstraint('id')
+    sa.Column('grace_until', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('original_plate', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=True),
+    sa.Column('repeat', sa.Boolean(), nullable=False),
+    sa.Column('claimed_by', sa.Integer(), nullable=True),
+    sa.Column('claimed_until', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('decided_by', sa.Integer(), nullable=True),
+    sa.Column('decided_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('decision_mode', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
+    sa.Column('decision_lon', sa.Float(), nullable=True),
+    sa.Column('decision_lat', sa.Float(), nullable=True),
+    sa.Column('decision_distance_m', sa.Float(), nullable=True),
+    sa.Column('reject_reason', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.Column('decision_note', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=True),
+    sa.Column('decision_rights_check_id', sa.Integer(), nullable=True),
+    sa.Column('evidence_deleted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['claimed_by'], ['users.id'], name=op.f('fk_hits_claimed_by_users')),
+    sa.ForeignKeyConstraint(['decided_by'], ['users.id'], name=op.f('fk_hits_decided_by_users')),
+    sa.ForeignKeyConstraint(['device_id'], ['devices.id'], name=op.f('fk_hits_device_id_devices')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_hits'))
     )
     with op.batch_alter_table('hits', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_hits_captured_at'), ['captured_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_hits_device_id'), ['device_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_hits_grace_until'), ['grace_until'], unique=False)
         batch_op.create_index(batch_op.f('ix_hits_observation_id'), ['observation_id'], unique=True)
         batch_op.create_index(batch_op.f('ix_hits_plate'), ['plate'], unique=False)
         batch_op.create_index(batch_op.f('ix_hits_received_at'), ['received_at'], unique=False)
@@ -145,13 +163,48 @@ def upgrade() -> None:
     sa.Column('width', sa.Integer(), nullable=False),
     sa.Column('height', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['hit_id'], ['hits.id'], ),
-    sa.PrimaryKeyConstraint('id'),
+    sa.ForeignKeyConstraint(['hit_id'], ['hits.id'], name=op.f('fk_evidence_hit_id_hits')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_evidence')),
     sa.UniqueConstraint('hit_id', 'name', name='uq_evidence_hit_name')
     )
     with op.batch_alter_table('evidence', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_evidence_hit_id'), ['hit_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_evidence_sha256'), ['sha256'], unique=False)
+
+    op.create_table('hit_events',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('hit_id', sa.Integer(), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('actor_type', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('actor_id', sa.Integer(), nullable=True),
+    sa.Column('actor_name', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('action', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('from_status', sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
+    sa.Column('to_status', sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
+    sa.Column('detail', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
+    sa.ForeignKeyConstraint(['hit_id'], ['hits.id'], name=op.f('fk_hit_events_hit_id_hits')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_hit_events'))
+    )
+    with op.batch_alter_table('hit_events', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_hit_events_hit_id'), ['hit_id'], unique=False)
+
+    op.create_table('hit_rights_checks',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('hit_id', sa.Integer(), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('source', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('plate', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('zone_id', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
+    sa.Column('checked_for', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('allowed', sa.Boolean(), nullable=False),
+    sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('right_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('valid_until', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['hit_id'], ['hits.id'], name=op.f('fk_hit_rights_checks_hit_id_hits')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_hit_rights_checks'))
+    )
+    with op.batch_alter_table('hit_rights_checks', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_hit_rights_checks_hit_id'), ['hit_id'], unique=False)
 
     # ### end Alembic commands ###
     _audit_log_append_only()
@@ -162,6 +215,14 @@ def downgrade() -> None:
         op.execute("DROP TRIGGER IF EXISTS audit_log_no_change ON audit_log")
         op.execute("DROP FUNCTION IF EXISTS audit_log_append_only()")
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('hit_rights_checks', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_hit_rights_checks_hit_id'))
+
+    op.drop_table('hit_rights_checks')
+    with op.batch_alter_table('hit_events', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_hit_events_hit_id'))
+
+    op.drop_table('hit_events')
     with op.batch_alter_table('evidence', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_evidence_sha256'))
         batch_op.drop_index(batch_op.f('ix_evidence_hit_id'))
@@ -173,6 +234,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_hits_received_at'))
         batch_op.drop_index(batch_op.f('ix_hits_plate'))
         batch_op.drop_index(batch_op.f('ix_hits_observation_id'))
+        batch_op.drop_index(batch_op.f('ix_hits_grace_until'))
         batch_op.drop_index(batch_op.f('ix_hits_device_id'))
         batch_op.drop_index(batch_op.f('ix_hits_captured_at'))
 
