@@ -27,6 +27,9 @@ def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+CAPTURED_AT = datetime(2026, 11, 26, 10, 15, tzinfo=UTC)
+
+
 def observation(
     *,
     images: dict[str, tuple[str, bytes]] | None = None,
@@ -41,7 +44,7 @@ def observation(
         }
     meta: dict[str, Any] = {
         "observation_id": observation_id or str(uuid.uuid4()),
-        "captured_at": datetime(2026, 11, 26, 10, 15, tzinfo=UTC).isoformat(),
+        "captured_at": CAPTURED_AT.isoformat(),
         "plate": "GZ123T",
         "country": "NL",
         "plate_confidence": 0.97,
