@@ -16,7 +16,7 @@ ZONES = {
 
 
 class FakeZoneRules:
-    def rules_for(self, session: Any, zone_id: str | None) -> ZoneReviewRules | None:  # noqa: ARG002
+    def rules_for(self, session: Any, zone_id: str | None) -> ZoneReviewRules | None:
         return ZONES.get(zone_id or "")
 
 
@@ -34,7 +34,7 @@ class FakeRights:
         plate: str,
         zone_id: str | None,
         at: datetime,
-        grace_minutes: int,  # noqa: ARG002
+        grace_minutes: int,
     ) -> RightsResult:
         self.calls.append((plate, zone_id, at, grace_minutes))
         return self.rights.get(plate, RightsResult(False, "none"))
