@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
@@ -22,6 +23,7 @@ from api.review.ports import RightsChecker, ZoneRulesSource
 from api.settings import BackendSettings, load_backend_settings
 
 API_VERSION = "0.1.0"
+UI_STATIC = Path(__file__).parent / "ui" / "static"
 
 
 def create_app(
@@ -62,6 +64,13 @@ def create_app(
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(RequestContextMiddleware)
 
+    from fastapi.staticfiles import StaticFiles
+
+    from api.ui import routes as ui_routes
+    from api.ui.handlers import register_page_handlers
+
+    register_page_handlers(app)
+    app.mount("/static", StaticFiles(directory=str(UI_STATIC)), name="static")
     for router in (
         health.router,
         auth_routes.router,
@@ -70,6 +79,7 @@ def create_app(
         device_routes.router,
         hit_routes.router,
         review_routes.router,
+        ui_routes.router,
     ):
         app.include_router(router)
     return app
