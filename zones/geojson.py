@@ -41,6 +41,7 @@ from zones.crs import (
 )
 from zones.errors import InvalidZoneError, Notice, Problem, UnknownCrsError, ZoneFileError
 from zones.model import (
+    MAX_STEP_MINUTES,
     MINUTES_PER_DAY,
     DayType,
     FineTrack,
@@ -75,7 +76,7 @@ class WindowSpec(BaseModel):
     start: StrictStr
     end: StrictStr
     tariff_cents_per_hour: Cents = Decimal(0)
-    step_minutes: StrictInt = Field(default=1, ge=1, le=MINUTES_PER_DAY)
+    step_minutes: StrictInt = Field(default=1, ge=1, le=MAX_STEP_MINUTES)
     max_stay_minutes: StrictInt | None = Field(default=None, gt=0)
 
 
@@ -196,7 +197,7 @@ def _fmt_xy(x: float, y: float, crs: str) -> str:
     return f"x {x:.3f}, y {y:.3f}"
 
 
-class _GeometryReader:
+class GeometryReader:
     def __init__(self, index: int, feature_id: str | None, crs: str, fix: bool) -> None:
         self.index, self.feature_id, self.crs, self.fix = index, feature_id, crs, fix
         self.problems: list[Problem] = []
@@ -274,6 +275,10 @@ class _GeometryReader:
             return None
         if geom is None:
             return None
+        return self.check(geom)
+
+    def check(self, geom: Polygon | MultiPolygon) -> Polygon | MultiPolygon | None:
+        """Plausible coordinates for the CRS, then validity (repaired when `fix`)."""
         why = implausible_coordinates(tuple(float(v) for v in geom.bounds), self.crs)  # type: ignore[arg-type]
         if why is not None:
             self.problem("geometry.coordinates", why)
@@ -391,7 +396,7 @@ def _zone_from_feature(
         problems.append(
             Problem(index, None, "id", f"{feature.get('id')!r}: every feature needs an id (string)")
         )
-    reader = _GeometryReader(index, feature_id, crs, fix)
+    reader = GeometryReader(index, feature_id, crs, fix)
     geometry = reader.read(feature.get("geometry"))
     problems.extend(reader.problems)
     raw_props = feature.get("properties")

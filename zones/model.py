@@ -20,6 +20,7 @@ from zones.errors import InvalidZoneError
 
 MINUTES_PER_DAY = 1440
 MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY
+MAX_STEP_MINUTES = 366 * MINUTES_PER_DAY * 2  # NPR has day, week, month and year steps
 
 
 class ZoneKind(StrEnum):
@@ -129,8 +130,8 @@ class TimeWindow:
             )
         if self.tariff_cents_per_hour < 0:
             raise InvalidZoneError("tariff_cents_per_hour", self.tariff_cents_per_hour, ">= 0")
-        if not 1 <= self.step_minutes <= MINUTES_PER_DAY:
-            raise InvalidZoneError("step_minutes", self.step_minutes, "1 to 1440")
+        if not 1 <= self.step_minutes <= MAX_STEP_MINUTES:
+            raise InvalidZoneError("step_minutes", self.step_minutes, f"1 to {MAX_STEP_MINUTES}")
         if self.max_stay_minutes is not None and self.max_stay_minutes <= 0:
             raise InvalidZoneError("max_stay_minutes", self.max_stay_minutes, "> 0 or null")
 
