@@ -33,6 +33,7 @@ from zones.rules import Regulation, regulation_at
 
 # A slab structure for a zone with more vertices than this is not built; GEOS answers instead.
 _MAX_SLAB_VERTICES = 4000
+_EDGE_TOLERANCE_DEG = 1e-11  # ~1 um: closer to an edge than this, GEOS decides (float noise)
 _EPS_DEG = 1e-9  # ~0.1 mm: grid cells are classified slightly enlarged, to stay conservative
 
 
@@ -93,8 +94,8 @@ class _SlabPolygon:
         inside = False
         for x1, y1, slope in self.slabs[i]:
             xi = x1 + (y - y1) * slope
-            if xi == x:
-                return True
+            if -_EDGE_TOLERANCE_DEG <= xi - x <= _EDGE_TOLERANCE_DEG:  # on an edge: let GEOS say
+                return bool(shapely.intersects_xy(self.geometry, x, y))
             if xi < x:
                 inside = not inside
         return inside
