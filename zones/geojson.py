@@ -42,7 +42,6 @@ from zones.crs import (
 from zones.errors import InvalidZoneError, Notice, Problem, UnknownCrsError, ZoneFileError
 from zones.model import (
     MAX_STEP_MINUTES,
-    MINUTES_PER_DAY,
     DayType,
     FineTrack,
     HolidayPolicy,
@@ -100,7 +99,11 @@ class ZoneProperties(BaseModel):
 
 
 KNOWN_PROPERTIES = frozenset(ZoneProperties.model_fields)
-ALWAYS_WINDOW: dict[str, Any] = {"days": [d.value for d in ALL_DAYS], "start": "00:00", "end": "24:00"}
+ALWAYS_WINDOW: dict[str, Any] = {
+    "days": [d.value for d in ALL_DAYS],
+    "start": "00:00",
+    "end": "24:00",
+}
 
 
 @dataclass(frozen=True)
@@ -131,7 +134,9 @@ def read_json(data: dict[str, Any] | str | Path) -> Any:
                 [Problem(None, None, "file", f"cannot read {path}: {exc.strerror or exc}")]
             ) from exc
         except UnicodeDecodeError as exc:
-            raise ZoneFileError([Problem(None, None, "file", f"{path} is not UTF-8: {exc}")]) from exc
+            raise ZoneFileError(
+                [Problem(None, None, "file", f"{path} is not UTF-8: {exc}")]
+            ) from exc
         source = str(path)
     try:
         return json.loads(text)
@@ -142,7 +147,8 @@ def read_json(data: dict[str, Any] | str | Path) -> Any:
                     None,
                     None,
                     "file",
-                    f"{source} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
+                    f"{source} is not valid JSON: {exc.msg} "
+                    f"at line {exc.lineno} column {exc.colno}",
                 )
             ]
         ) from exc
@@ -259,27 +265,30 @@ class GeometryReader:
             return None
         gtype = raw.get("type")
         coords = raw.get("coordinates")
-        geom: Polygon | MultiPolygon | None
         if gtype == "Polygon":
             geom = self.polygon(coords, "geometry.coordinates")
         elif gtype == "MultiPolygon":
-            if not isinstance(coords, list) or not coords:
-                self.problem("geometry.coordinates", "a MultiPolygon needs a list of polygons")
-                return None
-            parts = [self.polygon(p, f"geometry.coordinates[{i}]") for i, p in enumerate(coords)]
-            if any(p is None for p in parts):
-                return None
-            geom = MultiPolygon([p for p in parts if p is not None])
+            geom = self.multipolygon(coords)
         else:
-            self.problem("geometry.type", f"{gtype!r} is not allowed; allowed: Polygon, MultiPolygon")
+            self.problem(
+                "geometry.type", f"{gtype!r} is not allowed; allowed: Polygon, MultiPolygon"
+            )
             return None
-        if geom is None:
+        return None if geom is None else self.check(geom)
+
+    def multipolygon(self, coords: Any) -> MultiPolygon | None:
+        if not isinstance(coords, list) or not coords:
+            self.problem("geometry.coordinates", "a MultiPolygon needs a list of polygons")
             return None
-        return self.check(geom)
+        parts = [self.polygon(p, f"geometry.coordinates[{i}]") for i, p in enumerate(coords)]
+        if any(p is None for p in parts):
+            return None
+        return MultiPolygon([p for p in parts if p is not None])
 
     def check(self, geom: Polygon | MultiPolygon) -> Polygon | MultiPolygon | None:
         """Plausible coordinates for the CRS, then validity (repaired when `fix`)."""
-        why = implausible_coordinates(tuple(float(v) for v in geom.bounds), self.crs)  # type: ignore[arg-type]
+        minx, miny, maxx, maxy = (float(v) for v in geom.bounds)
+        why = implausible_coordinates((minx, miny, maxx, maxy), self.crs)
         if why is not None:
             self.problem("geometry.coordinates", why)
             return None
@@ -346,7 +355,9 @@ def _windows(
         try:
             start = parse_clock(spec.start)
         except InvalidZoneError as exc:
-            problems.append(Problem(index, feature_id, f"{field}.start", f"{exc.value!r}: {exc.why}"))
+            problems.append(
+                Problem(index, feature_id, f"{field}.start", f"{exc.value!r}: {exc.why}")
+            )
             continue
         try:
             end = parse_clock(spec.end, is_end=True)
@@ -419,7 +430,7 @@ def _zone_from_feature(
     if problems:
         return None, problems, reader.repairs, warnings
     if crs != WGS84:
-        geometry = transform_geometry(geometry, crs, WGS84)  # type: ignore[assignment]
+        geometry = transform_geometry(geometry, crs, WGS84)
     holiday_dates = (
         frozenset(props.holiday_dates) if props.holiday_dates is not None else default_holidays
     )
@@ -446,6 +457,31 @@ def _zone_from_feature(
     return zone, [], reader.repairs, warnings
 
 
+def _source_crs(doc: dict[str, Any], crs: str | None, problems: list[Problem]) -> str:
+    try:
+        member = legacy_crs_member(doc)
+        requested = normalise_crs(crs) if crs is not None else None
+    except UnknownCrsError as exc:
+        problems.append(Problem(None, None, "crs", str(exc)))
+        return WGS84
+    if member is not None and requested is not None and member != requested:
+        problems.append(
+            Problem(None, None, "crs", f"the file says {member} but {requested} was requested")
+        )
+    return member or requested or WGS84
+
+
+def _collection_holidays(doc: dict[str, Any], problems: list[Problem]) -> frozenset[date] | None:
+    raw_dates = doc.get("holiday_dates")
+    if raw_dates is None:
+        return None
+    try:
+        return frozenset(date.fromisoformat(d) for d in raw_dates)
+    except (TypeError, ValueError) as exc:
+        problems.append(Problem(None, None, "holiday_dates", f"a list of YYYY-MM-DD dates: {exc}"))
+        return None
+
+
 def load_feature_collection(
     data: dict[str, Any] | str | Path, crs: str | None = None, fix: bool = False
 ) -> ZoneImport:
@@ -463,27 +499,8 @@ def load_feature_collection(
         problems.append(
             Problem(None, None, "type", f"{doc.get('type')!r}: must be 'FeatureCollection'")
         )
-    source_crs = WGS84
-    try:
-        member = legacy_crs_member(doc)
-        requested = normalise_crs(crs) if crs is not None else None
-    except UnknownCrsError as exc:
-        problems.append(Problem(None, None, "crs", str(exc)))
-        member = requested = None
-    if member is not None and requested is not None and member != requested:
-        problems.append(
-            Problem(None, None, "crs", f"the file says {member} but {requested} was requested")
-        )
-    source_crs = member or requested or WGS84
-    default_holidays: frozenset[date] | None = None
-    raw_dates = doc.get("holiday_dates")
-    if raw_dates is not None:
-        try:
-            default_holidays = frozenset(date.fromisoformat(d) for d in raw_dates)
-        except (TypeError, ValueError) as exc:
-            problems.append(
-                Problem(None, None, "holiday_dates", f"a list of YYYY-MM-DD dates: {exc}")
-            )
+    source_crs = _source_crs(doc, crs, problems)
+    default_holidays = _collection_holidays(doc, problems)
     features = doc.get("features")
     if not isinstance(features, list):
         problems.append(Problem(None, None, "features", "missing; must be a list of Features"))
@@ -506,7 +523,9 @@ def load_feature_collection(
         if fid is not None:
             if fid in first_index:
                 problems.append(
-                    Problem(index, fid, "id", f"duplicate id; first used by feature {first_index[fid]}")
+                    Problem(
+                        index, fid, "id", f"duplicate id; first used by feature {first_index[fid]}"
+                    )
                 )
             else:
                 first_index[fid] = index
@@ -585,7 +604,9 @@ def zones_to_geojson(
     target = normalise_crs(crs) if crs is not None else WGS84
     features = []
     for zone in zones:
-        geometry = zone.geometry if target == WGS84 else transform_geometry(zone.geometry, WGS84, target)
+        geometry = (
+            zone.geometry if target == WGS84 else transform_geometry(zone.geometry, WGS84, target)
+        )
         mapped = shapely.geometry.mapping(geometry)
         features.append(
             {

@@ -21,6 +21,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import pairwise
 from typing import Any
 
 import shapely
@@ -69,7 +70,7 @@ class _SlabPolygon:
         for part in parts:
             for ring in [part.exterior, *part.interiors]:
                 coords = list(ring.coords)
-                for (x1, y1), (x2, y2) in zip(coords, coords[1:], strict=False):
+                for (x1, y1), (x2, y2) in pairwise(coords):
                     if y1 != y2:
                         edges.append((x1, y1, x2, y2))
         ys = sorted({y for _, y1, _, y2 in edges for y in (y1, y2)})
@@ -132,7 +133,11 @@ class ZoneIndex:
         }
         order = sorted(
             range(n),
-            key=lambda i: (-self._zones[i].priority, self.area_m2[self._zones[i].id], self._zones[i].id),
+            key=lambda i: (
+                -self._zones[i].priority,
+                self.area_m2[self._zones[i].id],
+                self._zones[i].id,
+            ),
         )
         self._rank = [0] * n
         for r, i in enumerate(order):
@@ -177,9 +182,9 @@ class ZoneIndex:
         ch = (maxy - miny) / ny or 1e-6
         x0s = [minx + (k % nx) * cw - _EPS_DEG for k in range(nx * ny)]
         y0s = [miny + (k // nx) * ch - _EPS_DEG for k in range(nx * ny)]
-        boxes = shapely.box(x0s, y0s, [x + cw + 2 * _EPS_DEG for x in x0s], [
-            y + ch + 2 * _EPS_DEG for y in y0s
-        ])
+        boxes = shapely.box(
+            x0s, y0s, [x + cw + 2 * _EPS_DEG for x in x0s], [y + ch + 2 * _EPS_DEG for y in y0s]
+        )
         cell_idx, zone_idx = self._tree.query(boxes, predicate="intersects")
         covered = shapely.covers(self._tree.geometries[zone_idx], boxes[cell_idx])
         candidates: dict[int, list[tuple[int, int, bool]]] = {}
@@ -193,9 +198,7 @@ class ZoneIndex:
                 grid[c] = self._zones[best]
             else:
                 stop = next((k for k, (_, _, cov) in enumerate(cands) if cov), len(cands) - 1)
-                grid[c] = tuple(
-                    (self._covers[z], self._zones[z]) for _, z, _ in cands[: stop + 1]
-                )
+                grid[c] = tuple((self._covers[z], self._zones[z]) for _, z, _ in cands[: stop + 1])
         self._grid = grid
         self._nx, self._ny = nx, ny
         self._inv_w, self._inv_h = 1.0 / cw, 1.0 / ch
@@ -263,7 +266,9 @@ class ZoneIndex:
                 if own < 0 or near_edge or self._rank[i] < self._rank[own]:
                     nearby.append((float(d), self._zones[i].id))
         nearby.sort()
-        distance = min([d for d, _ in nearby] + ([edge_m] if edge_m is not None else []), default=None)
+        distance = min(
+            [d for d, _ in nearby] + ([edge_m] if edge_m is not None else []), default=None
+        )
         return LocateResult(
             zone=zone,
             is_uncertain=near_edge or bool(nearby),

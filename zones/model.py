@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from itertools import pairwise
 
 from shapely.geometry import MultiPolygon, Polygon
 
@@ -188,7 +189,7 @@ def find_overlapping_windows(
             )
     for group in (spans, holiday_spans):
         group.sort()
-        for (_, end_a, a), (begin_b, _, b) in zip(group, group[1:], strict=False):
+        for (_, end_a, a), (begin_b, _, b) in pairwise(group):
             if begin_b < end_a and a != b:
                 return schedule[a], schedule[b]
     return None
@@ -220,16 +221,28 @@ class Zone:
     permit_types: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        self._check_fields()
+        self._check_geometry()
+        self._check_rules()
+
+    def _check_fields(self) -> None:
         if not self.id or not self.id.strip():
             raise InvalidZoneError("id", self.id, "a non-empty string")
-        if not isinstance(self.kind, ZoneKind):
-            raise InvalidZoneError("kind", self.kind, f"allowed: {_values(ZoneKind)}")
-        if not isinstance(self.holidays, HolidayPolicy):
-            raise InvalidZoneError("holidays", self.holidays, f"allowed: {_values(HolidayPolicy)}")
-        if not isinstance(self.fine_track, FineTrack):
-            raise InvalidZoneError("fine_track", self.fine_track, f"allowed: {_values(FineTrack)}")
         if not self.area_code:
             raise InvalidZoneError("area_code", self.area_code, "a non-empty string")
+        for name, enum in (
+            ("kind", ZoneKind),
+            ("holidays", HolidayPolicy),
+            ("fine_track", FineTrack),
+        ):
+            if not isinstance(getattr(self, name), enum):
+                raise InvalidZoneError(name, getattr(self, name), f"allowed: {_values(enum)}")
+        if self.max_stay_minutes is not None and self.max_stay_minutes <= 0:
+            raise InvalidZoneError("max_stay_minutes", self.max_stay_minutes, "> 0 or null")
+        if self.grace_minutes < 0:
+            raise InvalidZoneError("grace_minutes", self.grace_minutes, ">= 0")
+
+    def _check_geometry(self) -> None:
         if not isinstance(self.geometry, Polygon | MultiPolygon):
             raise InvalidZoneError(
                 "geometry", self.geometry.geom_type, "allowed: Polygon, MultiPolygon"
@@ -238,10 +251,8 @@ class Zone:
             raise InvalidZoneError("geometry", "empty", "a polygon with a positive area")
         if not self.geometry.is_valid:
             raise InvalidZoneError("geometry", self.geometry.wkt[:80], "a valid polygon")
-        if self.max_stay_minutes is not None and self.max_stay_minutes <= 0:
-            raise InvalidZoneError("max_stay_minutes", self.max_stay_minutes, "> 0 or null")
-        if self.grace_minutes < 0:
-            raise InvalidZoneError("grace_minutes", self.grace_minutes, ">= 0")
+
+    def _check_rules(self) -> None:
         overlap = find_overlapping_windows(self.schedule)
         if overlap is not None:
             raise InvalidZoneError(

@@ -57,7 +57,11 @@ def local(y: int, mo: int, d: int, h: int = 0, mi: int = 0) -> datetime:
 def test_npr_import_builds_every_geometry_row(imported: dict[str, object]) -> None:
     zones = imported["zones"]
     assert sorted(zones) == [  # type: ignore[call-overload]
-        "141_114100", "141_141_STADPL", "150_150_NOORD", "163_163_HENR", "177_BZ2"
+        "141_114100",
+        "141_141_STADPL",
+        "150_150_NOORD",
+        "163_163_HENR",
+        "177_BZ2",
     ]
 
 
@@ -121,8 +125,7 @@ def test_npr_end_2359_means_end_of_day_and_multipolygon(imported: dict[str, obje
 
 
 def test_npr_validity_date_selects_historic_frames() -> None:
-    result = import_npr(geometry=GEOMETRY, on=date(2016, 2, 17), area_manager_id="141",
-                        **tables())  # type: ignore[arg-type]
+    result = import_npr(geometry=GEOMETRY, on=date(2016, 2, 17), area_manager_id="141", **tables())  # type: ignore[arg-type]
     zone = {z.id: z for z in result.zones}["141_114100"]
     monday = [w for w in zone.schedule if DayType.MON in w.days]
     assert [w.max_stay_minutes for w in monday] == [1440]  # TER01 frames, before the change

@@ -36,7 +36,12 @@ EXAMPLE: Doc = {
                         "end": "24:00",
                         "tariff_cents_per_hour": 450,
                     },
-                    {"days": ["sun"], "start": "13:00", "end": "18:00", "tariff_cents_per_hour": 450},
+                    {
+                        "days": ["sun"],
+                        "start": "13:00",
+                        "end": "18:00",
+                        "tariff_cents_per_hour": 450,
+                    },
                 ],
                 "holidays": "free",
                 "max_stay_minutes": None,
@@ -73,7 +78,10 @@ def test_load_issue_example() -> None:
     assert zone.holidays is HolidayPolicy.FREE
     assert zone.fine_track is FineTrack.TAX
     assert zone.permit_types == ("resident", "business")
-    assert [str(w) for w in zone.schedule] == ["mon,tue,wed,thu,fri,sat 09:00-24:00", "sun 13:00-18:00"]
+    assert [str(w) for w in zone.schedule] == [
+        "mon,tue,wed,thu,fri,sat 09:00-24:00",
+        "sun 13:00-18:00",
+    ]
     assert zone.schedule[0].tariff_cents_per_hour == Decimal(450)
     assert result.repairs == ()
     assert result.source_crs == WGS84
@@ -90,8 +98,15 @@ def test_load_accepts_json_text_and_path(tmp_path: Path) -> None:
 def test_defaults_for_optional_properties() -> None:
     doc = example()
     props = doc["features"][0]["properties"]
-    for key in ("priority", "holidays", "max_stay_minutes", "grace_minutes", "fine_track",
-                "remote_enforcement_allowed", "permit_types"):
+    for key in (
+        "priority",
+        "holidays",
+        "max_stay_minutes",
+        "grace_minutes",
+        "fine_track",
+        "remote_enforcement_allowed",
+        "permit_types",
+    ):
         del props[key]
     props["kind"] = "no_parking"
     props["schedule"] = "always"
@@ -155,7 +170,9 @@ def rd_doc(member: bool = True) -> Doc:
     return doc
 
 
-@pytest.mark.parametrize(("member", "crs"), [(True, None), (False, "EPSG:28992"), (True, "EPSG:28992")])
+@pytest.mark.parametrize(
+    ("member", "crs"), [(True, None), (False, "EPSG:28992"), (True, "EPSG:28992")]
+)
 def test_rd_new_file_is_transformed_to_wgs84(member: bool, crs: str | None) -> None:
     result = load_feature_collection(rd_doc(member), crs=crs)
     assert result.source_crs == RD_NEW
@@ -195,67 +212,169 @@ def geometry(doc: Doc) -> dict[str, Any]:
 BAD_INPUTS: list[tuple[str, Callable[[Doc], None], str, str]] = [
     ("missing name", lambda d: props(d).pop("name"), "properties.name", "missing"),
     ("name not a string", lambda d: props(d).update(name=7), "properties.name", "valid string"),
-    ("unknown kind", lambda d: props(d).update(kind="pay"), "properties.kind",
-     "'paid', 'permit', 'blue', 'loading' or 'no_parking' (got 'pay')"),
+    (
+        "unknown kind",
+        lambda d: props(d).update(kind="pay"),
+        "properties.kind",
+        "'paid', 'permit', 'blue', 'loading' or 'no_parking' (got 'pay')",
+    ),
     ("missing area code", lambda d: props(d).pop("area_code"), "properties.area_code", "missing"),
-    ("priority as text", lambda d: props(d).update(priority="1"), "properties.priority",
-     "valid integer"),
-    ("grace as text", lambda d: props(d).update(grace_minutes="10"), "properties.grace_minutes",
-     "valid integer"),
-    ("negative grace", lambda d: props(d).update(grace_minutes=-1), "properties.grace_minutes",
-     "greater than or equal to 0"),
-    ("bool as remote flag", lambda d: props(d).update(remote_enforcement_allowed="yes"),
-     "properties.remote_enforcement_allowed", "valid boolean"),
-    ("unknown fine track", lambda d: props(d).update(fine_track="mulder"),
-     "properties.fine_track", "'tax' or 'wahv'"),
-    ("unknown holiday policy", lambda d: props(d).update(holidays="closed"),
-     "properties.holidays", "'free', 'regulated' or 'schedule'"),
-    ("bad holiday date", lambda d: props(d).update(holiday_dates=["25-12-2026"]),
-     "properties.holiday_dates[0]", "valid date"),
+    (
+        "priority as text",
+        lambda d: props(d).update(priority="1"),
+        "properties.priority",
+        "valid integer",
+    ),
+    (
+        "grace as text",
+        lambda d: props(d).update(grace_minutes="10"),
+        "properties.grace_minutes",
+        "valid integer",
+    ),
+    (
+        "negative grace",
+        lambda d: props(d).update(grace_minutes=-1),
+        "properties.grace_minutes",
+        "greater than or equal to 0",
+    ),
+    (
+        "bool as remote flag",
+        lambda d: props(d).update(remote_enforcement_allowed="yes"),
+        "properties.remote_enforcement_allowed",
+        "valid boolean",
+    ),
+    (
+        "unknown fine track",
+        lambda d: props(d).update(fine_track="mulder"),
+        "properties.fine_track",
+        "'tax' or 'wahv'",
+    ),
+    (
+        "unknown holiday policy",
+        lambda d: props(d).update(holidays="closed"),
+        "properties.holidays",
+        "'free', 'regulated' or 'schedule'",
+    ),
+    (
+        "bad holiday date",
+        lambda d: props(d).update(holiday_dates=["25-12-2026"]),
+        "properties.holiday_dates[0]",
+        "valid date",
+    ),
     ("missing schedule", lambda d: props(d).pop("schedule"), "properties.schedule", "missing"),
-    ("unknown day", lambda d: props(d)["schedule"][1].update(days=["zon"]),
-     "properties.schedule[1].days[0]", "'mon', 'tue'"),
-    ("no days", lambda d: props(d)["schedule"][1].update(days=[]),
-     "properties.schedule[1].days", "at least 1 item"),
-    ("bad start", lambda d: props(d)["schedule"][0].update(start="9:00"),
-     "properties.schedule[0].start", "expected HH:MM"),
-    ("24:00 as start", lambda d: props(d)["schedule"][0].update(start="24:00"),
-     "properties.schedule[0].start", "only as a window end"),
-    ("bad end", lambda d: props(d)["schedule"][0].update(end="25:00"),
-     "properties.schedule[0].end", "hours must be"),
-    ("tariff as text", lambda d: props(d)["schedule"][0].update(tariff_cents_per_hour="450"),
-     "properties.schedule[0].tariff_cents_per_hour", "expected a number"),
-    ("negative tariff", lambda d: props(d)["schedule"][0].update(tariff_cents_per_hour=-5),
-     "properties.schedule[0].tariff_cents_per_hour", "greater than or equal to 0"),
-    ("unknown window field", lambda d: props(d)["schedule"][0].update(price=5),
-     "properties.schedule[0].price", "unknown field; allowed: days, start, end"),
-    ("overlapping windows",
-     lambda d: props(d)["schedule"].append({"days": ["mon"], "start": "12:00", "end": "13:00"}),
-     "properties.schedule", "must not overlap"),
-    ("blue zone without max stay", lambda d: props(d).update(kind="blue"),
-     "properties.max_stay_minutes", "a blue zone needs a max stay"),
+    (
+        "unknown day",
+        lambda d: props(d)["schedule"][1].update(days=["zon"]),
+        "properties.schedule[1].days[0]",
+        "'mon', 'tue'",
+    ),
+    (
+        "no days",
+        lambda d: props(d)["schedule"][1].update(days=[]),
+        "properties.schedule[1].days",
+        "at least 1 item",
+    ),
+    (
+        "bad start",
+        lambda d: props(d)["schedule"][0].update(start="9:00"),
+        "properties.schedule[0].start",
+        "expected HH:MM",
+    ),
+    (
+        "24:00 as start",
+        lambda d: props(d)["schedule"][0].update(start="24:00"),
+        "properties.schedule[0].start",
+        "only as a window end",
+    ),
+    (
+        "bad end",
+        lambda d: props(d)["schedule"][0].update(end="25:00"),
+        "properties.schedule[0].end",
+        "hours must be",
+    ),
+    (
+        "tariff as text",
+        lambda d: props(d)["schedule"][0].update(tariff_cents_per_hour="450"),
+        "properties.schedule[0].tariff_cents_per_hour",
+        "expected a number",
+    ),
+    (
+        "negative tariff",
+        lambda d: props(d)["schedule"][0].update(tariff_cents_per_hour=-5),
+        "properties.schedule[0].tariff_cents_per_hour",
+        "greater than or equal to 0",
+    ),
+    (
+        "unknown window field",
+        lambda d: props(d)["schedule"][0].update(price=5),
+        "properties.schedule[0].price",
+        "unknown field; allowed: days, start, end",
+    ),
+    (
+        "overlapping windows",
+        lambda d: props(d)["schedule"].append({"days": ["mon"], "start": "12:00", "end": "13:00"}),
+        "properties.schedule",
+        "must not overlap",
+    ),
+    (
+        "blue zone without max stay",
+        lambda d: props(d).update(kind="blue"),
+        "properties.max_stay_minutes",
+        "a blue zone needs a max stay",
+    ),
     ("properties missing", lambda d: d["features"][0].pop("properties"), "properties", "missing"),
     ("missing id", lambda d: d["features"][0].pop("id"), "id", "every feature needs an id"),
     ("geometry missing", lambda d: d["features"][0].update(geometry=None), "geometry", "missing"),
-    ("point geometry", lambda d: d["features"][0].update(
-        geometry={"type": "Point", "coordinates": [4.35, 52.01]}), "geometry.type",
-     "'Point' is not allowed; allowed: Polygon, MultiPolygon"),
-    ("unclosed ring", lambda d: geometry(d)["coordinates"][0].pop(), "geometry.coordinates[0]",
-     "ring not closed"),
-    ("too few positions", lambda d: geometry(d).update(
-        coordinates=[[[4.35, 52.01], [4.36, 52.01], [4.35, 52.01]]]), "geometry.coordinates[0]",
-     "at least 4 positions"),
-    ("position not numbers", lambda d: geometry(d)["coordinates"][0].__setitem__(1, ["a", 52]),
-     "geometry.coordinates[0][1]", "a position must be [x, y] numbers"),
-    ("self-intersection", lambda d: geometry(d).update(coordinates=[[
-        [4.35, 52.01], [4.36, 52.02], [4.36, 52.01], [4.35, 52.02], [4.35, 52.01]]]),
-     "geometry", "invalid polygon: self-intersection at lon 4.355, lat 52.015"),
-    ("RD New numbers in a WGS84 file", lambda d: geometry(d).update(coordinates=[[
-        [85000, 446000], [85100, 446000], [85100, 446100], [85000, 446000]]]),
-     "geometry.coordinates", "not WGS84 lon/lat degrees; they look like RD New metres"),
-    ("lat, lon swapped", lambda d: geometry(d).update(coordinates=[[
-        [52.01, 4.35], [52.01, 4.36], [52.02, 4.36], [52.01, 4.35]]]),
-     "geometry.coordinates", "look like lat, lon"),
+    (
+        "point geometry",
+        lambda d: d["features"][0].update(geometry={"type": "Point", "coordinates": [4.35, 52.01]}),
+        "geometry.type",
+        "'Point' is not allowed; allowed: Polygon, MultiPolygon",
+    ),
+    (
+        "unclosed ring",
+        lambda d: geometry(d)["coordinates"][0].pop(),
+        "geometry.coordinates[0]",
+        "ring not closed",
+    ),
+    (
+        "too few positions",
+        lambda d: geometry(d).update(coordinates=[[[4.35, 52.01], [4.36, 52.01], [4.35, 52.01]]]),
+        "geometry.coordinates[0]",
+        "at least 4 positions",
+    ),
+    (
+        "position not numbers",
+        lambda d: geometry(d)["coordinates"][0].__setitem__(1, ["a", 52]),
+        "geometry.coordinates[0][1]",
+        "a position must be [x, y] numbers",
+    ),
+    (
+        "self-intersection",
+        lambda d: geometry(d).update(
+            coordinates=[
+                [[4.35, 52.01], [4.36, 52.02], [4.36, 52.01], [4.35, 52.02], [4.35, 52.01]]
+            ]
+        ),
+        "geometry",
+        "invalid polygon: self-intersection at lon 4.355, lat 52.015",
+    ),
+    (
+        "RD New numbers in a WGS84 file",
+        lambda d: geometry(d).update(
+            coordinates=[[[85000, 446000], [85100, 446000], [85100, 446100], [85000, 446000]]]
+        ),
+        "geometry.coordinates",
+        "not WGS84 lon/lat degrees; they look like RD New metres",
+    ),
+    (
+        "lat, lon swapped",
+        lambda d: geometry(d).update(
+            coordinates=[[[52.01, 4.35], [52.01, 4.36], [52.02, 4.36], [52.01, 4.35]]]
+        ),
+        "geometry.coordinates",
+        "look like lat, lon",
+    ),
 ]
 
 
@@ -294,8 +413,11 @@ def test_duplicate_ids_name_both_features() -> None:
         ({"type": "FeatureCollection"}, "features", "missing"),
         ({"type": "Feature", "features": []}, "type", "must be 'FeatureCollection'"),
         (
-            {"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "EPSG:3857"}},
-             "features": EXAMPLE["features"]},
+            {
+                "type": "FeatureCollection",
+                "crs": {"type": "name", "properties": {"name": "EPSG:3857"}},
+                "features": EXAMPLE["features"],
+            },
             "crs",
             "unknown CRS 'EPSG:3857'",
         ),
@@ -304,8 +426,9 @@ def test_duplicate_ids_name_both_features() -> None:
 )
 def test_collection_level_problems(doc: Any, field: str, message: str) -> None:
     problems = problems_of(doc)
-    assert any(p.feature_index is None and p.field == field and message in p.message
-               for p in problems), [str(p) for p in problems]
+    assert any(
+        p.feature_index is None and p.field == field and message in p.message for p in problems
+    ), [str(p) for p in problems]
 
 
 def test_crs_argument_conflicting_with_file_member() -> None:
@@ -348,8 +471,13 @@ def test_all_problems_are_reported_at_once() -> None:
 
 
 def test_fix_repairs_self_intersection_and_reports_it() -> None:
-    doc = mutate(lambda d: geometry(d).update(coordinates=[[
-        [4.35, 52.01], [4.36, 52.02], [4.36, 52.01], [4.35, 52.02], [4.35, 52.01]]]))
+    doc = mutate(
+        lambda d: geometry(d).update(
+            coordinates=[
+                [[4.35, 52.01], [4.36, 52.02], [4.36, 52.01], [4.35, 52.02], [4.35, 52.01]]
+            ]
+        )
+    )
     result = load_feature_collection(doc, fix=True)
     (zone,) = result.zones
     assert zone.geometry.is_valid
@@ -371,8 +499,9 @@ def test_fix_closes_unclosed_rings() -> None:
 
 def test_fix_does_not_hide_other_problems() -> None:
     doc = mutate(lambda d: props(d).update(kind="pay"))
-    geometry(doc)["coordinates"] = [[
-        [4.35, 52.01], [4.36, 52.02], [4.36, 52.01], [4.35, 52.02], [4.35, 52.01]]]
+    geometry(doc)["coordinates"] = [
+        [[4.35, 52.01], [4.36, 52.02], [4.36, 52.01], [4.35, 52.02], [4.35, 52.01]]
+    ]
     problems = problems_of(doc, fix=True)
     assert [p.field for p in problems] == ["properties.kind"]
 

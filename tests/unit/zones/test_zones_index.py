@@ -3,6 +3,7 @@ from __future__ import annotations
 import math
 import random
 from datetime import UTC, datetime
+from itertools import pairwise
 
 import pytest
 import shapely
@@ -116,8 +117,12 @@ def _random_zone(rng: random.Random, i: int) -> Zone:
             [rect(cx + size / 4, cy + size / 4, cx + size / 2, cy + size / 2).exterior.coords],
         )
     else:
-        geom = MultiPolygon([rect(cx, cy, cx + size / 3, cy + size / 3),
-                             rect(cx + size / 2, cy, cx + size, cy + size / 3)])
+        geom = MultiPolygon(
+            [
+                rect(cx, cy, cx + size / 3, cy + size / 3),
+                rect(cx + size / 2, cy, cx + size, cy + size / 3),
+            ]
+        )
     geom = affinity.rotate(geom, rng.uniform(0, 90), origin="centroid")
     return zone(f"r{i}", geom, priority=rng.randint(0, 3))
 
@@ -131,7 +136,8 @@ def test_locate_matches_brute_force_on_random_zones(seed: int) -> None:
     hits = 0
     for _ in range(2000):
         lon, lat = at(rng.uniform(-2, 70), rng.uniform(-2, 70))
-        inside = [z for z, hit in zip(zones, shapely.intersects_xy(geoms, lon, lat)) if hit]
+        hits_xy = shapely.intersects_xy(geoms, lon, lat)
+        inside = [z for z, hit in zip(zones, hits_xy, strict=True) if hit]
         expected = min(inside, key=lambda z: (-z.priority, index.area_m2[z.id], z.id), default=None)
         found = index.locate(lon, lat)
         assert found == expected, (lon, lat)
@@ -147,7 +153,7 @@ def test_locate_matches_naive_on_polygon_vertices_and_edges() -> None:
         polys = z.geometry.geoms if isinstance(z.geometry, MultiPolygon) else [z.geometry]
         for poly in polys:
             coords = list(poly.exterior.coords)
-            for (x1, y1), (x2, y2) in zip(coords, coords[1:], strict=False):
+            for (x1, y1), (x2, y2) in pairwise(coords):
                 for lon, lat in ((x1, y1), ((x1 + x2) / 2, (y1 + y2) / 2)):
                     assert index.locate(lon, lat) == index.locate_naive(lon, lat)
 
@@ -157,27 +163,26 @@ def metres(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
 
 
 @pytest.mark.parametrize(
-    ("x", "y", "radius", "zone_id", "uncertain", "nearby"),
+    ("x", "y", "radius", "expected"),
     [
-        (2, 2, 10, "a", False, ()),  # deep inside A
-        (2, 2, 150, "a", True, ()),  # A's west edge is 137 m away
-        (-0.1, 5, 10, None, True, ("a",)),  # 6.9 m outside A
-        (-0.1, 5, 5, None, False, ()),
-        (7.9, 9, 10, "a", True, ("b",)),  # B (outranks A) 6.9 m away
-        (8.1, 9, 10, "b", True, ("a",)),  # near B's own edge, A underneath
-        (9.5, 9.5, 50, "b", False, ()),  # A underneath, but B's edges are > 100 m away
-        (21.05, 1.5, 5, "c", True, ("d",)),  # 3.4 m from C's edge
-        (23, 3, 20, "d", False, ()),
-        (31.5, 0.5, 40, None, True, ("e",)),  # between E's parts, 34 m from each
+        (2, 2, 10, ("a", False, ())),  # deep inside A
+        (2, 2, 150, ("a", True, ())),  # A's west edge is 137 m away
+        (-0.1, 5, 10, (None, True, ("a",))),  # 6.9 m outside A
+        (-0.1, 5, 5, (None, False, ())),
+        (7.9, 9, 10, ("a", True, ("b",))),  # B (outranks A) 6.9 m away
+        (8.1, 9, 10, ("b", True, ("a",))),  # near B's own edge, A underneath
+        (9.5, 9.5, 50, ("b", False, ())),  # A underneath, but B's edges are > 100 m away
+        (21.05, 1.5, 5, ("c", True, ("d",))),  # 3.4 m from C's edge
+        (23, 3, 20, ("d", False, ())),
+        (31.5, 0.5, 40, (None, True, ("e",))),  # between E's parts, 34 m from each
     ],
 )
 def test_locate_with_margin_table(
-    x: float, y: float, radius: float, zone_id: str | None, uncertain: bool, nearby: tuple[str, ...]
+    x: float, y: float, radius: float, expected: tuple[str | None, bool, tuple[str, ...]]
 ) -> None:
     result = INDEX.locate_with_margin(*at(x, y), radius)
-    assert (result.zone.id if result.zone else None) == zone_id
-    assert result.is_uncertain is uncertain
-    assert result.nearby_zone_ids == nearby
+    zone_id = result.zone.id if result.zone else None
+    assert (zone_id, result.is_uncertain, result.nearby_zone_ids) == expected
 
 
 @pytest.mark.parametrize(

@@ -207,8 +207,11 @@ def test_holiday_schedule_uses_only_holiday_windows() -> None:
 
 
 def test_holiday_list_from_the_zone_file() -> None:
-    zone = zone_with(w({D.TUE}, 9, 18, 300), holidays=HolidayPolicy.FREE,
-                     holiday_dates=frozenset({date(2026, 11, 24)}))
+    zone = zone_with(
+        w({D.TUE}, 9, 18, 300),
+        holidays=HolidayPolicy.FREE,
+        holiday_dates=frozenset({date(2026, 11, 24)}),
+    )
     assert regulation_at(zone, local(2026, 11, 24, 12)).regulated is False
     assert regulation_at(zone, local(2026, 12, 1, 12)).regulated is True
 
@@ -249,7 +252,9 @@ def test_night_window_lasts_true_elapsed_time(day: date, hours: int) -> None:
     assert reg.window_start is not None
     assert reg.window_end is not None
     assert reg.window_end - reg.window_start == timedelta(hours=hours)
-    fee = parking_fee_cents(NIGHT, start.astimezone(UTC), start.astimezone(UTC) + timedelta(hours=6))
+    fee = parking_fee_cents(
+        NIGHT, start.astimezone(UTC), start.astimezone(UTC) + timedelta(hours=6)
+    )
     assert fee == 60 * hours
 
 
