@@ -552,7 +552,7 @@ def _number(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-def _window_to_json(window: TimeWindow) -> dict[str, Any]:
+def window_to_json(window: TimeWindow) -> dict[str, Any]:
     out: dict[str, Any] = {
         "days": [d.value for d in ALL_DAYS if d in window.days],
         "start": window.start,
@@ -578,7 +578,7 @@ def zone_properties(zone: Zone) -> dict[str, Any]:
         "kind": zone.kind.value,
         "area_code": zone.area_code,
         "priority": zone.priority,
-        "schedule": [_window_to_json(w) for w in zone.schedule],
+        "schedule": [window_to_json(w) for w in zone.schedule],
         "holidays": zone.holidays.value,
         "holiday_dates": (
             sorted(d.isoformat() for d in zone.holiday_dates)
