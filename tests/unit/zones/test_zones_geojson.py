@@ -360,6 +360,20 @@ BAD_INPUTS: list[tuple[str, Callable[[Doc], None], str, str]] = [
         "invalid polygon: self-intersection at lon 4.355, lat 52.015",
     ),
     (
+        "hole outside its shell",
+        lambda d: geometry(d)["coordinates"].append(
+            [[4.40, 52.01], [4.41, 52.01], [4.41, 52.02], [4.40, 52.01]]
+        ),
+        "geometry",
+        "invalid polygon: hole lies outside shell at lon 4.4, lat 52.01",
+    ),
+    (
+        "not a feature",
+        lambda d: d["features"].__setitem__(0, "junk"),
+        "type",
+        "'str': each item must be a Feature",
+    ),
+    (
         "RD New numbers in a WGS84 file",
         lambda d: geometry(d).update(
             coordinates=[[[85000, 446000], [85100, 446000], [85100, 446100], [85000, 446000]]]
@@ -389,7 +403,7 @@ def test_bad_input_names_feature_and_field(
     matching = [p for p in problems if p.field == field and message in p.message]
     assert matching, [str(p) for p in problems]
     assert matching[0].feature_index == 0
-    if field != "id":
+    if field not in {"id", "type"}:
         assert matching[0].feature_id == "centrum"
 
 
