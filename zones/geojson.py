@@ -1,0 +1,627 @@
+"""Zone files: GeoJSON FeatureCollections in, validated `Zone`s out, and back (adapter).
+
+The schema of a feature's `properties` is documented with an example in `docs/zones.md`.
+`load_feature_collection` checks everything first and raises one `ZoneFileError` with every
+problem found (feature index and id, field, what is wrong and what is allowed); it never
+returns part of a file. With `fix=True` invalid geometry is repaired with `make_valid` and
+unclosed rings are closed, each repair reported in `ZoneImport.repairs`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any
+
+import shapely
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+)
+from shapely.geometry import MultiPolygon, Polygon
+from shapely.geometry.base import BaseGeometry
+
+from zones.crs import (
+    WGS84,
+    implausible_coordinates,
+    legacy_crs_member,
+    normalise_crs,
+    transform_geometry,
+)
+from zones.errors import InvalidZoneError, Notice, Problem, UnknownCrsError, ZoneFileError
+from zones.model import (
+    MAX_STEP_MINUTES,
+    DayType,
+    FineTrack,
+    HolidayPolicy,
+    TimeWindow,
+    Zone,
+    ZoneKind,
+    default_fine_track,
+    parse_clock,
+)
+
+ALL_DAYS: tuple[DayType, ...] = tuple(DayType)
+
+
+def _number_only(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        raise ValueError(f"expected a number (cents), got {type(value).__name__}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("expected a finite number")
+    return Decimal(str(value)) if isinstance(value, float) else value
+
+
+Cents = Annotated[Decimal, BeforeValidator(_number_only), Field(ge=0)]
+
+
+class WindowSpec(BaseModel):
+    """One entry of `properties.schedule`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    days: list[DayType] = Field(min_length=1)
+    start: StrictStr
+    end: StrictStr
+    tariff_cents_per_hour: Cents = Decimal(0)
+    step_minutes: StrictInt = Field(default=1, ge=1, le=MAX_STEP_MINUTES)
+    max_stay_minutes: StrictInt | None = Field(default=None, gt=0)
+
+
+class ZoneProperties(BaseModel):
+    """`properties` of a zone feature. Unknown keys are ignored with a warning."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    name: StrictStr = Field(min_length=1)
+    kind: ZoneKind
+    area_code: StrictStr = Field(min_length=1)
+    priority: StrictInt = 0
+    schedule: list[WindowSpec]
+    holidays: HolidayPolicy = HolidayPolicy.REGULATED
+    holiday_dates: list[date] | None = None
+    max_stay_minutes: StrictInt | None = Field(default=None, gt=0)
+    grace_minutes: StrictInt = Field(default=10, ge=0)
+    fine_track: FineTrack | None = None
+    remote_enforcement_allowed: StrictBool = False
+    permit_types: list[StrictStr] = Field(default_factory=list)
+
+
+KNOWN_PROPERTIES = frozenset(ZoneProperties.model_fields)
+ALWAYS_WINDOW: dict[str, Any] = {
+    "days": [d.value for d in ALL_DAYS],
+    "start": "00:00",
+    "end": "24:00",
+}
+
+
+@dataclass(frozen=True)
+class ZoneImport:
+    """A successfully imported zone set: every zone valid, ids unique."""
+
+    zones: tuple[Zone, ...]
+    repairs: tuple[Notice, ...] = ()
+    warnings: tuple[Notice, ...] = ()
+    source_crs: str = WGS84
+
+
+# -- reading ---------------------------------------------------------------------------
+
+
+def read_json(data: dict[str, Any] | str | Path) -> Any:
+    """`data` itself, or JSON parsed from text (a str starting with `{`) or from a file path."""
+    if isinstance(data, dict):
+        return data
+    if isinstance(data, str) and data.lstrip().startswith(("{", "[")):
+        text, source = data, "text"
+    else:
+        path = Path(data)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ZoneFileError(
+                [Problem(None, None, "file", f"cannot read {path}: {exc.strerror or exc}")]
+            ) from exc
+        except UnicodeDecodeError as exc:
+            raise ZoneFileError(
+                [Problem(None, None, "file", f"{path} is not UTF-8: {exc}")]
+            ) from exc
+        source = str(path)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ZoneFileError(
+            [
+                Problem(
+                    None,
+                    None,
+                    "file",
+                    f"{source} is not valid JSON: {exc.msg} "
+                    f"at line {exc.lineno} column {exc.colno}",
+                )
+            ]
+        ) from exc
+
+
+def _loc(prefix: str, loc: tuple[int | str, ...]) -> str:
+    out = prefix
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+def _pydantic_problems(
+    exc: ValidationError, index: int, feature_id: str | None, prefix: str
+) -> list[Problem]:
+    problems = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        msg = err["msg"]
+        if err["type"] == "missing":
+            msg = "missing (required)"
+        elif "input" in err and err["type"] != "extra_forbidden":
+            msg = f"{msg} (got {err['input']!r})"
+        elif err["type"] == "extra_forbidden":
+            msg = f"unknown field; allowed: {', '.join(WindowSpec.model_fields)}"
+        problems.append(Problem(index, feature_id, _loc(prefix, loc), msg))
+    return _dedupe(problems)
+
+
+def _dedupe(problems: list[Problem]) -> list[Problem]:
+    seen: set[Problem] = set()
+    out = []
+    for p in problems:
+        if p not in seen:
+            seen.add(p)
+            out.append(p)
+    return out
+
+
+# -- geometry --------------------------------------------------------------------------
+
+_REASON = re.compile(r"^(?P<what>[^\[]*)\[(?P<x>\S+) (?P<y>\S+)\]")
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _fmt_xy(x: float, y: float, crs: str) -> str:
+    if crs == WGS84:
+        return f"lon {x:.7g}, lat {y:.7g}"
+    return f"x {x:.3f}, y {y:.3f}"
+
+
+class GeometryReader:
+    def __init__(self, index: int, feature_id: str | None, crs: str, fix: bool) -> None:
+        self.index, self.feature_id, self.crs, self.fix = index, feature_id, crs, fix
+        self.problems: list[Problem] = []
+        self.repairs: list[Notice] = []
+
+    def problem(self, field: str, message: str) -> None:
+        self.problems.append(Problem(self.index, self.feature_id, field, message))
+
+    def repair(self, field: str, message: str) -> None:
+        self.repairs.append(Notice(self.index, self.feature_id, field, message))
+
+    def ring(self, raw: Any, field: str) -> list[tuple[float, float]] | None:
+        if not isinstance(raw, list):
+            self.problem(field, f"a ring must be a list of positions, got {type(raw).__name__}")
+            return None
+        points: list[tuple[float, float]] = []
+        for i, pos in enumerate(raw):
+            if (
+                not isinstance(pos, list)
+                or len(pos) not in (2, 3)
+                or not all(_is_number(v) for v in pos)
+            ):
+                self.problem(f"{field}[{i}]", f"a position must be [x, y] numbers, got {pos!r}")
+                return None
+            points.append((float(pos[0]), float(pos[1])))
+        if len(points) >= 2 and points[0] != points[-1]:
+            first, last = _fmt_xy(*points[0], self.crs), _fmt_xy(*points[-1], self.crs)
+            if self.fix:
+                points.append(points[0])
+                self.repair(field, f"ring not closed ({first} != {last}): closed it")
+            else:
+                self.problem(
+                    field,
+                    f"ring not closed: first position ({first}) != last ({last}); "
+                    "a GeoJSON ring repeats its first position at the end (or use --fix)",
+                )
+                return None
+        if len(points) < 4:
+            self.problem(field, f"a ring needs at least 4 positions (closed), got {len(points)}")
+            return None
+        return points
+
+    def polygon(self, raw: Any, field: str) -> Polygon | None:
+        if not isinstance(raw, list) or not raw:
+            self.problem(field, "a polygon must be a non-empty list of rings")
+            return None
+        rings = [self.ring(r, f"{field}[{i}]") for i, r in enumerate(raw)]
+        if any(r is None for r in rings):
+            return None
+        shell, *holes = [r for r in rings if r is not None]
+        return Polygon(shell, holes)
+
+    def read(self, raw: Any) -> Polygon | MultiPolygon | None:
+        if raw is None:
+            self.problem("geometry", "missing; a Polygon or MultiPolygon is required")
+            return None
+        if not isinstance(raw, dict):
+            self.problem("geometry", f"must be a GeoJSON geometry object, got {raw!r:.40}")
+            return None
+        gtype = raw.get("type")
+        coords = raw.get("coordinates")
+        if gtype == "Polygon":
+            geom = self.polygon(coords, "geometry.coordinates")
+        elif gtype == "MultiPolygon":
+            geom = self.multipolygon(coords)
+        else:
+            self.problem(
+                "geometry.type", f"{gtype!r} is not allowed; allowed: Polygon, MultiPolygon"
+            )
+            return None
+        return None if geom is None else self.check(geom)
+
+    def multipolygon(self, coords: Any) -> MultiPolygon | None:
+        if not isinstance(coords, list) or not coords:
+            self.problem("geometry.coordinates", "a MultiPolygon needs a list of polygons")
+            return None
+        parts = [self.polygon(p, f"geometry.coordinates[{i}]") for i, p in enumerate(coords)]
+        if any(p is None for p in parts):
+            return None
+        return MultiPolygon([p for p in parts if p is not None])
+
+    def check(self, geom: Polygon | MultiPolygon) -> Polygon | MultiPolygon | None:
+        """Plausible coordinates for the CRS, then validity (repaired when `fix`)."""
+        minx, miny, maxx, maxy = (float(v) for v in geom.bounds)
+        why = implausible_coordinates((minx, miny, maxx, maxy), self.crs)
+        if why is not None:
+            self.problem("geometry.coordinates", why)
+            return None
+        return self.validate(geom)
+
+    def validate(self, geom: Polygon | MultiPolygon) -> Polygon | MultiPolygon | None:
+        if geom.is_valid:
+            if geom.area <= 0:
+                self.problem("geometry", "polygon has no area")
+                return None
+            return geom
+        reason = str(shapely.is_valid_reason(geom))
+        match = _REASON.match(reason)
+        if match:
+            what = match.group("what").strip().lower() or "invalid"
+            where = _fmt_xy(float(match.group("x")), float(match.group("y")), self.crs)
+            description = f"{what} at {where}"
+        else:
+            description = reason
+        if not self.fix:
+            self.problem("geometry", f"invalid polygon: {description}; use --fix to repair")
+            return None
+        fixed = _polygonal_part(shapely.make_valid(geom))
+        if fixed is None:
+            self.problem("geometry", f"invalid polygon: {description}; make_valid left no area")
+            return None
+        parts = len(fixed.geoms) if isinstance(fixed, MultiPolygon) else 1
+        self.repair(
+            "geometry",
+            f"invalid polygon: {description}: repaired with make_valid into {fixed.geom_type} "
+            f"({parts} part(s), area {geom.area:.6g} -> {fixed.area:.6g} in file units)",
+        )
+        return fixed
+
+
+def _polygonal_part(geom: BaseGeometry) -> Polygon | MultiPolygon | None:
+    polygons: list[Polygon] = []
+    stack = [geom]
+    while stack:
+        g = stack.pop()
+        if isinstance(g, Polygon):
+            if not g.is_empty and g.area > 0:
+                polygons.append(g)
+        elif hasattr(g, "geoms"):
+            stack.extend(g.geoms)
+    if not polygons:
+        return None
+    if len(polygons) == 1:
+        return polygons[0]
+    merged = shapely.union_all(polygons)
+    return merged if isinstance(merged, Polygon | MultiPolygon) else None
+
+
+# -- properties --------------------------------------------------------------------------
+
+
+def _windows(
+    props: ZoneProperties, index: int, feature_id: str | None
+) -> tuple[tuple[TimeWindow, ...], list[Problem]]:
+    windows: list[TimeWindow] = []
+    problems: list[Problem] = []
+    for i, spec in enumerate(props.schedule):
+        field = f"properties.schedule[{i}]"
+        try:
+            start = parse_clock(spec.start)
+        except InvalidZoneError as exc:
+            problems.append(
+                Problem(index, feature_id, f"{field}.start", f"{exc.value!r}: {exc.why}")
+            )
+            continue
+        try:
+            end = parse_clock(spec.end, is_end=True)
+        except InvalidZoneError as exc:
+            problems.append(Problem(index, feature_id, f"{field}.end", f"{exc.value!r}: {exc.why}"))
+            continue
+        try:
+            windows.append(
+                TimeWindow(
+                    days=frozenset(spec.days),
+                    start_minute=start,
+                    end_minute=end,
+                    tariff_cents_per_hour=spec.tariff_cents_per_hour,
+                    step_minutes=spec.step_minutes,
+                    max_stay_minutes=spec.max_stay_minutes,
+                )
+            )
+        except InvalidZoneError as exc:
+            problems.append(
+                Problem(index, feature_id, f"{field}.{exc.field}", f"{exc.value!r}: {exc.why}")
+            )
+    return tuple(windows), problems
+
+
+def _feature_id(raw: Any) -> str | None:
+    if isinstance(raw, str) and raw.strip():
+        return raw
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return str(raw)
+    return None
+
+
+def _zone_from_feature(
+    feature: Any,
+    index: int,
+    crs: str,
+    fix: bool,
+    default_holidays: frozenset[date] | None,
+) -> tuple[Zone | None, list[Problem], list[Notice], list[Notice]]:
+    if not isinstance(feature, dict) or feature.get("type") != "Feature":
+        got = feature.get("type") if isinstance(feature, dict) else type(feature).__name__
+        return None, [Problem(index, None, "type", f"{got!r}: each item must be a Feature")], [], []
+    feature_id = _feature_id(feature.get("id"))
+    problems: list[Problem] = []
+    warnings: list[Notice] = []
+    if feature_id is None:
+        problems.append(
+            Problem(index, None, "id", f"{feature.get('id')!r}: every feature needs an id (string)")
+        )
+    reader = GeometryReader(index, feature_id, crs, fix)
+    geometry = reader.read(feature.get("geometry"))
+    problems.extend(reader.problems)
+    raw_props = feature.get("properties")
+    props: ZoneProperties | None = None
+    if not isinstance(raw_props, dict):
+        problems.append(Problem(index, feature_id, "properties", "missing; must be an object"))
+    else:
+        for key in sorted(set(raw_props) - KNOWN_PROPERTIES):
+            warnings.append(Notice(index, feature_id, f"properties.{key}", "unknown; ignored"))
+        if raw_props.get("schedule") == "always":  # shorthand: every day incl. holidays
+            raw_props = raw_props | {"schedule": [ALWAYS_WINDOW]}
+        try:
+            props = ZoneProperties.model_validate(raw_props)
+        except ValidationError as exc:
+            problems.extend(_pydantic_problems(exc, index, feature_id, "properties"))
+    if props is None or geometry is None or feature_id is None:
+        return None, problems, reader.repairs, warnings
+    windows, window_problems = _windows(props, index, feature_id)
+    problems.extend(window_problems)
+    if problems:
+        return None, problems, reader.repairs, warnings
+    if crs != WGS84:
+        geometry = transform_geometry(geometry, crs, WGS84)
+    holiday_dates = (
+        frozenset(props.holiday_dates) if props.holiday_dates is not None else default_holidays
+    )
+    try:
+        zone = Zone(
+            id=feature_id,
+            name=props.name,
+            kind=props.kind,
+            area_code=props.area_code,
+            geometry=geometry,
+            schedule=windows,
+            priority=props.priority,
+            holidays=props.holidays,
+            holiday_dates=holiday_dates,
+            max_stay_minutes=props.max_stay_minutes,
+            grace_minutes=props.grace_minutes,
+            fine_track=props.fine_track or default_fine_track(props.kind),
+            remote_enforcement_allowed=props.remote_enforcement_allowed,
+            permit_types=tuple(props.permit_types),
+        )
+    except InvalidZoneError as exc:
+        field = "geometry" if exc.field == "geometry" else f"properties.{exc.field}"
+        return None, [Problem(index, feature_id, field, f"{exc.value!r}: {exc.why}")], [], warnings
+    return zone, [], reader.repairs, warnings
+
+
+def _source_crs(doc: dict[str, Any], crs: str | None, problems: list[Problem]) -> str:
+    try:
+        member = legacy_crs_member(doc)
+        requested = normalise_crs(crs) if crs is not None else None
+    except UnknownCrsError as exc:
+        problems.append(Problem(None, None, "crs", str(exc)))
+        return WGS84
+    if member is not None and requested is not None and member != requested:
+        problems.append(
+            Problem(None, None, "crs", f"the file says {member} but {requested} was requested")
+        )
+    return member or requested or WGS84
+
+
+def _collection_holidays(doc: dict[str, Any], problems: list[Problem]) -> frozenset[date] | None:
+    raw_dates = doc.get("holiday_dates")
+    if raw_dates is None:
+        return None
+    try:
+        return frozenset(date.fromisoformat(d) for d in raw_dates)
+    except (TypeError, ValueError) as exc:
+        problems.append(Problem(None, None, "holiday_dates", f"a list of YYYY-MM-DD dates: {exc}"))
+        return None
+
+
+def load_feature_collection(
+    data: dict[str, Any] | str | Path, crs: str | None = None, fix: bool = False
+) -> ZoneImport:
+    """Validate and import a zone FeatureCollection; all or nothing.
+
+    `data`: a parsed dict, JSON text (a str starting with `{`) or a file path (str or Path).
+    `crs`: the CRS of the coordinates when the file has no legacy `crs` member (default WGS84);
+    `EPSG:28992` for RD New. Raises `ZoneFileError` listing every problem.
+    """
+    doc = read_json(data)
+    if not isinstance(doc, dict):
+        raise ZoneFileError([Problem(None, None, "type", "the file must hold a JSON object")])
+    problems: list[Problem] = []
+    if doc.get("type") != "FeatureCollection":
+        problems.append(
+            Problem(None, None, "type", f"{doc.get('type')!r}: must be 'FeatureCollection'")
+        )
+    source_crs = _source_crs(doc, crs, problems)
+    default_holidays = _collection_holidays(doc, problems)
+    features = doc.get("features")
+    if not isinstance(features, list):
+        problems.append(Problem(None, None, "features", "missing; must be a list of Features"))
+        raise ZoneFileError(problems)
+    if not features:
+        problems.append(Problem(None, None, "features", "empty; at least one zone is required"))
+        raise ZoneFileError(problems)
+    zones: list[Zone] = []
+    repairs: list[Notice] = []
+    warnings: list[Notice] = []
+    first_index: dict[str, int] = {}
+    for index, feature in enumerate(features):
+        zone, feature_problems, feature_repairs, feature_warnings = _zone_from_feature(
+            feature, index, source_crs, fix, default_holidays
+        )
+        problems.extend(feature_problems)
+        repairs.extend(feature_repairs)
+        warnings.extend(feature_warnings)
+        fid = _feature_id(feature.get("id")) if isinstance(feature, dict) else None
+        if fid is not None:
+            if fid in first_index:
+                problems.append(
+                    Problem(
+                        index, fid, "id", f"duplicate id; first used by feature {first_index[fid]}"
+                    )
+                )
+            else:
+                first_index[fid] = index
+        if zone is not None:
+            zones.append(zone)
+    if problems:
+        raise ZoneFileError(problems)
+    return ZoneImport(tuple(zones), tuple(repairs), tuple(warnings), source_crs)
+
+
+def check_file(path: str | Path, crs: str | None = None) -> list[Problem]:
+    """Every problem of the zone file at `path` (empty when it would import)."""
+    try:
+        load_feature_collection(Path(path), crs=crs)
+    except ZoneFileError as exc:
+        return exc.problems
+    return []
+
+
+# -- writing ---------------------------------------------------------------------------
+
+
+def _number(value: Decimal) -> int | float:
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def window_to_json(window: TimeWindow) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "days": [d.value for d in ALL_DAYS if d in window.days],
+        "start": window.start,
+        "end": window.end,
+        "tariff_cents_per_hour": _number(window.tariff_cents_per_hour),
+        "step_minutes": window.step_minutes,
+    }
+    if window.max_stay_minutes is not None:
+        out["max_stay_minutes"] = window.max_stay_minutes
+    return out
+
+
+def _round_coords(value: Any, digits: int | None) -> Any:
+    if isinstance(value, list | tuple):
+        return [_round_coords(v, digits) for v in value]
+    return value if digits is None else round(value, digits)
+
+
+def zone_properties(zone: Zone) -> dict[str, Any]:
+    """The zone file `properties` of `zone` (canonical form)."""
+    return {
+        "name": zone.name,
+        "kind": zone.kind.value,
+        "area_code": zone.area_code,
+        "priority": zone.priority,
+        "schedule": [window_to_json(w) for w in zone.schedule],
+        "holidays": zone.holidays.value,
+        "holiday_dates": (
+            sorted(d.isoformat() for d in zone.holiday_dates)
+            if zone.holiday_dates is not None
+            else None
+        ),
+        "max_stay_minutes": zone.max_stay_minutes,
+        "grace_minutes": zone.grace_minutes,
+        "fine_track": zone.fine_track.value,
+        "remote_enforcement_allowed": zone.remote_enforcement_allowed,
+        "permit_types": list(zone.permit_types),
+    }
+
+
+def zones_to_geojson(
+    zones: tuple[Zone, ...] | list[Zone], crs: str | None = None, digits: int | None = None
+) -> dict[str, Any]:
+    """A FeatureCollection of `zones` that `load_feature_collection` reads back unchanged.
+
+    WGS84 by default; `crs="EPSG:28992"` writes RD New with the legacy `crs` member.
+    `digits` rounds coordinates (7 for degrees is ~1 cm, 3 for RD metres is 1 mm).
+    """
+    target = normalise_crs(crs) if crs is not None else WGS84
+    features = []
+    for zone in zones:
+        geometry = (
+            zone.geometry if target == WGS84 else transform_geometry(zone.geometry, WGS84, target)
+        )
+        mapped = shapely.geometry.mapping(geometry)
+        features.append(
+            {
+                "type": "Feature",
+                "id": zone.id,
+                "properties": zone_properties(zone),
+                "geometry": {
+                    "type": mapped["type"],
+                    "coordinates": _round_coords(mapped["coordinates"], digits),
+                },
+            }
+        )
+    doc: dict[str, Any] = {"type": "FeatureCollection"}
+    if target != WGS84:
+        epsg = target.split(":")[1]
+        doc["crs"] = {"type": "name", "properties": {"name": f"urn:ogc:def:crs:EPSG::{epsg}"}}
+    doc["features"] = features
+    return doc

@@ -1,0 +1,541 @@
+"""Zones from the RDW / NPR open-data tables (adapter).
+
+Joins the Nationaal Parkeer Register tables (column names as RDW publishes them):
+
+- geometry (required, one row per zone): `areamanagerid, areaid, areageometryastext` (WKT,
+  WGS84), the NPR geometry-table shape; optional extra columns `regulationid`, `name`, `kind`,
+  `priority`, `permit_types` (`;`-separated), `remote_enforcement_allowed`, `grace_minutes`,
+  `fine_track`, `zone_id`;
+- areas (GEBIED, required): every geometry row must name a known area;
+- area regulations (GEBIEDSREGELING: `areamanagerid, areaid, regulationid` + optional dates):
+  which regulation applies in an area. Without it the geometry's `regulationid` column is
+  used, else a regulation whose id equals the area id (common in NPR data);
+- regulations (REGELING), time frames (TIJDVAK), fare calculations (TARIEFBEREKENING) and
+  fare parts (TARIEFDEEL).
+
+Rows are filtered to the ones valid on the date `on` (default: today in Amsterdam). The
+public fare-part dump has no validity dates; then, per fare code and start duration, the last
+row in table order is taken as the current one (the dump lists versions oldest first).
+Only the first fare part (from parking minute 0) becomes the window tariff; later parts
+(progressive or capped tariffs) are reported in `ZoneImport.warnings`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import shapely
+from shapely.errors import ShapelyError
+from shapely.geometry import MultiPolygon, Polygon
+
+from zones.crs import WGS84
+from zones.errors import InvalidZoneError, Notice, Problem, ZoneFileError
+from zones.geojson import GeometryReader, ZoneImport
+from zones.model import (
+    MINUTES_PER_DAY,
+    DayType,
+    FineTrack,
+    HolidayPolicy,
+    TimeWindow,
+    Zone,
+    ZoneKind,
+    default_fine_track,
+)
+from zones.rules import AMSTERDAM
+
+Row = dict[str, Any]
+Table = Path | str | Iterable[Row]
+
+DAY_TYPES: dict[str, tuple[DayType, ...]] = {
+    "MAANDAG": (DayType.MON,),
+    "DINSDAG": (DayType.TUE,),
+    "WOENSDAG": (DayType.WED,),
+    "DONDERDAG": (DayType.THU,),
+    "VRIJDAG": (DayType.FRI,),
+    "ZATERDAG": (DayType.SAT,),
+    "ZONDAG": (DayType.SUN,),
+    "FEESTDAG": (DayType.HOLIDAY,),
+    "FEESTDAG GRATIS": (DayType.HOLIDAY,),
+    "DAGELIJKS": (
+        DayType.MON,
+        DayType.TUE,
+        DayType.WED,
+        DayType.THU,
+        DayType.FRI,
+        DayType.SAT,
+        DayType.SUN,
+    ),
+}
+FAR_FUTURE = "29991231"
+
+
+def read_table(source: Table) -> list[Row]:
+    """Rows of an NPR table: a JSON array of objects or a CSV file (`,` or `;`), or rows."""
+    if not isinstance(source, str | Path):
+        return [_lower_keys(r) for r in source]
+    path = Path(source)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise ZoneFileError(
+            [Problem(None, None, "file", f"cannot read {path}: {exc.strerror or exc}")]
+        ) from exc
+    stripped = text.lstrip()
+    if stripped.startswith("["):
+        try:
+            rows = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ZoneFileError(
+                [Problem(None, None, "file", f"{path} is not valid JSON: {exc.msg}")]
+            ) from exc
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise ZoneFileError([Problem(None, None, "file", f"{path}: expected a JSON array")])
+        return [_lower_keys(r) for r in rows]
+    dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t") if text.strip() else csv.excel
+    return [_lower_keys(r) for r in csv.DictReader(io.StringIO(text), dialect=dialect)]
+
+
+def _lower_keys(row: Row) -> Row:
+    return {str(k).strip().lower(): v for k, v in row.items()}
+
+
+def _s(row: Row, key: str) -> str:
+    value = row.get(key)
+    return "" if value is None else str(value).strip()
+
+
+def _valid_on(start: str, end: str, day: str) -> bool:
+    """`start`/`end` are NPR dates (YYYYMMDD or YYYYMMDDHHMMSS); `day` is YYYYMMDD."""
+    start = (start or "00000000")[:8]
+    end = (end or FAR_FUTURE)[:8]
+    return start <= day < end
+
+
+def _frame_valid_on(row: Row, moment: str) -> bool:
+    """Time frames change at a time of day; `moment` is YYYYMMDDHHMMSS (noon of `on`)."""
+    start = _s(row, "startdatetimeframe").ljust(14, "0")
+    end = _s(row, "enddatetimeframe").ljust(14, "0") if _s(row, "enddatetimeframe") else "9" * 14
+    return start <= moment < end
+
+
+def _clock(value: str, *, is_end: bool) -> int:
+    number = int(value)
+    hours, minutes = divmod(number, 100)
+    if minutes > 59 or hours > 24 or (hours == 24 and minutes):
+        raise ValueError(f"{value!r} is not an HHMM time")
+    minute = hours * 60 + minutes
+    if is_end and minute in (0, MINUTES_PER_DAY - 1):  # 0 and 2359 mean end of day
+        return MINUTES_PER_DAY
+    return minute
+
+
+def _current_fare_parts(rows: list[Row], day: str) -> dict[tuple[str, str], list[Row]]:
+    by_code: dict[tuple[str, str], dict[int, Row]] = defaultdict(dict)
+    for row in rows:
+        if ("startdatefarepart" in row or "enddatefarepart" in row) and not _valid_on(
+            _s(row, "startdatefarepart"), _s(row, "enddatefarepart"), day
+        ):
+            continue
+        key = (_s(row, "areamanagerid"), _s(row, "farecalculationcode"))
+        try:
+            start = int(_s(row, "startdurationfarepart") or "0")
+        except ValueError:
+            start = 0
+        by_code[key][start] = row  # later rows win: the dump lists versions oldest first
+    return {k: [v[s] for s in sorted(v)] for k, v in by_code.items()}
+
+
+@dataclass(frozen=True)
+class _Tables:
+    """The NPR tables, indexed for the join and filtered to the date of the import."""
+
+    areas: dict[tuple[str, str], Row]
+    regulations: dict[tuple[str, str], Row] | None
+    links: dict[tuple[str, str], list[str]]
+    frames: dict[tuple[str, str], list[Row]] | None
+    calcs: dict[tuple[str, str], Row] | None
+    parts: dict[tuple[str, str], list[Row]] | None
+
+
+def _index_tables(
+    day: str,
+    *,
+    areas: list[Row],
+    regulations: list[Row] | None,
+    frames: list[Row] | None,
+    calcs: list[Row] | None,
+    parts: list[Row] | None,
+    links: list[Row] | None,
+) -> _Tables:
+    moment = day + "120000"
+    link_map: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for row in links or []:
+        if _valid_on(_s(row, "startdatearearegulation"), _s(row, "enddatearearegulation"), day):
+            link_map[(_s(row, "areamanagerid"), _s(row, "areaid"))].append(_s(row, "regulationid"))
+    frame_map: dict[tuple[str, str], list[Row]] | None = None
+    if frames is not None:
+        frame_map = defaultdict(list)
+        for row in frames:
+            if _frame_valid_on(row, moment):
+                frame_map[(_s(row, "areamanagerid"), _s(row, "regulationid"))].append(row)
+    return _Tables(
+        areas={
+            (_s(r, "areamanagerid"), _s(r, "areaid")): r
+            for r in areas
+            if "startdatearea" not in r
+            or _valid_on(_s(r, "startdatearea"), _s(r, "enddatearea"), day)
+        },
+        regulations=None
+        if regulations is None
+        else {(_s(r, "areamanagerid"), _s(r, "regulationid")): r for r in regulations},
+        links=link_map,
+        frames=frame_map,
+        calcs=None
+        if calcs is None
+        else {
+            (_s(r, "areamanagerid"), _s(r, "farecalculationcode")): r
+            for r in calcs
+            if _valid_on(_s(r, "startdatefare"), _s(r, "enddatefare"), day)
+        },
+        parts=None if parts is None else _current_fare_parts(parts, day),
+    )
+
+
+def _check_geometry_columns(rows: list[Row]) -> None:
+    if not rows:
+        raise ZoneFileError([Problem(None, None, "geometry", "empty; at least one area row")])
+    missing = {"areamanagerid", "areaid", "areageometryastext"} - set(rows[0])
+    if missing:
+        message = (
+            f"missing column(s) {', '.join(sorted(missing))}; the NPR geometry table has "
+            "areamanagerid, areaid, areageometryastext"
+        )
+        raise ZoneFileError([Problem(None, None, "geometry", message)])
+
+
+def import_npr(
+    areas: Table,
+    geometry: Table,
+    *,
+    regulations: Table | None = None,
+    time_frames: Table | None = None,
+    fare_calculations: Table | None = None,
+    fare_parts: Table | None = None,
+    area_regulations: Table | None = None,
+    on: date | None = None,
+    area_manager_id: str | None = None,
+    holiday_dates: frozenset[date] | None = None,
+    fix: bool = False,
+) -> ZoneImport:
+    """Zones for every row of `geometry`, with rules from the NPR tables valid on `on`.
+
+    Each table is a path (JSON array or CSV) or an iterable of row dicts. All or nothing:
+    raises `ZoneFileError` listing every problem (index = row of the geometry table, id = the
+    zone id `<areamanagerid>_<areaid>`).
+    """
+    on = on or datetime.now(UTC).astimezone(AMSTERDAM).date()
+    geometry_rows = read_table(geometry)
+    _check_geometry_columns(geometry_rows)
+
+    def optional(table: Table | None) -> list[Row] | None:
+        return read_table(table) if table is not None else None
+
+    day = on.strftime("%Y%m%d")
+    tables = _index_tables(
+        day,
+        areas=read_table(areas),
+        regulations=optional(regulations),
+        frames=optional(time_frames),
+        calcs=optional(fare_calculations),
+        parts=optional(fare_parts),
+        links=optional(area_regulations),
+    )
+    builder = _NprImport(tables, day, fix, holiday_dates)
+    seen: dict[str, int] = {}
+    for index, row in enumerate(geometry_rows):
+        manager, area_id = _s(row, "areamanagerid"), _s(row, "areaid")
+        if area_manager_id is not None and manager != area_manager_id:
+            continue
+        zone_id = _s(row, "zone_id") or f"{manager}_{area_id}"
+        if zone_id in seen:
+            builder.problem(
+                index, zone_id, "areaid", f"duplicate area; first in row {seen[zone_id]}"
+            )
+            continue
+        seen[zone_id] = index
+        builder.add(index, zone_id, row)
+    if builder.problems:
+        raise ZoneFileError(builder.problems)
+    if not builder.zones:
+        raise ZoneFileError([Problem(None, None, "geometry", "no area rows selected")])
+    return ZoneImport(tuple(builder.zones), tuple(builder.repairs), tuple(builder.warnings), WGS84)
+
+
+class _NprImport:
+    """Turns geometry rows into zones, collecting problems, repairs and warnings."""
+
+    def __init__(
+        self, tables: _Tables, day: str, fix: bool, holiday_dates: frozenset[date] | None
+    ) -> None:
+        self.t = tables
+        self.day = day
+        self.fix = fix
+        self.holiday_dates = holiday_dates
+        self.zones: list[Zone] = []
+        self.problems: list[Problem] = []
+        self.repairs: list[Notice] = []
+        self.warnings: list[Notice] = []
+        self._index = 0
+        self._zone_id = ""
+
+    def problem(self, index: int, zone_id: str, field: str, message: str) -> None:
+        self.problems.append(Problem(index, zone_id, field, message))
+
+    def _problem(self, field: str, message: str) -> None:
+        self.problem(self._index, self._zone_id, field, message)
+
+    def _warn(self, field: str, message: str) -> None:
+        notice = Notice(self._index, self._zone_id, field, message)
+        if notice not in self.warnings:
+            self.warnings.append(notice)
+
+    def add(self, index: int, zone_id: str, row: Row) -> None:
+        self._index, self._zone_id = index, zone_id
+        manager, area_id = _s(row, "areamanagerid"), _s(row, "areaid")
+        if not manager or not area_id:
+            self._problem("areaid", "areamanagerid and areaid are required")
+            return
+        area = self.t.areas.get((manager, area_id))
+        if area is None:
+            self._problem("areaid", f"{area_id!r} of manager {manager} is not in the areas table")
+        geom = self._read_wkt(_s(row, "areageometryastext"))
+        regulation_ids = self._regulation_ids(row)
+        windows, has_holiday_frames = self._windows(manager, regulation_ids)
+        if geom is None or area is None or windows is None:
+            return
+        zone = self._zone(
+            row,
+            area,
+            geom,
+            windows,
+            has_holiday_frames=has_holiday_frames,
+            regulation_ids=regulation_ids,
+        )
+        if zone is not None:
+            self.zones.append(zone)
+
+    def _read_wkt(self, wkt: str) -> Polygon | MultiPolygon | None:
+        field = "areageometryastext"
+        if not wkt:
+            self._problem(field, "missing WKT polygon")
+            return None
+        try:
+            geom = shapely.from_wkt(wkt)
+        except (ShapelyError, ValueError) as exc:
+            self._problem(field, f"not valid WKT: {exc}")
+            return None
+        if not isinstance(geom, Polygon | MultiPolygon) or geom.is_empty:
+            self._problem(field, f"{geom.geom_type}: allowed: POLYGON, MULTIPOLYGON (non-empty)")
+            return None
+        reader = GeometryReader(self._index, self._zone_id, WGS84, self.fix)
+        checked = reader.check(geom)
+        for p in reader.problems:
+            self._problem(field, p.message)
+        self.repairs.extend(reader.repairs)
+        return checked
+
+    def _regulation_ids(self, row: Row) -> list[str]:
+        key = (_s(row, "areamanagerid"), _s(row, "areaid"))
+        if self.t.links.get(key):
+            return self.t.links[key]
+        explicit = _s(row, "regulationid")
+        if explicit:
+            return [r.strip() for r in explicit.split(";") if r.strip()]
+        if (self.t.regulations is not None and key in self.t.regulations) or (
+            self.t.frames is not None and key in self.t.frames
+        ):
+            return [key[1]]
+        return []
+
+    def _windows(
+        self, manager: str, regulation_ids: list[str]
+    ) -> tuple[list[TimeWindow] | None, bool]:
+        if self.t.frames is None:
+            self._warn("schedule", "no time-frame table given: zone is never regulated")
+            return [], False
+        if not regulation_ids:
+            self._problem(
+                "regulationid",
+                "no regulation for this area: give the area-regulation table (GEBIEDSREGELING), "
+                "a regulationid column in the geometry table, or a regulation with the area's id",
+            )
+            return None, False
+        windows: list[TimeWindow] = []
+        has_holiday = False
+        ok = True
+        for regulation_id in regulation_ids:
+            rows = self.t.frames.get((manager, regulation_id), [])
+            if not rows:
+                self._warn(
+                    "regulationid",
+                    f"regulation {regulation_id!r} has no time frames valid on {self.day}",
+                )
+            for row in rows:
+                day = _s(row, "daytimeframe").upper()
+                if day not in DAY_TYPES:
+                    self._warn(
+                        "tijdvak",
+                        f"regulation {regulation_id!r}: day type {day!r} is not supported; "
+                        "its time frames are skipped",
+                    )
+                    continue
+                has_holiday = has_holiday or DAY_TYPES[day] == (DayType.HOLIDAY,)
+                window = self._window(manager, regulation_id, day, row)
+                if window is None:
+                    ok = False
+                else:
+                    windows.append(window)
+        return (_merge(windows) if ok else None), has_holiday
+
+    def _window(self, manager: str, regulation_id: str, day: str, row: Row) -> TimeWindow | None:
+        field = f"tijdvak[{regulation_id} {day} {_s(row, 'starttimetimeframe')}]"
+        try:
+            start = _clock(_s(row, "starttimetimeframe"), is_end=False)
+            end = _clock(_s(row, "endtimetimeframe"), is_end=True)
+            max_stay = int(_s(row, "maxdurationright") or "0") or None
+        except ValueError as exc:
+            self._problem(field, str(exc))
+            return None
+        if start >= MINUTES_PER_DAY:
+            self._problem(field, "start 2400 is not allowed")
+            return None
+        tariff = self._tariff(field, manager, _s(row, "farecalculationcode"))
+        if tariff is None:
+            return None
+        cents_per_hour, step = tariff
+        if day == "FEESTDAG GRATIS":
+            cents_per_hour = Decimal(0)
+        if _s(row, "claimrightpossible").upper() == "N":
+            self._warn(field, "claimrightpossible N: no parking right can be bought")
+        try:
+            return TimeWindow(frozenset(DAY_TYPES[day]), start, end, cents_per_hour, step, max_stay)
+        except InvalidZoneError as exc:
+            self._problem(field, f"{exc.field}={exc.value!r}: {exc.why}")
+            return None
+
+    def _tariff(self, field: str, manager: str, code: str) -> tuple[Decimal, int] | None:
+        if not code or self.t.parts is None:
+            return Decimal(0), 1
+        if self.t.calcs is not None and (manager, code) not in self.t.calcs:
+            self._warn("tariefberekening", f"fare calculation {code!r} not valid on {self.day}")
+        code_parts = self.t.parts.get((manager, code))
+        if not code_parts:
+            self._problem(field, f"fare calculation {code!r} has no fare parts")
+            return None
+        first = code_parts[0]
+        try:
+            amount = Decimal(_s(first, "amountfarepart"))
+            step = int(_s(first, "stepsizefarepart"))
+        except (InvalidOperation, ValueError):
+            self._problem(field, f"fare part of {code!r} has a bad amount or step: {first}")
+            return None
+        if step <= 0 or amount < 0:
+            self._problem(field, f"fare part of {code!r}: step {step}, amount {amount}")
+            return None
+        if len(code_parts) > 1:
+            later = ", ".join(_s(p, "startdurationfarepart") for p in code_parts[1:])
+            self._warn(
+                "tariefdeel",
+                f"fare {code!r} changes after minute(s) {later}; only the first part is used",
+            )
+        cents_per_hour = (amount * 100 * 60 / step).quantize(Decimal("0.0001"))
+        if cents_per_hour == cents_per_hour.to_integral_value():
+            return Decimal(int(cents_per_hour)), step
+        return cents_per_hour.normalize(), step
+
+    def _zone(
+        self,
+        row: Row,
+        area: Row,
+        geom: Polygon | MultiPolygon,
+        windows: list[TimeWindow],
+        *,
+        has_holiday_frames: bool,
+        regulation_ids: list[str],
+    ) -> Zone | None:
+        try:
+            kind = _kind(_s(row, "kind"), windows)
+            fine_track = FineTrack(_s(row, "fine_track")) if _s(row, "fine_track") else None
+            priority = int(_s(row, "priority") or "0")
+            grace = int(_s(row, "grace_minutes") or "10")
+        except ValueError as exc:
+            self._problem("kind/fine_track/priority/grace_minutes", str(exc))
+            return None
+        if kind is ZoneKind.PAID:  # free and unlimited = not regulated
+            windows = [w for w in windows if w.tariff_cents_per_hour > 0 or w.max_stay_minutes]
+        if not windows:
+            self._warn("schedule", "no regulated time frames: zone is never regulated")
+        area_id = _s(row, "areaid")
+        name = _s(row, "name") or _s(area, "areadesc")
+        if not name and self.t.regulations is not None and regulation_ids:
+            key = (_s(row, "areamanagerid"), regulation_ids[0])
+            name = _s(self.t.regulations.get(key, {}), "regulationdesc")
+        remote = _s(row, "remote_enforcement_allowed").lower() in {"1", "true", "j", "ja", "yes"}
+        permit_types = tuple(p.strip() for p in _s(row, "permit_types").split(";") if p.strip())
+        try:
+            return Zone(
+                id=self._zone_id,
+                name=name or area_id,
+                kind=kind,
+                area_code=area_id,
+                geometry=geom,
+                schedule=tuple(windows),
+                priority=priority,
+                holidays=HolidayPolicy.SCHEDULE if has_holiday_frames else HolidayPolicy.REGULATED,
+                holiday_dates=self.holiday_dates,
+                grace_minutes=grace,
+                fine_track=fine_track or default_fine_track(kind),
+                remote_enforcement_allowed=remote,
+                permit_types=permit_types,
+            )
+        except InvalidZoneError as exc:
+            self._problem(exc.field, f"{exc.value!r}: {exc.why}")
+            return None
+
+
+def _kind(text: str, windows: list[TimeWindow]) -> ZoneKind:
+    if text:
+        return ZoneKind(text)
+    if any(w.tariff_cents_per_hour > 0 for w in windows):
+        return ZoneKind.PAID
+    if any(w.max_stay_minutes for w in windows):
+        return ZoneKind.BLUE
+    return ZoneKind.PAID
+
+
+def _merge(windows: list[TimeWindow]) -> list[TimeWindow]:
+    """One window per distinct (times, tariff, stay), days united; exact duplicates dropped."""
+    merged: dict[tuple[Any, ...], set[DayType]] = {}
+    for w in windows:
+        key = (
+            w.start_minute,
+            w.end_minute,
+            w.tariff_cents_per_hour,
+            w.step_minutes,
+            w.max_stay_minutes,
+            DayType.HOLIDAY in w.days,
+        )
+        merged.setdefault(key, set()).update(w.days)
+    out = [TimeWindow(frozenset(days), k[0], k[1], k[2], k[3], k[4]) for k, days in merged.items()]
+    order = {d: i for i, d in enumerate(DayType)}
+    out.sort(key=lambda w: (min(order[d] for d in w.days), w.start_minute))
+    return out
