@@ -27,6 +27,15 @@ app.add_typer(db_app, name="db", help="Database schema migrations (upgrade, curr
 app.add_typer(admin_app, name="admin", help="Users, devices and one-off maintenance jobs.")
 
 
+def _register_feature_commands() -> None:
+    from api.zones.cli import app as zones_app
+
+    app.add_typer(zones_app, name="zones", help="Parking zones: check, import, import-npr.")
+
+
+_register_feature_commands()
+
+
 def fail(message: str, code: int = 2) -> typer.Exit:
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(code)
@@ -91,7 +100,7 @@ def serve(
 
 # --------------------------------------------------------------------------- db
 @db_app.command("upgrade", help="Apply all migrations to the configured database.")
-def db_upgrade(revision: str = "head") -> None:
+def db_upgrade(revision: str = "heads") -> None:
     from api import migrate
 
     engine = _engine(_settings())

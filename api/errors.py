@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.review.rules import ClaimError, DecisionRefused, InvalidTransition, ReviewError
 from permits.errors import PermitsError
+from zones.errors import ZoneFileError, ZonesError
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,7 @@ class IntegrityFailure(ApiError):
 # Domain error base classes -> HTTP status. Subclasses carry their own ``code``.
 DOMAIN_STATUS: dict[type[Exception], int] = {
     PermitsError: 422,
+    ZonesError: 422,
     ReviewError: 409,
     InvalidTransition: 409,
     ClaimError: 409,
@@ -151,6 +153,13 @@ def register_error_handlers(app: FastAPI) -> None:
             )
         log.exception("database error")
         return JSONResponse(error_body("internal database error", "database_error"), 500)
+
+    @app.exception_handler(ZoneFileError)
+    async def _zone_file(_: Request, exc: ZoneFileError) -> JSONResponse:
+        problems = [str(p) for p in exc.problems]
+        body = error_body(f"{len(problems)} problem(s) in the zone file: {problems[0]}", exc.code)
+        body["problems"] = problems
+        return JSONResponse(body, status_code=422)
 
     for exc_type, status in DOMAIN_STATUS.items():
 

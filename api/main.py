@@ -21,6 +21,8 @@ from api.observations import routes as observation_routes
 from api.review import routes as review_routes
 from api.review.ports import RightsChecker, ZoneRulesSource
 from api.settings import BackendSettings, load_backend_settings
+from api.zones import routes as zone_routes
+from api.zones.service import CatalogZoneRules, ZoneCatalog
 
 API_VERSION = "0.1.0"
 UI_STATIC = Path(__file__).parent / "ui" / "static"
@@ -57,8 +59,9 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.evidence_store = store
+    app.state.zone_catalog = ZoneCatalog()
     app.state.rights_checker = rights_checker or _not_configured_rights()
-    app.state.zone_rules = zone_rules or _not_configured_zones()
+    app.state.zone_rules = zone_rules or CatalogZoneRules(app.state.zone_catalog)
 
     register_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
@@ -79,6 +82,7 @@ def create_app(
         device_routes.router,
         hit_routes.router,
         review_routes.router,
+        zone_routes.router,
         ui_routes.router,
     ):
         app.include_router(router)
@@ -89,9 +93,3 @@ def _not_configured_rights() -> RightsChecker:
     from api.review.unconfigured import UnconfiguredRights
 
     return UnconfiguredRights()
-
-
-def _not_configured_zones() -> ZoneRulesSource:
-    from api.review.unconfigured import NoZoneRules
-
-    return NoZoneRules()

@@ -6,6 +6,7 @@ from api.audit.db import AuditRow
 from api.auth.db import DeviceRow, LoginAttemptRow, UserRow
 from api.devices.db import HeartbeatRow
 from api.hits.db import EvidenceRow, HitEventRow, HitRightsCheckRow, HitRow
+from api.zones.db import ZoneVersionRow
 
 metadata = SQLModel.metadata
 
@@ -19,5 +20,6 @@ __all__ = [
     "HitRow",
     "LoginAttemptRow",
     "UserRow",
+    "ZoneVersionRow",
     "metadata",
 ]

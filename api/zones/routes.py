@@ -1,0 +1,155 @@
+"""Zones: upload a new version (admin), read the current or an older one, locate a point."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Request
+from pydantic import BaseModel
+
+from api.auth.principal import Principal, Role
+from api.db import utcnow
+from api.deps import SessionDep, allow
+from api.errors import Unprocessable
+from api.zones import service
+from api.zones.db import ZoneVersionRow
+from zones.geojson import window_to_json, zone_properties
+
+router = APIRouter(prefix="/api/v1/zones", tags=["zones"])
+ANY_ROLE = tuple(Role)
+
+
+class ZoneVersionOut(BaseModel):
+    version: int
+    created_at: datetime
+    created_by: str
+    zone_count: int
+    source_crs: str
+    note: str
+
+
+class ZoneUploadOut(ZoneVersionOut):
+    repairs: list[str]
+    warnings: list[str]
+
+
+class ZoneVersionsPage(BaseModel):
+    data: list[ZoneVersionOut]
+    count: int
+
+
+class LocatedZone(BaseModel):
+    id: str
+    name: str
+    kind: str
+    area_code: str
+    properties: dict[str, Any]
+
+
+class LocateOut(BaseModel):
+    zone: LocatedZone | None
+    regulated: bool
+    window: dict[str, Any] | None
+    tariff_cents_per_hour: float | None
+    max_stay_minutes: int | None
+    uncertain: bool
+    nearby_zone_ids: list[str]
+    distance_to_edge_m: float | None
+    version: int
+
+
+def _version_out(row: ZoneVersionRow) -> dict[str, Any]:
+    return row.model_dump(include=set(ZoneVersionOut.model_fields))
+
+
+@router.put("", response_model=ZoneUploadOut, status_code=201)
+def put_zones(
+    session: SessionDep,
+    admin: Annotated[Principal, allow(Role.ADMIN)],
+    collection: Annotated[dict[str, Any], Body(description="a GeoJSON FeatureCollection")],
+    crs: Annotated[str | None, Query(description="EPSG:28992 for RD New")] = None,
+    fix: Annotated[bool, Query(description="repair invalid geometry with make_valid")] = False,
+    note: Annotated[str, Query(max_length=500)] = "",
+) -> ZoneUploadOut:
+    """Validate and store a new zone version (all or nothing; 422 lists every problem)."""
+    row, imported = service.import_zones(session, collection, admin, crs=crs, fix=fix, note=note)
+    session.commit()
+    return ZoneUploadOut(
+        **_version_out(row),
+        repairs=[str(r) for r in imported.repairs],
+        warnings=[str(w) for w in imported.warnings],
+    )
+
+
+@router.get("", response_model=dict[str, Any])
+def get_zones(
+    session: SessionDep,
+    _: Annotated[Principal, allow(*ANY_ROLE)],
+    version: Annotated[int | None, Query(ge=1, le=2**31)] = None,
+) -> dict[str, Any]:
+    """The current zone set (or ``?version=N``) as a GeoJSON FeatureCollection (WGS84)."""
+    number, doc = service.version_geojson(session, version)
+    return {**doc, "version": number}
+
+
+@router.get("/versions", response_model=ZoneVersionsPage)
+def list_versions(
+    session: SessionDep, _: Annotated[Principal, allow(Role.ADMIN, Role.BACKOFFICE)]
+) -> ZoneVersionsPage:
+    from sqlmodel import col, select
+
+    rows = session.exec(select(ZoneVersionRow).order_by(col(ZoneVersionRow.version).desc())).all()
+    return ZoneVersionsPage(data=[ZoneVersionOut(**_version_out(r)) for r in rows], count=len(rows))
+
+
+@router.get("/locate", response_model=LocateOut)
+def locate(
+    request: Request,
+    session: SessionDep,
+    _: Annotated[Principal, allow(*ANY_ROLE)],
+    lon: Annotated[float, Query(ge=-180, le=180)],
+    lat: Annotated[float, Query(ge=-90, le=90)],
+    at: Annotated[datetime | None, Query(description="ISO 8601 with offset; default now")] = None,
+    radius_m: Annotated[float, Query(ge=0, le=500, description="GPS uncertainty")] = 10.0,
+) -> LocateOut:
+    """Which zone is at this point, is parking regulated at ``at``, and is that certain?"""
+    if at is not None and at.tzinfo is None:
+        raise Unprocessable(
+            "at must carry a time-zone offset, e.g. 2026-11-26T10:00:00+01:00", code="naive_time"
+        )
+    zone_set = request.app.state.zone_catalog.current(session)
+    result = zone_set.index.locate_with_margin(lon, lat, radius_m)
+    zone = result.zone
+    if zone is None:
+        return LocateOut(
+            zone=None,
+            regulated=False,
+            window=None,
+            tariff_cents_per_hour=None,
+            max_stay_minutes=None,
+            uncertain=result.is_uncertain,
+            nearby_zone_ids=list(result.nearby_zone_ids),
+            distance_to_edge_m=result.distance_m,
+            version=zone_set.version,
+        )
+    reg = zone_set.index.regulation_at(zone, at or utcnow())
+    return LocateOut(
+        zone=LocatedZone(
+            id=zone.id,
+            name=zone.name,
+            kind=zone.kind.value,
+            area_code=zone.area_code,
+            properties=zone_properties(zone),
+        ),
+        regulated=reg.regulated,
+        window=window_to_json(reg.window) if reg.window else None,
+        tariff_cents_per_hour=float(reg.tariff_cents_per_hour)
+        if reg.tariff_cents_per_hour is not None
+        else None,
+        max_stay_minutes=reg.max_stay_minutes,
+        uncertain=result.is_uncertain,
+        nearby_zone_ids=list(result.nearby_zone_ids),
+        distance_to_edge_m=result.distance_m,
+        version=zone_set.version,
+    )
