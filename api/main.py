@@ -62,6 +62,7 @@ def create_app(
     app.state.zone_catalog = ZoneCatalog()
     app.state.rights_checker = rights_checker or _not_configured_rights()
     app.state.zone_rules = zone_rules or CatalogZoneRules(app.state.zone_catalog)
+    app.state.fine_drafts = None  # set by the fines feature
 
     register_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)

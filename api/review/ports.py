@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlmodel import Session
 
@@ -39,3 +39,9 @@ class RightsChecker(Protocol):
 
 class ZoneRulesSource(Protocol):
     def rules_for(self, session: Session, zone_id: str | None) -> ZoneReviewRules | None: ...
+
+
+class FineDrafts(Protocol):
+    """Called in the confirming transaction: make the fine draft for a confirmed hit."""
+
+    def draft_for_confirmed_hit(self, session: Session, hit: Any) -> None: ...

@@ -74,6 +74,7 @@ def confirm(
         rights=request.app.state.rights_checker,
         zones=request.app.state.zone_rules,
         settings=settings,
+        drafts=request.app.state.fine_drafts,
     )
     return hit_out(session, hit)
 

@@ -23,7 +23,7 @@ from api.evidence.service import delete_unreferenced_files, remove_evidence_rows
 from api.evidence.store import EvidenceStore
 from api.hits.db import HitEventRow, HitRightsCheckRow, HitRow
 from api.hits.model import HitStatus
-from api.review.ports import RightsChecker, RightsResult, ZoneRulesSource
+from api.review.ports import FineDrafts, RightsChecker, RightsResult, ZoneRulesSource
 from api.review.rules import (
     Claim,
     ClaimError,
@@ -394,6 +394,7 @@ def confirm(
     rights: RightsChecker,
     zones: ZoneRulesSource,
     settings: BackendSettings,
+    drafts: FineDrafts | None = None,
     now: datetime | None = None,
 ) -> HitRow:
     now = now or utcnow()
@@ -443,6 +444,8 @@ def confirm(
     if check.distance_m is not None:
         detail += f" distance_m={check.distance_m:.1f}"
     add_event(session, hit, boa, HitAction.CONFIRM, HitStatus.CLAIMED.value, detail)
+    if drafts is not None:
+        drafts.draft_for_confirmed_hit(session, hit)
     session.commit()
     return hit
 

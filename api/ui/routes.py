@@ -307,6 +307,7 @@ async def confirm(
             rights=request.app.state.rights_checker,
             zones=request.app.state.zone_rules,
             settings=settings,
+            drafts=request.app.state.fine_drafts,
         )
 
     return await _act(request, session, user, hit_id, do)
