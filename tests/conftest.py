@@ -26,6 +26,19 @@ IN_CI = bool(os.environ.get("CI"))
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashing() -> Iterator[None]:
+    """Argon2 with minimal cost in tests (hashes carry their parameters; verify is unchanged)."""
+    from argon2 import PasswordHasher
+
+    from api.auth import security
+
+    original = security._hasher
+    security._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    security._hasher = original
+
+
 def need_shared(path: Path) -> Path:
     """Skip (outside CI) or fail (in CI) when a file from ../shared is absent."""
     if not path.exists():
