@@ -71,6 +71,7 @@ class Fix:
     source_line: int  # 1-based line of the sentence that gave the position
     talker: str = "GP"
     segment: int = 0  # incremented each time the receiver's time jumps backwards
+    error_m: float | None = None  # the source's own horizontal error estimate (gpsd eph)
 
     def __post_init__(self) -> None:
         if self.time.tzinfo is None or self.time.utcoffset() is None:
@@ -79,6 +80,15 @@ class Fix:
             raise GpsConfigError("Fix.lon", self.lon, "between -180 and 180")
         if not -90.0 <= self.lat <= 90.0:
             raise GpsConfigError("Fix.lat", self.lat, "between -90 and 90")
+
+
+class UncertainReason(enum.StrEnum):
+    """Why a position must not decide a zone hit on its own (see ``Track``)."""
+
+    NO_FIX_YET = "no_fix_yet"  # before the oldest fix kept
+    STALE = "stale"  # too long after the newest fix
+    GAP = "gap"  # the fixes around the instant are too far apart in time
+    POOR_ACCURACY = "poor_accuracy"  # accuracy estimate worse than the limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +101,7 @@ class Position:
     speed_mps: float | None
     accuracy_m: float  # estimated horizontal error (1 sigma-ish), metres
     uncertain: bool  # True: must never make a zone hit on its own
-    reason: str | None = None  # why uncertain, for logs and the observation record
+    reason: UncertainReason | None = None  # why uncertain
 
 
 @dataclass(slots=True)

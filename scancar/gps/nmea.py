@@ -34,11 +34,11 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from scancar.gps.errors import GpsConfigError
-from scancar.gps.geometry import distance_m
+from scancar.gps.filters import MotionFilter, MotionLimits
 from scancar.gps.model import DropReason, Fix, FixQuality, IgnoredKind, ParseStats
 
 KNOT_MPS = 1852.0 / 3600.0
@@ -88,9 +88,7 @@ class NmeaConfig:
 
     accept_missing_checksum: bool = False
     max_hdop: float = 5.0
-    max_speed_mps: float = 70.0  # 252 km/h, for both reported speed and fix-to-fix jumps
-    jump_slack_m: float = 30.0  # allowance for fix noise in the jump check
-    reanchor_after: int = 3
+    motion: MotionLimits = field(default_factory=MotionLimits)
     min_date: date = date(2000, 1, 1)
     accept_unreliable_modes: bool = False
     talkers: frozenset[str] = DEFAULT_TALKERS
@@ -101,14 +99,8 @@ class NmeaConfig:
     def __post_init__(self) -> None:
         if not (math.isfinite(self.max_hdop) and self.max_hdop > 0):
             raise GpsConfigError("max_hdop", self.max_hdop, "a positive number")
-        if not (math.isfinite(self.max_speed_mps) and self.max_speed_mps > 0):
-            raise GpsConfigError("max_speed_mps", self.max_speed_mps, "a positive number")
-        if not (math.isfinite(self.jump_slack_m) and self.jump_slack_m >= 0):
-            raise GpsConfigError("jump_slack_m", self.jump_slack_m, "zero or more metres")
         if self.backfill_epochs < 0:
             raise GpsConfigError("backfill_epochs", self.backfill_epochs, "0 or more")
-        if self.reanchor_after < 1:
-            raise GpsConfigError("reanchor_after", self.reanchor_after, "1 or more")
         bad = sorted(t for t in self.talkers if not re.fullmatch(r"[A-Z]{2}", t))
         if bad or not self.talkers:
             raise GpsConfigError("talkers", sorted(self.talkers), "two-letter codes like 'GP'")
@@ -202,10 +194,7 @@ class NmeaParser:
         self._last_tod: int | None = None  # tod of the last closed epoch
         self._date_ref: date | None = None
         self._tod_ref: int = 0
-        self._anchor: Fix | None = None
-        self._last_time: datetime | None = None
-        self._pending_jumps: list[Fix] = []
-        self._segment = 0
+        self._motion = MotionFilter(self.config.motion, self.stats)
         self._undated: list[_Epoch] = []
 
     # ---------------------------------------------------------------- input
@@ -517,7 +506,7 @@ class NmeaParser:
         if lon_lat is None:
             return DropReason.INVALID_POSITION
         speed, course = _motion(rmc, vtg)
-        if speed is not None and (speed < 0 or speed > self.config.max_speed_mps):
+        if speed is not None and (speed < 0 or speed > self.config.motion.max_speed_mps):
             return DropReason.IMPLAUSIBLE_SPEED
         hdop: float | None = None
         satellites: int | None = None
@@ -537,7 +526,7 @@ class NmeaParser:
             satellites=satellites,
             source_line=pos_s.line,
             talker=pos_s.talker,
-            segment=self._segment,
+            segment=self._motion.segment,
         )
 
     def _epoch_date(self, epoch: _Epoch, rmc: _Sentence | None) -> date | DropReason:
@@ -554,36 +543,9 @@ class NmeaParser:
 
     # ---------------------------------------------------------------- motion
 
-    def _is_plausible(self, a: Fix, b: Fix) -> bool:
-        dt = abs((b.time - a.time).total_seconds())
-        limit = self.config.max_speed_mps * dt + self.config.jump_slack_m
-        return distance_m(a.lon, a.lat, b.lon, b.lat) <= limit
-
     def _check_motion(self, fix: Fix) -> list[Fix]:
-        last = self._last_time
-        if last is not None and fix.time == last:
-            self.stats.dropped[DropReason.DUPLICATE_TIME] += 1
-            return []
-        if last is not None and fix.time < last:
-            self.stats.time_jumps_backwards += 1
-            self._segment += 1
-            fix = replace(fix, segment=self._segment)
-            self._anchor = None
-            self._pending_jumps.clear()
-        if self._anchor is not None and not self._is_plausible(self._anchor, fix):
-            if self._pending_jumps and self._is_plausible(self._pending_jumps[-1], fix):
-                self._pending_jumps.append(fix)
-            else:
-                self._pending_jumps = [fix]
-            if len(self._pending_jumps) < self.config.reanchor_after:
-                self.stats.dropped[DropReason.IMPLAUSIBLE_JUMP] += 1
-                return []
-            self.stats.reanchored += 1
-        self._pending_jumps.clear()
-        self._anchor = fix
-        self._last_time = fix.time
-        self.stats.fixes_accepted += 1
-        return [fix]
+        accepted = self._motion.check(fix)
+        return [] if accepted is None else [accepted]
 
 
 def _quality(gga: _Sentence | None, rmc: _Sentence | None, gll: _Sentence | None) -> FixQuality:

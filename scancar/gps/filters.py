@@ -1,0 +1,85 @@
+"""Plausibility rules that apply to fixes from any source (NMEA, GPX, gpsd)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from scancar.gps.errors import GpsConfigError
+from scancar.gps.geometry import distance_m
+from scancar.gps.model import DropReason, Fix, ParseStats
+
+
+@dataclass(frozen=True, slots=True)
+class MotionLimits:
+    """Limits of the fix-to-fix check (see ``MotionFilter``)."""
+
+    max_speed_mps: float = 70.0  # 252 km/h
+    jump_slack_m: float = 30.0  # allowance for fix noise between close fixes
+    reanchor_after: int = 3
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.max_speed_mps) and self.max_speed_mps > 0):
+            raise GpsConfigError("max_speed_mps", self.max_speed_mps, "a positive number")
+        if not (math.isfinite(self.jump_slack_m) and self.jump_slack_m >= 0):
+            raise GpsConfigError("jump_slack_m", self.jump_slack_m, "zero or more metres")
+        if self.reanchor_after < 1:
+            raise GpsConfigError("reanchor_after", self.reanchor_after, "1 or more")
+
+
+class MotionFilter:
+    """Drops duplicate times and implausible jumps; numbers segments after backward time jumps.
+
+    * A fix with the same time as the last accepted one is a duplicate.
+    * A fix earlier than the last accepted one starts a new segment (recorded logs glued
+      together, receiver reset): it is accepted and the jump check restarts from it.
+    * A fix farther from the last accepted fix than ``max_speed_mps * dt + jump_slack_m`` is
+      dropped; when ``reanchor_after`` such fixes in a row agree with each other, the last of
+      them is accepted as the new reference (the old reference was the outlier).
+    """
+
+    def __init__(self, limits: MotionLimits, stats: ParseStats) -> None:
+        self.limits = limits
+        self.stats = stats
+        self._anchor: Fix | None = None
+        self._last_time: datetime | None = None
+        self._pending: list[Fix] = []
+        self._segment = 0
+
+    @property
+    def segment(self) -> int:
+        return self._segment
+
+    def is_plausible(self, a: Fix, b: Fix) -> bool:
+        dt = abs((b.time - a.time).total_seconds())
+        limit = self.limits.max_speed_mps * dt + self.limits.jump_slack_m
+        return distance_m(a.lon, a.lat, b.lon, b.lat) <= limit
+
+    def check(self, fix: Fix) -> Fix | None:
+        """The fix to accept (possibly with a new segment number), or ``None`` (counted)."""
+        last = self._last_time
+        if last is not None and fix.time == last:
+            self.stats.dropped[DropReason.DUPLICATE_TIME] += 1
+            return None
+        if last is not None and fix.time < last:
+            self.stats.time_jumps_backwards += 1
+            self._segment += 1
+            self._anchor = None
+            self._pending.clear()
+        if fix.segment != self._segment:
+            fix = replace(fix, segment=self._segment)
+        if self._anchor is not None and not self.is_plausible(self._anchor, fix):
+            if self._pending and self.is_plausible(self._pending[-1], fix):
+                self._pending.append(fix)
+            else:
+                self._pending = [fix]
+            if len(self._pending) < self.limits.reanchor_after:
+                self.stats.dropped[DropReason.IMPLAUSIBLE_JUMP] += 1
+                return None
+            self.stats.reanchored += 1
+        self._pending.clear()
+        self._anchor = fix
+        self._last_time = fix.time
+        self.stats.fixes_accepted += 1
+        return fix
