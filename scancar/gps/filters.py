@@ -18,12 +18,17 @@ class MotionLimits:
     max_speed_mps: float = 70.0  # 252 km/h
     jump_slack_m: float = 30.0  # allowance for fix noise between close fixes
     reanchor_after: int = 3
+    # a fix at most this much older than the last one is a stray (dropped as out of order);
+    # a larger step back is a time jump that starts a new segment
+    max_reorder_s: float = 5.0
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.max_speed_mps) and self.max_speed_mps > 0):
             raise GpsConfigError("max_speed_mps", self.max_speed_mps, "a positive number")
         if not (math.isfinite(self.jump_slack_m) and self.jump_slack_m >= 0):
             raise GpsConfigError("jump_slack_m", self.jump_slack_m, "zero or more metres")
+        if not (math.isfinite(self.max_reorder_s) and self.max_reorder_s >= 0):
+            raise GpsConfigError("max_reorder_s", self.max_reorder_s, "zero or more seconds")
         if self.reanchor_after < 1:
             raise GpsConfigError("reanchor_after", self.reanchor_after, "1 or more")
 
@@ -32,7 +37,8 @@ class MotionFilter:
     """Drops duplicate times and implausible jumps; numbers segments after backward time jumps.
 
     * A fix with the same time as the last accepted one is a duplicate.
-    * A fix earlier than the last accepted one starts a new segment (recorded logs glued
+    * A fix up to ``max_reorder_s`` earlier than the last accepted one is out of order.
+    * A fix even earlier than the last accepted one starts a new segment (recorded logs glued
       together, receiver reset): it is accepted and the jump check restarts from it.
     * A fix farther from the last accepted fix than ``max_speed_mps * dt + jump_slack_m`` is
       dropped; when ``reanchor_after`` such fixes in a row agree with each other, the last of
@@ -63,6 +69,9 @@ class MotionFilter:
             self.stats.dropped[DropReason.DUPLICATE_TIME] += 1
             return None
         if last is not None and fix.time < last:
+            if (last - fix.time).total_seconds() <= self.limits.max_reorder_s:
+                self.stats.dropped[DropReason.OUT_OF_ORDER] += 1
+                return None
             self.stats.time_jumps_backwards += 1
             self._segment += 1
             self._anchor = None

@@ -44,6 +44,7 @@ class DropReason(enum.StrEnum):
     IMPLAUSIBLE_SPEED = "implausible_speed"  # reported speed above the limit
     IMPLAUSIBLE_JUMP = "implausible_jump"  # distance / time to the last good fix above the limit
     DUPLICATE_TIME = "duplicate_time"  # same UTC time as the last accepted fix
+    OUT_OF_ORDER = "out_of_order"  # a few seconds older than the last accepted fix
 
 
 class IgnoredKind(enum.StrEnum):
