@@ -126,25 +126,31 @@ class SerialNmeaSource:
     def fixes(self) -> Iterator[Fix]:
         import serial  # noqa: PLC0415
 
-        port = self._open()  # a bad device fails here, at start-up
+        port: _SerialPort | None = self._open()  # a bad device fails here, at start-up
         try:
             while not self._closed.is_set():
-                try:
-                    data = port.read(max(1, port.in_waiting))
-                except (serial.SerialException, OSError) as exc:
-                    log.warning("GPS serial %s read failed (%s); reopening", self.device, exc)
-                    port.close()
+                if port is None:
                     if self._closed.wait(self.reconnect_delay_s):
                         return
                     try:
                         port = self._open()
                     except GpsSourceError as err:
                         log.warning("%s", err)
+                        continue
+                try:
+                    data = port.read(max(1, port.in_waiting))
+                except (serial.SerialException, OSError, TypeError) as exc:
+                    log.warning("GPS serial %s read failed (%s); reopening", self.device, exc)
+                    port.close()
+                    port = None
                     continue
-                if data:
-                    yield from self._parser.feed(data)
+                for fix in self._parser.feed(data) if data else ():
+                    if self._closed.is_set():
+                        return
+                    yield fix
         finally:
-            port.close()
+            if port is not None:
+                port.close()
 
     def close(self) -> None:
         self._closed.set()
