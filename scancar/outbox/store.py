@@ -4,11 +4,12 @@ Layout under ``directory``::
 
     outbox.sqlite3            rows: one per observation (pending / sent / dead) + dead_letters
     evidence/<uuid>/<name>    evidence bytes of pending and dead observations
-    evidence/<uuid>.tmp/      a put in progress (deleted at start-up if a crash left it)
+    evidence/<uuid>.<r>.tmp/  a put in progress (deleted at start-up if a crash left it)
 
 Durability protocol of ``put`` (the commit point is the row's COMMIT):
 
-1. write every evidence file into ``evidence/<uuid>.tmp/``, fsync each file and the directory;
+1. write every evidence file into ``evidence/<uuid>.<r>.tmp/``, fsync each file and the
+   directory (without holding the lock, so the uploader is not blocked);
 2. rename the directory to ``evidence/<uuid>``, fsync ``evidence/``;
 3. insert the row (metadata JSON exactly as it will be sent) in one transaction; SQLite with
    ``synchronous=FULL`` fsyncs the WAL before COMMIT returns.
@@ -26,6 +27,7 @@ import hashlib
 import json
 import logging
 import os
+import secrets
 import shutil
 import sqlite3
 import threading
@@ -242,43 +244,65 @@ class SqliteOutbox:
         content = content_sha256(metadata_json, evidence)
         size = len(metadata_json) + sum(len(b) for b in evidence.values())
         with self._lock:
-            existing = self._db.execute(
-                "SELECT content_sha256 FROM outbox WHERE observation_id = ?", (str(oid),)
-            ).fetchone()
-            if existing is not None:
-                if existing[0] == content:
-                    return
-                raise DuplicateObservationError(oid)
+            if self._is_known(oid, content):
+                return
             self._check_quota(size)
-            final = self._item_dir(oid)
-            tmp = final.with_name(final.name + ".tmp")
-            shutil.rmtree(tmp, ignore_errors=True)
-            tmp.mkdir()
+        # write the files without holding the lock: the uploader keeps draining meanwhile
+        final = self._item_dir(oid)
+        tmp = final.with_name(f"{final.name}.{secrets.token_hex(4)}.tmp")
+        tmp.mkdir()
+        try:
             for name, data in evidence.items():
                 _write_durably(tmp / name, data)
             _fsync_dir(tmp)
-            if final.exists():  # an orphan of an earlier crashed put of the same id
-                shutil.rmtree(final)
-            tmp.rename(final)
-            _fsync_dir(self.evidence_dir)
-            files = [
-                {"name": n, "sha256": hashlib.sha256(b).hexdigest(), "size": len(b)}
-                for n, b in evidence.items()
-            ]
-            with self._tx() as db:
-                db.execute(
-                    "INSERT INTO outbox (observation_id, state, metadata_json, content_sha256, "
-                    "evidence_json, size_bytes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        str(oid),
-                        ItemState.PENDING.value,
-                        metadata_json,
-                        content,
-                        json.dumps(files),
-                        size,
-                        self._clock().isoformat(),
-                    ),
-                )
+            with self._lock:
+                if self._is_known(oid, content):  # a concurrent put of the same suspect
+                    return
+                if final.exists():  # an orphan of an earlier crashed put of the same id
+                    shutil.rmtree(final)
+                tmp.rename(final)
+                _fsync_dir(self.evidence_dir)
+                self._insert(oid, metadata_json, content, evidence, size)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+
+    def _is_known(self, oid: UUID, content: str) -> bool:
+        existing = self._db.execute(
+            "SELECT content_sha256 FROM outbox WHERE observation_id = ?", (str(oid),)
+        ).fetchone()
+        if existing is None:
+            return False
+        if existing[0] == content:
+            return True
+        raise DuplicateObservationError(oid)
+
+    def _insert(
+        self,
+        oid: UUID,
+        metadata_json: bytes,
+        content: str,
+        evidence: Mapping[str, bytes],
+        size: int,
+    ) -> None:
+        files = [
+            {"name": n, "sha256": hashlib.sha256(b).hexdigest(), "size": len(b)}
+            for n, b in evidence.items()
+        ]
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO outbox (observation_id, state, metadata_json, content_sha256, "
+                "evidence_json, size_bytes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    str(oid),
+                    ItemState.PENDING.value,
+                    metadata_json,
+                    content,
+                    json.dumps(files),
+                    size,
+                    self._clock().isoformat(),
+                ),
+            )
 
     @staticmethod
     def _check_evidence(metadata: ObservationMetadata, evidence: Mapping[str, bytes]) -> None:

@@ -46,6 +46,14 @@ class BackendState:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
+def content_hash(metadata_json: bytes, evidence: dict[str, bytes]) -> str:
+    """What the backend treats as "the same content" of an observation."""
+    digest = hashlib.sha256(metadata_json)
+    for name in sorted(evidence):
+        digest.update(name.encode() + hashlib.sha256(evidence[name]).digest())
+    return digest.hexdigest()
+
+
 def _parse_multipart(content_type: str, body: bytes) -> dict[str, bytes]:
     message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
         b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body
@@ -124,14 +132,14 @@ class _Handler(BaseHTTPRequestHandler):
             metadata = ObservationMetadata.model_validate_json(parts["metadata"])
         except ValidationError as exc:
             return 422, {"detail": str(exc)[:300], "code": "invalid"}
-        digest = hashlib.sha256(parts["metadata"])
         for ref in metadata.evidence:
             data = parts.get(ref.name)
             if data is None or hashlib.sha256(data).hexdigest() != ref.sha256:
                 return 422, {"detail": f"evidence {ref.name} missing or wrong", "code": "invalid"}
-            digest.update(ref.name.encode() + hashlib.sha256(data).digest())
         oid = str(metadata.observation_id)
-        content = digest.hexdigest()
+        content = content_hash(
+            parts["metadata"], {r.name: parts[r.name] for r in metadata.evidence}
+        )
         with state.lock:
             state.posts[oid] += 1
             if self.headers.get("Idempotency-Key") != oid:
@@ -150,6 +158,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that timed out and closed its socket is expected here; stay quiet."""
 
     def __init__(self, state: BackendState) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
