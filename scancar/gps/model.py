@@ -90,6 +90,7 @@ class UncertainReason(enum.StrEnum):
     STALE = "stale"  # too long after the newest fix
     GAP = "gap"  # the fixes around the instant are too far apart in time
     POOR_ACCURACY = "poor_accuracy"  # accuracy estimate worse than the limit
+    NO_HEADING = "no_heading"  # standing still since start-up: the camera side is unknown
 
 
 @dataclass(frozen=True, slots=True)

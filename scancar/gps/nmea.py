@@ -55,7 +55,7 @@ USED_TYPES = frozenset({"GGA", "RMC", "GLL", "VTG", "ZDA"})
 MIN_FIELDS = {"GGA": 8, "RMC": 9, "GLL": 6, "VTG": 7, "ZDA": 4}
 FULL_FIELDS = {"GGA": 14, "RMC": 11, "GLL": 6, "VTG": 8, "ZDA": 6}
 
-_CHECKSUM = re.compile(r"^\*([0-9A-Fa-f]{2})\s*$")
+_CHECKSUM = re.compile(r"^\*[0-9A-Fa-f]{2}$")
 _PRINTABLE = re.compile(r"^[\x20-\x7e]*$")
 _GGA_QUALITY: dict[str, FixQuality | None] = {
     "0": None,
@@ -284,11 +284,14 @@ class NmeaParser:
         text = raw.rstrip()
         if raw[0] == "!":  # AIS and other encapsulated sentences
             return IgnoredKind.UNSUPPORTED
-        star = text.rfind("*")
+        star = text.find("*")  # '*' is reserved: the first one ends the body
         complete = star != -1
         if complete:
-            if not _CHECKSUM.match(text[star:]):
+            if not _CHECKSUM.match(text[star : star + 3]):
                 return DropReason.MALFORMED  # a '*' with a damaged or truncated checksum
+            if text[star + 3 :].strip():
+                # binary frames (e.g. u-blox UBX) glued after the checksum: noise, not an error
+                self.stats.ignored[IgnoredKind.NOISE] += 1
             body = text[1:star]
             if checksum(body) != int(text[star + 1 : star + 3], 16):
                 return DropReason.BAD_CHECKSUM

@@ -363,3 +363,20 @@ def test_parser_never_raises_on_arbitrary_bytes(data: bytes) -> None:
     for fix in result.fixes:
         assert -90 <= fix.lat <= 90
         assert fix.time.tzinfo is not None
+
+
+def test_parser_keeps_a_sentence_followed_by_binary_bytes_on_the_same_line() -> None:
+    ubx = b"\xb5b\x01\x07\x5c\x00\x10\x20"
+    data = rmc("120000").encode() + ubx + b"\r\n" + ubx + rmc("120001").encode() + b"\r\n"
+    result = parse_text(data)
+    assert [f.time.second for f in result.fixes] == [0, 1]
+    assert result.stats.ignored[IgnoredKind.NOISE] == 2
+    assert sum(result.stats.dropped.values()) == 0
+
+
+@pytest.mark.parametrize("damage", ["*4", "*G1", "*"])
+def test_parser_drops_a_damaged_checksum_field(damage: str) -> None:
+    text = rmc("120000").split("*")[0] + damage + "\n"
+    result = parse_text(text, NmeaConfig(accept_missing_checksum=True))
+    assert result.fixes == []
+    assert result.stats.dropped[DropReason.MALFORMED] == 1
