@@ -1,10 +1,10 @@
 """Small-distance geometry on WGS84 in a local metric frame (pure math, no projection library).
 
 Offsets and distances use a local tangent plane at the reference point with the WGS84 radii of
-curvature (meridian ``M`` and prime vertical ``N``). For the distances a scan car needs
-(camera offsets of a few metres, fixes up to a few hundred metres apart) the error against a
-geodesic computation is far below a millimetre per metre (< 1e-6 relative at 100 m; about 1e-4
-relative at 10 km), well under GPS noise. ``distance_m`` uses the same frame at the midpoint.
+curvature (meridian ``M`` and prime vertical ``N``). Against the WGS84 geodesic (pyproj) the
+error is below 1 micrometre at 10-100 m, about 2 micrometres at 1 km and about 2 mm at 10 km
+(tested), far under GPS noise for camera offsets of a few metres and fixes a few hundred metres
+apart. ``distance_m`` uses the same frame at the midpoint.
 """
 
 from __future__ import annotations
