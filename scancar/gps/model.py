@@ -45,6 +45,9 @@ class DropReason(enum.StrEnum):
     IMPLAUSIBLE_JUMP = "implausible_jump"  # distance / time to the last good fix above the limit
     DUPLICATE_TIME = "duplicate_time"  # same UTC time as the last accepted fix
     OUT_OF_ORDER = "out_of_order"  # a few seconds older than the last accepted fix
+    IMPLAUSIBLE_TIME = "implausible_time"  # a time jump the next fix did not confirm
+    INCONSISTENT_DATE = "inconsistent_date"  # a date change not (yet) confirmed by a second one
+    INCONSISTENT_EPOCH = "inconsistent_epoch"  # GGA/RMC/GLL of one epoch disagree on position
 
 
 class IgnoredKind(enum.StrEnum):

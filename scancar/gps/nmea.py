@@ -39,6 +39,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from scancar.gps.errors import GpsConfigError
 from scancar.gps.filters import MotionFilter, MotionLimits
+from scancar.gps.geometry import distance_m
 from scancar.gps.model import DropReason, Fix, FixQuality, IgnoredKind, ParseStats
 
 KNOT_MPS = 1852.0 / 3600.0
@@ -95,10 +96,14 @@ class NmeaConfig:
     # replay only: hold up to this many epochs that have a time but no date yet, and date them
     # backwards once a date arrives (like gpsbabel's backfill). 0 = drop them (live use).
     backfill_epochs: int = 0
+    # GGA, RMC and GLL of one epoch must agree within this distance (corruption check)
+    max_epoch_spread_m: float = 5.0
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.max_hdop) and self.max_hdop > 0):
             raise GpsConfigError("max_hdop", self.max_hdop, "a positive number")
+        if not (math.isfinite(self.max_epoch_spread_m) and self.max_epoch_spread_m > 0):
+            raise GpsConfigError("max_epoch_spread_m", self.max_epoch_spread_m, "positive metres")
         if self.backfill_epochs < 0:
             raise GpsConfigError("backfill_epochs", self.backfill_epochs, "0 or more")
         bad = sorted(t for t in self.talkers if not re.fullmatch(r"[A-Z]{2}", t))
@@ -196,6 +201,7 @@ class NmeaParser:
         self._tod_ref: int = 0
         self._motion = MotionFilter(self.config.motion, self.stats)
         self._undated: list[_Epoch] = []
+        self._date_candidate: date | None = None
 
     # ---------------------------------------------------------------- input
 
@@ -238,6 +244,7 @@ class NmeaParser:
             out.extend(self._line(line))
         self._buffer = ""
         out.extend(self._close_epoch())
+        out.extend(self._motion.flush())
         if self._undated:
             self.stats.dropped[DropReason.NO_DATE] += len(self._undated)
             self._undated.clear()
@@ -464,20 +471,39 @@ class NmeaParser:
             day = date(int(f[3]), int(f[2]), int(f[1]))
         except ValueError as exc:
             raise _BadFieldError(",".join(f[1:4])) from exc
-        if day >= self.config.min_date:
-            self._date_ref, self._tod_ref = day, tod
+        if day < self.config.min_date:
+            return
+        if not self._confirm_date(day, tod):
+            self.stats.dropped[DropReason.INCONSISTENT_DATE] += 1
+            return
+        self._date_ref, self._tod_ref = day, tod
 
-    def _date_for(self, tod: int) -> date | None:
-        """The date of time of day ``tod`` from the reference, rolling it forward."""
+    def _expected_date(self, tod: int) -> date | None:
+        """The date the reference implies for time of day ``tod`` (12 h midnight rule)."""
         if self._date_ref is None:
             return None
         delta = tod - self._tod_ref
-        day = self._date_ref
         if delta < -HALF_DAY_US:
-            day += timedelta(days=1)
-        elif delta > HALF_DAY_US:
-            day -= timedelta(days=1)
-        self._date_ref, self._tod_ref = day, tod
+            return self._date_ref + timedelta(days=1)
+        if delta > HALF_DAY_US:
+            return self._date_ref - timedelta(days=1)
+        return self._date_ref
+
+    def _confirm_date(self, day: date, tod: int) -> bool:
+        """A date that contradicts the reference counts only once a second sentence repeats it
+        (a date corrupted in a way the XOR checksum misses must not re-date the track)."""
+        expected = self._expected_date(tod)
+        if expected is None or day in (expected, self._date_candidate):
+            self._date_candidate = None
+            return True
+        self._date_candidate = day
+        return False
+
+    def _date_for(self, tod: int) -> date | None:
+        """The date of time of day ``tod`` from the reference, rolling it forward."""
+        day = self._expected_date(tod)
+        if day is not None:
+            self._date_ref, self._tod_ref = day, tod
         return day
 
     def _build(self, epoch: _Epoch, backfilled_day: date | None = None) -> Fix | None:
@@ -508,6 +534,12 @@ class NmeaParser:
         lon_lat = _position(pos_s)
         if lon_lat is None:
             return DropReason.INVALID_POSITION
+        for other in (rmc, gll):
+            other_lon_lat = _position(other) if other is not None and other is not pos_s else None
+            if other_lon_lat is not None and (
+                distance_m(*lon_lat, *other_lon_lat) > self.config.max_epoch_spread_m
+            ):
+                return DropReason.INCONSISTENT_EPOCH
         speed, course = _motion(rmc, vtg)
         if speed is not None and (speed < 0 or speed > self.config.motion.max_speed_mps):
             return DropReason.IMPLAUSIBLE_SPEED
@@ -539,6 +571,8 @@ class NmeaParser:
                 return DropReason.MALFORMED
             if day < self.config.min_date:
                 return DropReason.IMPLAUSIBLE_DATE
+            if not self._confirm_date(day, epoch.tod_us):
+                return DropReason.INCONSISTENT_DATE
             self._date_ref, self._tod_ref = day, epoch.tod_us
             return day
         ref = self._date_for(epoch.tod_us)
@@ -547,8 +581,7 @@ class NmeaParser:
     # ---------------------------------------------------------------- motion
 
     def _check_motion(self, fix: Fix) -> list[Fix]:
-        accepted = self._motion.check(fix)
-        return [] if accepted is None else [accepted]
+        return self._motion.check(fix)
 
 
 def _quality(gga: _Sentence | None, rmc: _Sentence | None, gll: _Sentence | None) -> FixQuality:

@@ -187,9 +187,8 @@ class GpxSource:
                         return
                     fix = self._point_fix(point, index)
                     if fix is not None:
-                        accepted = self._motion.check(fix)
-                        if accepted is not None:
-                            yield accepted
+                        yield from self._motion.check(fix)
+        yield from self._motion.flush()
 
     def _point_fix(self, point: object, index: int) -> Fix | None:
         p: object = point
@@ -280,15 +279,14 @@ class GpsdSource:
                 except OSError as exc:
                     raise GpsSourceError(where, f"connection lost: {exc}") from exc
                 if not data:
+                    yield from self._motion.flush()
                     return
                 buffer += data
                 *lines, buffer = buffer.split(b"\n")
                 for line in lines:
                     fix = self._report(line)
                     if fix is not None:
-                        accepted = self._motion.check(fix)
-                        if accepted is not None:
-                            yield accepted
+                        yield from self._motion.check(fix)
 
     def _report(self, line: bytes) -> Fix | None:
         self.stats.lines_read += 1

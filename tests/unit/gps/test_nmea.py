@@ -380,3 +380,33 @@ def test_parser_drops_a_damaged_checksum_field(damage: str) -> None:
     result = parse_text(text, NmeaConfig(accept_missing_checksum=True))
     assert result.fixes == []
     assert result.stats.dropped[DropReason.MALFORMED] == 1
+
+
+def test_parser_needs_a_second_sentence_to_change_the_date() -> None:
+    # "080407" -> "080507": a two-bit error the XOR checksum cannot see
+    text = lines(
+        rmc("095413", "080407"),
+        rmc("095414", "080507"),
+        rmc("095415", "080407"),
+        rmc("095416", "090407"),
+        rmc("095417", "090407"),
+    )
+    result = parse_text(text)
+    assert [f.time.isoformat() for f in result.fixes] == [
+        "2007-04-08T09:54:13+00:00",
+        "2007-04-08T09:54:15+00:00",
+        "2007-04-09T09:54:17+00:00",
+    ]
+    assert result.stats.dropped[DropReason.INCONSISTENT_DATE] == 2
+
+
+def test_parser_drops_an_epoch_whose_sentences_disagree_on_position() -> None:
+    text = lines(
+        rmc("120000", lat="5200.0000"),
+        gga("120000", lat="5200.0000"),
+        rmc("120001", lat="5200.1000"),  # 185 m north of its own GGA
+        gga("120001", lat="5200.0000"),
+    )
+    result = parse_text(text)
+    assert [f.time.second for f in result.fixes] == [0]
+    assert result.stats.dropped[DropReason.INCONSISTENT_EPOCH] == 1

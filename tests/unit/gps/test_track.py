@@ -185,6 +185,32 @@ def test_track_config_refuses_non_positive(name: str) -> None:
 def test_motion_filter_drops_duplicate_time() -> None:
     stats = ParseStats()
     motion = MotionFilter(MotionLimits(), stats)
-    assert motion.check(fix_at(0)) is not None
-    assert motion.check(fix_at(0, 1.0)) is None
+    assert len(motion.check(fix_at(0))) == 1
+    assert motion.check(fix_at(0, 1.0)) == []
     assert stats.dropped[DropReason.DUPLICATE_TIME] == 1
+
+
+@pytest.mark.parametrize(
+    ("times", "accepted", "implausible"),
+    [
+        # a corrupted time 60 s ahead, the stream goes on: dropped
+        ([0, 1, 61, 2, 3], [0, 1, 2, 3], 1),
+        # a corrupted time 50 s back: dropped, no new segment
+        ([100, 101, 51, 102, 103], [100, 101, 102, 103], 1),
+        # a real gap (tunnel): confirmed by the next fix
+        ([0, 1, 40, 41, 42], [0, 1, 40, 41, 42], 0),
+        # sparse fixes: every step is a "jump" but each is confirmed by the next one
+        ([0, 20, 40, 60], [0, 20, 40, 60], 0),
+        # a jump at the very end is accepted at flush
+        ([0, 1, 2, 90], [0, 1, 2, 90], 0),
+    ],
+)
+def test_motion_filter_holds_time_discontinuities_until_confirmed(
+    times: list[int], accepted: list[int], implausible: int
+) -> None:
+    stats = ParseStats()
+    motion = MotionFilter(MotionLimits(), stats)
+    out = [f for s in times for f in motion.check(fix_at(s, s * 1.0))] + motion.flush()
+    assert [round((f.time - T0).total_seconds()) for f in out] == accepted
+    assert stats.dropped[DropReason.IMPLAUSIBLE_TIME] == implausible
+    assert stats.time_jumps_backwards == 0
