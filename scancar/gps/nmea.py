@@ -32,7 +32,9 @@ Rules (see docs/gps.md):
 
 from __future__ import annotations
 
+import functools
 import math
+import operator
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -57,6 +59,7 @@ MIN_FIELDS = {"GGA": 8, "RMC": 9, "GLL": 6, "VTG": 7, "ZDA": 4}
 FULL_FIELDS = {"GGA": 14, "RMC": 11, "GLL": 6, "VTG": 8, "ZDA": 6}
 
 _CHECKSUM = re.compile(r"^\*[0-9A-Fa-f]{2}$")
+_EOL = re.compile(r"\r\n|\n|\r")
 _PRINTABLE = re.compile(r"^[\x20-\x7e]*$")
 _GGA_QUALITY: dict[str, FixQuality | None] = {
     "0": None,
@@ -135,10 +138,7 @@ class _BadFieldError(Exception):
 
 def checksum(body: str) -> int:
     """XOR of the characters between ``$`` and ``*``."""
-    value = 0
-    for ch in body:
-        value ^= ord(ch)
-    return value
+    return functools.reduce(operator.xor, body.encode("latin-1", "replace"), 0)
 
 
 def _parse_tod(text: str) -> int | None:
@@ -208,27 +208,22 @@ class NmeaParser:
     def feed(self, data: bytes | str) -> list[Fix]:
         """Add a chunk of the stream; returns the fixes completed by it."""
         text = data.decode("latin-1") if isinstance(data, bytes) else data
-        self._buffer += text
+        buffer = self._buffer + text
         out: list[Fix] = []
+        pos = 0
         while True:
-            idx = -1
-            for sep in ("\n", "\r"):
-                pos = self._buffer.find(sep)
-                if pos != -1 and (idx == -1 or pos < idx):
-                    idx = pos
-            if idx == -1:
-                if len(self._buffer) > MAX_LINE:
-                    line, self._buffer = self._buffer, ""
-                    out.extend(self._line(line))
+            match = _EOL.search(buffer, pos)
+            if match is None:
                 break
-            if self._buffer[idx] == "\r":
-                if idx + 1 == len(self._buffer):
-                    break  # wait: a '\n' may follow in the next chunk
-                end = idx + 2 if self._buffer[idx + 1] == "\n" else idx + 1
-            else:
-                end = idx + 1
-            line, self._buffer = self._buffer[:idx], self._buffer[end:]
-            out.extend(self._line(line))
+            if match.group() == "\r" and match.end() == len(buffer):
+                break  # wait: a '\n' may follow in the next chunk
+            out.extend(self._line(buffer[pos : match.start()]))
+            pos = match.end()
+        rest = buffer[pos:]
+        if len(rest) > MAX_LINE:
+            out.extend(self._line(rest))
+            rest = ""
+        self._buffer = rest
         return out
 
     def feed_line(self, line: str | bytes) -> list[Fix]:
