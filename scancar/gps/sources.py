@@ -280,7 +280,7 @@ class GpsdSource:
                     raise GpsSourceError(where, f"connection lost: {exc}") from exc
                 if not data:
                     yield from self._motion.flush()
-                    return
+                    raise GpsSourceError(where, "connection closed by gpsd")
                 buffer += data
                 *lines, buffer = buffer.split(b"\n")
                 for line in lines:

@@ -174,7 +174,9 @@ def test_gpsd_source_reads_tpv_reports() -> None:
     thread = threading.Thread(target=_serve_gpsd, args=(server, reports))
     thread.start()
     source = GpsdSource("127.0.0.1", port, timeout_s=5)
-    fixes = list(source.fixes())
+    fixes: list[Fix] = []
+    with pytest.raises(GpsSourceError, match="connection closed by gpsd"):
+        fixes.extend(source.fixes())
     thread.join(timeout=10)
     server.close()
     assert [(f.time, f.speed_mps, f.course_deg, f.hdop, f.error_m) for f in fixes] == [
