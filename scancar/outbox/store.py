@@ -456,10 +456,18 @@ class SqliteOutbox:
             "outbox dead letter %s: status %s, %s: %s", observation_id, status, reason, detail
         )
         with self._tx() as db:
-            db.execute(
-                "UPDATE outbox SET state = ?, last_error = ? WHERE observation_id = ?",
-                (ItemState.DEAD.value, f"{status} {reason}", str(observation_id)),
+            moved = db.execute(
+                "UPDATE outbox SET state = ?, last_error = ? WHERE observation_id = ? AND state = ?",
+                (
+                    ItemState.DEAD.value,
+                    f"{status} {reason}",
+                    str(observation_id),
+                    ItemState.PENDING.value,
+                ),
             )
+            if moved.rowcount == 0:
+                log.warning("outbox: %s is not pending; not dead-lettered", observation_id)
+                return
             db.execute(
                 "INSERT OR REPLACE INTO dead_letters (observation_id, status, reason, detail, at) "
                 "VALUES (?, ?, ?, ?, ?)",

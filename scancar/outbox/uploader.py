@@ -271,7 +271,12 @@ class Uploader:
     def run(self, stop: threading.Event) -> None:
         """Drain until ``stop`` is set; never raises on a failed upload."""
         while not stop.is_set():
-            report = self.drain_once()
+            try:
+                report = self.drain_once()
+            except Exception as exc:  # e.g. disk or database trouble: keep the thread alive
+                log.exception("uploader: drain failed")
+                self.failures += 1
+                report = DrainReport(outcome=Outcome.RETRY, errors=[f"{type(exc).__name__}: {exc}"])
             if report.sent or report.dead or report.errors:
                 log.info(
                     "uploader: sent %d, dead %d, %s",
@@ -332,6 +337,10 @@ class HeartbeatSender:
 
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():
-            self.send_once()
+            try:
+                self.send_once()
+            except Exception:  # a failing snapshot must not stop the heartbeat for good
+                self.failed += 1
+                log.exception("heartbeat: snapshot or send failed")
             if stop.wait(self.interval_s):
                 return

@@ -198,3 +198,14 @@ def test_outbox_refuses_bad_settings(tmp_path: Path) -> None:
         SqliteOutbox(tmp_path, 0)
     with pytest.raises(OutboxConfigError, match="resume_ratio"):
         SqliteOutbox(tmp_path, 10, resume_ratio=1.5)
+
+
+def test_dead_letter_ignores_an_observation_already_sent(tmp_path: Path) -> None:
+    metadata, evidence = make_suspect(1)
+    oid = metadata.observation_id
+    with open_outbox(tmp_path) as outbox:
+        outbox.put(metadata, evidence)
+        outbox.mark_sent(oid, None)
+        outbox.dead_letter(oid, 500, "rejected", "late")
+        assert outbox.state_of(oid) is ItemState.SENT
+        assert outbox.dead_letters() == []
