@@ -457,7 +457,8 @@ class SqliteOutbox:
         )
         with self._tx() as db:
             moved = db.execute(
-                "UPDATE outbox SET state = ?, last_error = ? WHERE observation_id = ? AND state = ?",
+                "UPDATE outbox SET state = ?, last_error = ? "
+                "WHERE observation_id = ? AND state = ?",
                 (
                     ItemState.DEAD.value,
                     f"{status} {reason}",
