@@ -7,6 +7,9 @@ import typer
 
 
 def register_car_commands(app: typer.Typer) -> None:
-    from scancar.cli import demo
+    from scancar.cli import demo, gps
 
+    app.command("gps", help="Parse an NMEA log or GPX track; print each accepted fix.")(
+        gps.gps_command
+    )
     demo.register(app)

@@ -115,7 +115,7 @@ class SerialNmeaSource:
         self._closed = threading.Event()
 
     def _open(self) -> _SerialPort:
-        import serial  # noqa: PLC0415 - adapter-only dependency
+        import serial
 
         try:
             port = serial.Serial(self.device, self.baud, timeout=self.read_timeout_s)
@@ -124,7 +124,7 @@ class SerialNmeaSource:
             raise GpsSourceError(self.device, f"cannot open at {self.baud} baud: {exc}") from exc
 
     def fixes(self) -> Iterator[Fix]:
-        import serial  # noqa: PLC0415
+        import serial
 
         port: _SerialPort | None = self._open()  # a bad device fails here, at start-up
         try:
@@ -169,8 +169,8 @@ class GpxSource:
         self._closed = threading.Event()
 
     def fixes(self) -> Iterator[Fix]:
-        import gpxpy  # noqa: PLC0415 - adapter-only dependency
-        import gpxpy.gpx  # noqa: PLC0415
+        import gpxpy
+        import gpxpy.gpx
 
         try:
             with self.path.open(encoding="utf-8") as fh:

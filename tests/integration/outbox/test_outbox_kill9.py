@@ -12,10 +12,10 @@ import time
 from pathlib import Path
 
 import pytest
-from outbox_backend import BackendState, content_hash, running_backend
-from outbox_factory import make_suspect, observation_id
 
 from scancar.outbox.store import SqliteOutbox
+from tests.integration.outbox.outbox_backend import BackendState, content_hash, running_backend
+from tests.integration.outbox.outbox_factory import make_suspect, observation_id
 
 WORKER = Path(__file__).resolve().parent / "outbox_worker.py"
 COUNT = 120

@@ -8,7 +8,6 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from outbox_factory import make_suspect, observation_id
 
 from scancar.outbox.errors import (
     DuplicateObservationError,
@@ -19,6 +18,7 @@ from scancar.outbox.errors import (
 from scancar.outbox.model import ItemState
 from scancar.outbox.store import SqliteOutbox
 from scancar.wire import ObservationReceipt
+from tests.integration.outbox.outbox_factory import make_suspect, observation_id
 
 
 def open_outbox(path: Path, quota: int = 10_000_000, **kwargs: object) -> SqliteOutbox:

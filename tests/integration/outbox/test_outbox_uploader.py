@@ -10,14 +10,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from outbox_backend import TOKEN, BackendState, running_backend
-from outbox_factory import make_suspect, observation_id
 
 from scancar.outbox.errors import OutboxConfigError
 from scancar.outbox.model import ItemState
 from scancar.outbox.store import SqliteOutbox
 from scancar.outbox.uploader import Backoff, HeartbeatSender, Outcome, Uploader
 from scancar.wire import Heartbeat, HeartbeatCounts
+from tests.integration.outbox.outbox_backend import TOKEN, BackendState, running_backend
+from tests.integration.outbox.outbox_factory import make_suspect, observation_id
 
 
 @pytest.fixture

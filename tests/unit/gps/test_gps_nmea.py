@@ -8,12 +8,12 @@ from datetime import UTC, date, datetime
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from nmea_helpers import gga, gll, lat_ddmm, lon_dddmm, rmc, sentence, vtg, zda
 
 from scancar.gps.errors import GpsConfigError
 from scancar.gps.filters import MotionLimits
 from scancar.gps.model import DropReason, FixQuality, IgnoredKind
 from scancar.gps.nmea import KNOT_MPS, NmeaConfig, NmeaParser, checksum, parse_text
+from tests.unit.gps.nmea_helpers import gga, gll, lat_ddmm, lon_dddmm, rmc, sentence, vtg, zda
 
 
 def lines(*sentences: str) -> str:
