@@ -1,0 +1,143 @@
+"""The rights decision: "may this plate park here now, and why?" as one pure function.
+
+``decide`` works on ``Right``s whatever their ``plate_key`` is (plain plates in the backend,
+keyed hashes on the car), so both sides give the same answer from the same rights.
+
+Rules (see docs/permits.md for the full table):
+- a right counts when it covers the area (empty area codes = whole city) and
+  ``start <= at <= end`` (both ends inclusive; ``end`` None = open-ended);
+- a session (paid or visitor) that starts after ``at`` but no later than ``at + grace`` counts
+  as ``late_payment_within_grace`` (allowed);
+- permit and visitor rights count only when their permit type is in ``allowed_permit_types``
+  (None: every type). Exemption and disabled (GPK) rights are exempt from that filter: they are
+  limited only by their own area codes (city-wide when they have none);
+- a right for a look-alike plate never allows; it gives ``lookalike_right`` when nothing
+  matched the plate itself;
+- precedence: exemption > permit > visitor > paid > late_payment_within_grace >
+  lookalike_right > none; among equals the right that runs longest wins (open-ended first),
+  then the smallest id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from permits.errors import InvalidPermitError
+from permits.model import (
+    NO_RIGHT,
+    Decision,
+    DecisionReason,
+    PermitType,
+    Right,
+    RightKind,
+    require_aware,
+)
+
+PRECEDENCE: tuple[DecisionReason, ...] = tuple(DecisionReason)
+_RANK: dict[DecisionReason, int] = {reason: i for i, reason in enumerate(PRECEDENCE)}
+_KIND_REASON: dict[RightKind, DecisionReason] = {
+    RightKind.EXEMPTION: DecisionReason.EXEMPTION,
+    RightKind.PERMIT: DecisionReason.PERMIT,
+    RightKind.VISITOR: DecisionReason.VISITOR,
+    RightKind.PAID: DecisionReason.PAID,
+}
+SESSION_KINDS: frozenset[RightKind] = frozenset({RightKind.PAID, RightKind.VISITOR})
+# Permit types whose rights ignore the zone's list of accepted permit types.
+ZONE_INDEPENDENT_PERMIT_TYPES: frozenset[PermitType] = frozenset(
+    {PermitType.EXEMPTION, PermitType.DISABLED}
+)
+MAX_GRACE_MINUTES = 24 * 60
+
+
+def validate_check_args(at: datetime, grace_minutes: int) -> None:
+    """Refuse naive times and grace periods outside 0..1440 minutes."""
+    require_aware("at", at)
+    if not isinstance(grace_minutes, int) or not 0 <= grace_minutes <= MAX_GRACE_MINUTES:
+        raise InvalidPermitError(
+            "grace_minutes", grace_minutes, f"must be a whole number from 0 to {MAX_GRACE_MINUTES}"
+        )
+
+
+def match_reason(
+    right: Right,
+    area_code: str,
+    at: datetime,
+    grace_end: datetime,
+    allowed_permit_types: frozenset[PermitType] | None,
+) -> DecisionReason | None:
+    """Why ``right`` lets its plate park in ``area_code`` at ``at``, or None when it does not."""
+    if right.area_codes and area_code not in right.area_codes:
+        return None
+    if (
+        allowed_permit_types is not None
+        and right.permit_type is not None
+        and right.permit_type not in ZONE_INDEPENDENT_PERMIT_TYPES
+        and right.permit_type not in allowed_permit_types
+    ):
+        return None
+    if right.start <= at and (right.end is None or at <= right.end):
+        return _KIND_REASON[right.kind]
+    if right.kind in SESSION_KINDS and at < right.start <= grace_end:
+        return DecisionReason.LATE_PAYMENT_WITHIN_GRACE
+    return None
+
+
+def _sort_key(reason: DecisionReason, right: Right) -> tuple[int, int, float, str]:
+    # Lower sorts first: strongest reason, open-ended, latest end, smallest id.
+    if right.end is None:
+        return (_RANK[reason], 0, 0.0, right.id)
+    return (_RANK[reason], 1, -right.end.timestamp(), right.id)
+
+
+def _best(
+    rights: Iterable[Right],
+    area_code: str,
+    at: datetime,
+    grace_end: datetime,
+    allowed_permit_types: frozenset[PermitType] | None,
+) -> tuple[DecisionReason, Right] | None:
+    best: tuple[DecisionReason, Right] | None = None
+    best_key: tuple[int, int, float, str] | None = None
+    for right in rights:
+        reason = match_reason(right, area_code, at, grace_end, allowed_permit_types)
+        if reason is None:
+            continue
+        key = _sort_key(reason, right)
+        if best_key is None or key < best_key:
+            best, best_key = (reason, right), key
+    return best
+
+
+def decide(
+    exact_rights: Iterable[Right],
+    lookalike_rights: Iterable[Right],
+    area_code: str,
+    at: datetime,
+    grace_minutes: int = 0,
+    *,
+    allowed_permit_types: frozenset[PermitType] | None = None,
+) -> Decision:
+    """Decide from the rights of the read plate and of its look-alike plates.
+
+    Callers may pass rights that do not match (other areas, other times); they are ignored.
+    ``lookalike_rights`` are consulted only when no right of the plate itself matches, so a
+    caller may skip fetching them when ``needs_lookalikes(decide(exact, (), ...))`` is false.
+    """
+    validate_check_args(at, grace_minutes)
+    grace_end = at + timedelta(minutes=grace_minutes)
+    found = _best(exact_rights, area_code, at, grace_end, allowed_permit_types)
+    if found is not None:
+        reason, right = found
+        return Decision(allowed=True, reason=reason, right_id=right.id, valid_until=right.end)
+    lookalike = _best(lookalike_rights, area_code, at, grace_end, allowed_permit_types)
+    if lookalike is not None:
+        return Decision(
+            allowed=False, reason=DecisionReason.LOOKALIKE_RIGHT, right_id=lookalike[1].id
+        )
+    return NO_RIGHT
+
+
+def needs_lookalikes(decision: Decision) -> bool:
+    """True when look-alike rights could still change ``decision`` (nothing exact matched)."""
+    return decision.reason in (DecisionReason.NONE, DecisionReason.LOOKALIKE_RIGHT)
