@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from permits.errors import InvalidPermitError
 from permits.model import (
@@ -29,10 +30,28 @@ from permits.model import (
     Decision,
     DecisionReason,
     PermitType,
-    Right,
     RightKind,
     require_aware,
 )
+
+
+class RightLike(Protocol):
+    """What the decision reads from a right. ``permits.model.Right`` is one; the car's cache
+    passes lighter rows of its own."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def kind(self) -> RightKind: ...
+    @property
+    def area_codes(self) -> frozenset[str]: ...
+    @property
+    def start(self) -> datetime: ...
+    @property
+    def end(self) -> datetime | None: ...
+    @property
+    def permit_type(self) -> PermitType | None: ...
+
 
 PRECEDENCE: tuple[DecisionReason, ...] = tuple(DecisionReason)
 _RANK: dict[DecisionReason, int] = {reason: i for i, reason in enumerate(PRECEDENCE)}
@@ -60,7 +79,7 @@ def validate_check_args(at: datetime, grace_minutes: int) -> None:
 
 
 def match_reason(
-    right: Right,
+    right: RightLike,
     area_code: str,
     at: datetime,
     grace_end: datetime,
@@ -83,7 +102,7 @@ def match_reason(
     return None
 
 
-def _sort_key(reason: DecisionReason, right: Right) -> tuple[int, int, float, str]:
+def _sort_key(reason: DecisionReason, right: RightLike) -> tuple[int, int, float, str]:
     # Lower sorts first: strongest reason, open-ended, latest end, smallest id.
     if right.end is None:
         return (_RANK[reason], 0, 0.0, right.id)
@@ -91,13 +110,13 @@ def _sort_key(reason: DecisionReason, right: Right) -> tuple[int, int, float, st
 
 
 def _best(
-    rights: Iterable[Right],
+    rights: Iterable[RightLike],
     area_code: str,
     at: datetime,
     grace_end: datetime,
     allowed_permit_types: frozenset[PermitType] | None,
-) -> tuple[DecisionReason, Right] | None:
-    best: tuple[DecisionReason, Right] | None = None
+) -> tuple[DecisionReason, RightLike] | None:
+    best: tuple[DecisionReason, RightLike] | None = None
     best_key: tuple[int, int, float, str] | None = None
     for right in rights:
         reason = match_reason(right, area_code, at, grace_end, allowed_permit_types)
@@ -110,8 +129,8 @@ def _best(
 
 
 def decide(
-    exact_rights: Iterable[Right],
-    lookalike_rights: Iterable[Right],
+    exact_rights: Iterable[RightLike],
+    lookalike_rights: Iterable[RightLike],
     area_code: str,
     at: datetime,
     grace_minutes: int = 0,
@@ -125,7 +144,27 @@ def decide(
     caller may skip fetching them when ``needs_lookalikes(decide(exact, (), ...))`` is false.
     """
     validate_check_args(at, grace_minutes)
-    grace_end = at + timedelta(minutes=grace_minutes)
+    return decide_in_window(
+        exact_rights,
+        lookalike_rights,
+        area_code,
+        at,
+        at + timedelta(minutes=grace_minutes),
+        allowed_permit_types=allowed_permit_types,
+    )
+
+
+def decide_in_window(
+    exact_rights: Iterable[RightLike],
+    lookalike_rights: Iterable[RightLike],
+    area_code: str,
+    at: datetime,
+    grace_end: datetime,
+    *,
+    allowed_permit_types: frozenset[PermitType] | None = None,
+) -> Decision:
+    """``decide`` without argument checks, for callers that validated ``at`` and the grace
+    period once already (``grace_end = at + grace``)."""
     found = _best(exact_rights, area_code, at, grace_end, allowed_permit_types)
     if found is not None:
         reason, right = found
