@@ -159,7 +159,6 @@ def measure(db: Path, n: int, seed: int, checks: int) -> dict[str, float]:
     rng = random.Random(seed + 1)
     plates = unique_plates(n, seed)
     holder_ids = rng.sample(range(len(plates)), min(checks, len(plates)))
-    holders = [plates[i] for i in holder_ids]
     known = set(plates)
     lookalikes = [
         (v, i)

@@ -7,6 +7,7 @@ Tests use it as "the backend"; it is also the reference for the SQL implementati
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 
@@ -31,7 +32,10 @@ def _overlaps(right: Right, start: datetime, end: datetime) -> bool:
 
 
 class InMemoryRightsRepository:
-    def __init__(self, rights: Iterable[Right] = ()) -> None:
+    def __init__(self, rights: Iterable[Right] = (), *, log_id: str | None = None) -> None:
+        # Cursors are "<log id>.<position>": a cursor of another log (another deployment, or a
+        # log that was rebuilt) is refused instead of silently skipping changes.
+        self._log_id = log_id or uuid.uuid4().hex[:12]
         self._rights: dict[str, Right] = {}
         self._by_plate: dict[str, set[str]] = {}
         self._by_permit: dict[str, set[str]] = {}
@@ -98,7 +102,7 @@ class InMemoryRightsRepository:
     # --- RightsFeedSource ---------------------------------------------------------------
     @property
     def cursor(self) -> str:
-        return str(len(self._log))
+        return f"{self._log_id}.{len(self._log)}"
 
     def snapshot(self, start: datetime, end: datetime) -> RightsSnapshotData:
         rights = tuple(
@@ -110,18 +114,25 @@ class InMemoryRightsRepository:
         return RightsSnapshotData(rights=rights, cursor=self.cursor, start=start, end=end)
 
     def changes_since(self, cursor: str, limit: int) -> ChangeBatch:
-        if not cursor.isdigit() or int(cursor) > len(self._log):
+        log_id, _, position_text = cursor.rpartition(".")
+        if (
+            log_id != self._log_id
+            or not position_text.isdigit()
+            or int(position_text) > len(self._log)
+        ):
             raise FeedError(
                 f"unknown cursor {cursor!r}; allowed: a cursor this feed returned "
-                f"(0..{len(self._log)})"
+                f"({self._log_id}.0 .. {self.cursor}); take a new snapshot"
             )
         if limit < 1:
             raise FeedError(f"limit must be 1 or more; got {limit}")
-        position = int(cursor)
+        position = int(position_text)
         changes = tuple(self._log[position : position + limit])
         new_position = position + len(changes)
         return ChangeBatch(
-            changes=changes, cursor=str(new_position), has_more=new_position < len(self._log)
+            changes=changes,
+            cursor=f"{self._log_id}.{new_position}",
+            has_more=new_position < len(self._log),
         )
 
     # --- inspection ---------------------------------------------------------------------
