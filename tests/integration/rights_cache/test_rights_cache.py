@@ -369,40 +369,32 @@ class FakeOnlineCheck:
 ONLINE_ANSWER = Decision(True, DecisionReason.PERMIT, "permit:X:0", None)
 
 
+M5, M31 = timedelta(minutes=5), timedelta(minutes=31)
+SOURCE_TABLE = [
+    # (case, clock - last sync, at - sync time, online answer, expected source and reason)
+    ("fresh cache", M5, timedelta(0), ONLINE_ANSWER, (AnswerSource.CACHE, DecisionReason.PAID)),
+    ("too old", M31, timedelta(0), ONLINE_ANSWER, (AnswerSource.ONLINE, DecisionReason.PERMIT)),
+    (
+        "outside window",
+        M5,
+        timedelta(hours=25),
+        ONLINE_ANSWER,
+        (AnswerSource.ONLINE, DecisionReason.PERMIT),
+    ),
+    ("too old, offline", M31, timedelta(0), None, (AnswerSource.STALE_CACHE, DecisionReason.PAID)),
+]
+
+
 @pytest.mark.parametrize(
-    ("clock_offset", "at_offset", "online", "expected_source", "expected_reason"),
-    [
-        (
-            timedelta(minutes=5),
-            timedelta(0),
-            ONLINE_ANSWER,
-            AnswerSource.CACHE,
-            DecisionReason.PAID,
-        ),
-        (
-            timedelta(minutes=31),
-            timedelta(0),
-            ONLINE_ANSWER,
-            AnswerSource.ONLINE,
-            DecisionReason.PERMIT,
-        ),
-        (
-            timedelta(minutes=5),
-            timedelta(hours=25),
-            ONLINE_ANSWER,
-            AnswerSource.ONLINE,
-            DecisionReason.PERMIT,
-        ),
-        (timedelta(minutes=31), timedelta(0), None, AnswerSource.STALE_CACHE, DecisionReason.PAID),
-    ],
+    ("clock_offset", "at_offset", "online", "expected"),
+    [pytest.param(*row[1:], id=row[0]) for row in SOURCE_TABLE],
 )
 def test_source_uses_cache_while_fresh_else_online_else_stale(
     cache: SqliteRightsCache,
     clock_offset: timedelta,
     at_offset: timedelta,
     online: Decision | None,
-    expected_source: AnswerSource,
-    expected_reason: DecisionReason,
+    expected: tuple[AnswerSource, DecisionReason],
 ) -> None:
     sync_cache(cache, FeedClient(_small_repo(), NOW), NOW)
     fake = FakeOnlineCheck(online)
@@ -410,9 +402,9 @@ def test_source_uses_cache_while_fresh_else_online_else_stale(
         cache, max_age=timedelta(minutes=30), clock=lambda: NOW + clock_offset, online=fake
     )
     answer = source.check(RightsQuery("GZ123T", "A1", NOW + at_offset, lon=4.9, lat=52.37))
-    assert (answer.source, answer.decision.reason) == (expected_source, expected_reason)
+    assert (answer.source, answer.decision.reason) == expected
     assert answer.cache_age == clock_offset
-    assert len(fake.queries) == (0 if expected_source is AnswerSource.CACHE else 1)
+    assert len(fake.queries) == (0 if expected[0] is AnswerSource.CACHE else 1)
 
 
 def test_source_without_cache_or_online_refuses(cache: SqliteRightsCache) -> None:
