@@ -3,22 +3,29 @@
 The file holds only keyed plate hashes (32-byte HMAC-SHA256, see ``permits.feed``), never a
 plain plate, so a stolen car's disk does not tell who holds which permit. A check hashes the
 read plate (and, when it has no right, its look-alike variants) with the enrolment key and
-decides with the same ``permits.rules.decide`` the backend uses.
+decides with the same ``permits.rules`` the backend uses.
 
-For speed the cache keeps an in-memory presence filter (a small Bloom filter over the stored
-hashes): a hash that is certainly absent costs no database query. The filter lives in this
-object, so all writes must go through the same ``SqliteRightsCache`` (one writer per file).
+Two in-memory indexes sit in front of the SQLite file (choose with ``index=``):
+
+- ``"filter"`` (default, ~4 MB per million rights): a Bloom filter over the stored hashes; a
+  hash that is certainly absent costs no query, a present one is read from SQLite.
+- ``"memory"`` (~190 MB per million rights): every plate's rights packed in a dict, so a check
+  never touches SQLite; the file stays the durable store.
+
+Either index lives in this object, so all writes must go through the same
+``SqliteRightsCache`` (one writer per file).
 """
 
 from __future__ import annotations
 
 import sqlite3
+import struct
 import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import NamedTuple
+from typing import Literal, NamedTuple, Protocol
 
 from permits.feed import FeedRight, PlateKeyer, RightsChangesPage, RightsSnapshotPage
 from permits.model import NO_RIGHT, ChangeOp, Decision, PermitType, RightKind, require_aware
@@ -132,6 +139,170 @@ class PresenceFilter:
         return len(self._bits)
 
 
+IndexMode = Literal["filter", "memory"]
+_SELECT_PLATE = (
+    "SELECT id, kind, permit_type, areas, start_us, end_us FROM rights WHERE plate_key = ?"
+)
+_SELECT_ALL = (
+    "SELECT plate_key, id, kind, permit_type, areas, start_us, end_us FROM rights "
+    "ORDER BY plate_key"
+)
+# (id, kind, permit_type, areas, start_us, end_us) as stored
+_Row = tuple[str, int, int | None, str, int, int | None]
+_OPEN_END = (1 << 63) - 1
+_NO_TYPE = 255
+_RECORD = struct.Struct("<qqBBIH")  # start, end (or _OPEN_END), kind, type, area set, id length
+
+
+class _RightsIndex(Protocol):
+    def rights_for(self, digest: bytes, at_us: int, until_us: int) -> list[CachedRight]: ...
+    def refresh(self, digests: Iterable[bytes]) -> None: ...
+    @property
+    def size_bytes(self) -> int: ...
+
+
+class _AreaSets:
+    """Interned area-code sets: many rights share a handful of them."""
+
+    def __init__(self) -> None:
+        self.sets: list[frozenset[str]] = []
+        self._index: dict[str, int] = {}
+
+    def index(self, area_text: str) -> int:
+        i = self._index.get(area_text)
+        if i is None:
+            i = self._index[area_text] = len(self.sets)
+            self.sets.append(frozenset(area_text.split(",")) if area_text else frozenset())
+        return i
+
+
+def _cached_right(areas: _AreaSets, row: _Row) -> CachedRight:
+    right_id, kind, ptype, area_text, start_us, end_us = row
+    return CachedRight(
+        right_id,
+        _KINDS[kind],
+        areas.sets[areas.index(area_text)],
+        _EPOCH + timedelta(microseconds=start_us),
+        None if end_us is None else _EPOCH + timedelta(microseconds=end_us),
+        None if ptype is None else _TYPES[ptype],
+    )
+
+
+class _FilterIndex:
+    """Bloom filter in memory, rights read from SQLite."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        self._areas = _AreaSets()
+        self._filter = self._build()
+
+    def _build(self) -> PresenceFilter:
+        (count,) = self._conn.execute("SELECT count(*) FROM rights").fetchone()
+        presence = PresenceFilter(max(int(count) * 2, 1024))
+        for (digest,) in self._conn.execute("SELECT plate_key FROM rights"):
+            presence.add(digest)
+        return presence
+
+    def refresh(self, digests: Iterable[bytes]) -> None:
+        added = list(digests)
+        if self._filter.count + len(added) > self._filter.capacity:
+            self._filter = self._build()
+            return
+        for digest in added:
+            self._filter.add(digest)
+
+    def rights_for(self, digest: bytes, at_us: int, until_us: int) -> list[CachedRight]:
+        if not self._filter.might_contain(digest):
+            return []
+        areas = self._areas
+        return [
+            _cached_right(areas, row)
+            for row in self._conn.execute(_SELECT, (digest, until_us, at_us))
+        ]
+
+    @property
+    def size_bytes(self) -> int:
+        return self._filter.size_bytes
+
+
+class _MemoryIndex:
+    """Every plate's rights packed into one bytes value of a dict keyed by the hash."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        self._areas = _AreaSets()
+        self._plates: dict[bytes, bytes] = {}
+        self._bytes = 0
+        current: bytes | None = None
+        records: list[bytes] = []
+        for digest, *row in conn.execute(_SELECT_ALL):
+            if digest != current:
+                if current is not None:
+                    self._store(current, records)
+                current, records = digest, []
+            records.append(self._pack(tuple(row)))
+        if current is not None:
+            self._store(current, records)
+
+    def _pack(self, row: _Row) -> bytes:
+        right_id, kind, ptype, area_text, start_us, end_us = row
+        encoded = right_id.encode()
+        return (
+            _RECORD.pack(
+                start_us,
+                _OPEN_END if end_us is None else end_us,
+                kind,
+                _NO_TYPE if ptype is None else ptype,
+                self._areas.index(area_text),
+                len(encoded),
+            )
+            + encoded
+        )
+
+    def _store(self, digest: bytes, records: list[bytes]) -> None:
+        old = self._plates.pop(digest, None)
+        if old is not None:
+            self._bytes -= len(old)
+        if records:
+            value = b"".join(records)
+            self._plates[digest] = value
+            self._bytes += len(value)
+
+    def refresh(self, digests: Iterable[bytes]) -> None:
+        for digest in set(digests):
+            rows = self._conn.execute(_SELECT_PLATE, (digest,)).fetchall()
+            self._store(digest, [self._pack(row) for row in rows])
+
+    def rights_for(self, digest: bytes, at_us: int, until_us: int) -> list[CachedRight]:
+        value = self._plates.get(digest)
+        if value is None:
+            return []
+        rights: list[CachedRight] = []
+        sets = self._areas.sets
+        offset, size, record = 0, len(value), _RECORD
+        while offset < size:
+            start_us, end_us, kind, ptype, area, id_len = record.unpack_from(value, offset)
+            offset += record.size
+            if start_us <= until_us and end_us >= at_us:
+                rights.append(
+                    CachedRight(
+                        value[offset : offset + id_len].decode(),
+                        _KINDS[kind],
+                        sets[area],
+                        _EPOCH + timedelta(microseconds=start_us),
+                        None if end_us == _OPEN_END else _EPOCH + timedelta(microseconds=end_us),
+                        None if ptype == _NO_TYPE else _TYPES[ptype],
+                    )
+                )
+            offset += id_len
+        return rights
+
+    @property
+    def size_bytes(self) -> int:
+        """Payload bytes held (hash keys and Python object overhead not included)."""
+        return self._bytes + 32 * len(self._plates)
+
+
 def _row_values(right: FeedRight) -> tuple[bytes, str, int, int | None, str, int, int | None]:
     return (
         bytes.fromhex(right.plate_key),
@@ -147,20 +318,22 @@ def _row_values(right: FeedRight) -> tuple[bytes, str, int, int | None, str, int
 class SqliteRightsCache:
     """The offline rights cache of one car. Thread-safe; one instance per file."""
 
-    def __init__(self, path: str | Path, key: bytes) -> None:
+    def __init__(self, path: str | Path, key: bytes, *, index: IndexMode = "filter") -> None:
+        if index not in ("filter", "memory"):
+            raise ValueError(f"index must be 'filter' or 'memory'; got {index!r}")
+        self._index_mode: IndexMode = index
         self._keyer = PlateKeyer(key)
         self._lock = threading.RLock()
         self._conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript(_SCHEMA)
-        self._areas: dict[str, frozenset[str]] = {"": frozenset()}
         self._meta: dict[str, str] = dict(self._conn.execute("SELECT name, value FROM meta"))
         stored_key = self._meta.get("key_id")
         if stored_key is not None and stored_key != self._keyer.key_id:
             self._conn.close()
             raise CacheKeyMismatchError(f"cache file {path}", stored_key, self._keyer.key_id)
-        self._filter = self._build_filter()
+        self._index = self._build_index()
 
     # --- state --------------------------------------------------------------------------
     @property
@@ -212,8 +385,9 @@ class SqliteRightsCache:
             return int(count)
 
     @property
-    def filter_bytes(self) -> int:
-        return self._filter.size_bytes
+    def index_bytes(self) -> int:
+        """Approximate payload size of the in-memory index."""
+        return self._index.size_bytes
 
     # --- feeding ------------------------------------------------------------------------
     def _check_key(self, what: str, key_id: str) -> None:
@@ -252,7 +426,7 @@ class SqliteRightsCache:
                 self._conn.execute("ROLLBACK")
                 raise
             self._reload_meta()
-            self._filter = self._build_filter()
+            self._index = self._build_index()
 
     def _load_snapshot(self, pages: Iterable[RightsSnapshotPage]) -> RightsSnapshotPage:
         self._conn.execute("DELETE FROM rights")
@@ -294,14 +468,19 @@ class SqliteRightsCache:
                     f"changes page starts at cursor {page.since!r} but the cache is at "
                     f"{self.cursor!r}"
                 )
-            added: list[bytes] = []
+            touched: list[bytes] = []
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 for change in page.changes:
+                    old = self._conn.execute(
+                        "SELECT plate_key FROM rights WHERE id = ?", (change.right_id,)
+                    ).fetchone()
+                    if old is not None:
+                        touched.append(old[0])
                     if change.op is ChangeOp.UPSERT and change.right is not None:
                         values = _row_values(change.right)
                         self._conn.execute(_INSERT, values)
-                        added.append(values[0])
+                        touched.append(values[0])
                     else:
                         self._conn.execute("DELETE FROM rights WHERE id = ?", (change.right_id,))
                 self._write_meta(
@@ -316,44 +495,17 @@ class SqliteRightsCache:
                 self._conn.execute("ROLLBACK")
                 raise
             self._reload_meta()
-            if self._filter.count + len(added) > self._filter.capacity:
-                self._filter = self._build_filter()
-            else:
-                for digest in added:
-                    self._filter.add(digest)
+            self._index.refresh(touched)
 
     def _reload_meta(self) -> None:
         self._meta = dict(self._conn.execute("SELECT name, value FROM meta"))
 
-    def _build_filter(self) -> PresenceFilter:
-        (count,) = self._conn.execute("SELECT count(*) FROM rights").fetchone()
-        presence = PresenceFilter(max(int(count) * 2, 1024))
-        for (digest,) in self._conn.execute("SELECT plate_key FROM rights"):
-            presence.add(digest)
-        return presence
+    def _build_index(self) -> _RightsIndex:
+        if self._index_mode == "memory":
+            return _MemoryIndex(self._conn)
+        return _FilterIndex(self._conn)
 
     # --- checking -----------------------------------------------------------------------
-    def _rights_for(self, digest: bytes, at_us: int, until_us: int) -> list[CachedRight]:
-        areas = self._areas
-        rights: list[CachedRight] = []
-        for right_id, kind, ptype, area_text, start_us, end_us in self._conn.execute(
-            _SELECT, (digest, until_us, at_us)
-        ):
-            area_codes = areas.get(area_text)
-            if area_codes is None:
-                area_codes = areas[area_text] = frozenset(area_text.split(","))
-            rights.append(
-                CachedRight(
-                    right_id,
-                    _KINDS[kind],
-                    area_codes,
-                    _EPOCH + timedelta(microseconds=start_us),
-                    None if end_us is None else _EPOCH + timedelta(microseconds=end_us),
-                    None if ptype is None else _TYPES[ptype],
-                )
-            )
-        return rights
-
     def check(
         self,
         plate: str,
@@ -374,10 +526,9 @@ class SqliteRightsCache:
         at_us = (at - _EPOCH) // _US
         until_us = at_us + grace_minutes * 60_000_000
         digest = self._keyer.digest
-        might_contain = self._filter.might_contain
         with self._lock:
-            first = digest(plate)
-            exact = self._rights_for(first, at_us, until_us) if might_contain(first) else []
+            rights_for = self._index.rights_for
+            exact = rights_for(digest(plate), at_us, until_us)
             if exact:
                 decision = decide_in_window(
                     exact, (), area_code, at, grace_end, allowed_permit_types=allowed_permit_types
@@ -386,9 +537,9 @@ class SqliteRightsCache:
                     return decision
             lookalikes: list[CachedRight] = []
             for variant in lookalike_plates(plate):
-                key = digest(variant)
-                if might_contain(key):
-                    lookalikes.extend(self._rights_for(key, at_us, until_us))
+                found = rights_for(digest(variant), at_us, until_us)
+                if found:
+                    lookalikes.extend(found)
         if not exact and not lookalikes:
             return NO_RIGHT
         return decide_in_window(

@@ -33,7 +33,7 @@ from permits.model import (
 )
 from permits.plates import lookalike_variants
 from permits.service import check as backend_check
-from scancar.rights.cache import SqliteRightsCache, lookalike_plates
+from scancar.rights.cache import IndexMode, SqliteRightsCache, lookalike_plates
 from scancar.rights.errors import (
     CacheKeyMismatchError,
     FeedOrderError,
@@ -172,9 +172,15 @@ class FeedClient:
         return changes_page(self.repo, self.keyer, since, self.now, limit=self.limit)
 
 
+@pytest.fixture(params=["filter", "memory"])
+def index(request: pytest.FixtureRequest) -> IndexMode:
+    mode: IndexMode = request.param
+    return mode
+
+
 @pytest.fixture
-def cache(tmp_path: Path) -> Iterator[SqliteRightsCache]:
-    with SqliteRightsCache(tmp_path / "rights.sqlite", KEY) as c:
+def cache(tmp_path: Path, index: IndexMode) -> Iterator[SqliteRightsCache]:
+    with SqliteRightsCache(tmp_path / "rights.sqlite", KEY, index=index) as c:
         yield c
 
 
@@ -228,12 +234,12 @@ def test_cache_fed_by_feed_decides_like_backend_for_10000_random_checks(
     assert set(reasons) == set(DecisionReason), reasons
 
 
-def test_cache_file_holds_no_plain_plates(tmp_path: Path) -> None:
+def test_cache_file_holds_no_plain_plates(tmp_path: Path, index: IndexMode) -> None:
     db = tmp_path / "rights.sqlite"
     rng = random.Random(5)
     plates = sorted({_plate(rng) for _ in range(300)})
     repo, _ = _make_backend(rng, plates)
-    with SqliteRightsCache(db, KEY) as cache:
+    with SqliteRightsCache(db, KEY, index=index) as cache:
         sync_cache(cache, FeedClient(repo, NOW), NOW)
         assert len(cache) > 500
         assert cache.check(plates[0], "A1", NOW).reason is not None
@@ -254,7 +260,7 @@ def _small_repo() -> InMemoryRightsRepository:
     return repo
 
 
-def test_cache_uses_wal_and_keeps_state_across_reopen(tmp_path: Path) -> None:
+def test_cache_uses_wal_and_keeps_state_across_reopen(tmp_path: Path, index: IndexMode) -> None:
     db = tmp_path / "rights.sqlite"
     repo = _small_repo()
     with SqliteRightsCache(db, KEY) as cache:
@@ -264,7 +270,7 @@ def test_cache_uses_wal_and_keeps_state_across_reopen(tmp_path: Path) -> None:
         sync_cache(cache, FeedClient(repo, NOW + timedelta(minutes=3)), NOW)
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-    with SqliteRightsCache(db, KEY) as cache:
+    with SqliteRightsCache(db, KEY, index=index) as cache:
         assert (cache.version, cache.cursor, len(cache)) == (2, repo.cursor, 2)
         assert cache.age(NOW + timedelta(minutes=10)) == timedelta(minutes=7)
         assert cache.covers(NOW + timedelta(hours=24))
@@ -278,6 +284,11 @@ def test_cache_refuses_file_made_with_another_key(tmp_path: Path) -> None:
         sync_cache(cache, FeedClient(_small_repo(), NOW), NOW)
     with pytest.raises(CacheKeyMismatchError, match="re-enrol"):
         SqliteRightsCache(db, bytes(32))
+
+
+def test_cache_refuses_unknown_index_mode(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="'filter' or 'memory'"):
+        SqliteRightsCache(tmp_path / "r.sqlite", KEY, index="disk")  # type: ignore[arg-type]
 
 
 def test_cache_refuses_feed_made_with_another_key(cache: SqliteRightsCache) -> None:
