@@ -102,11 +102,18 @@ def match_reason(
     return None
 
 
-def _sort_key(reason: DecisionReason, right: RightLike) -> tuple[int, int, float, str]:
-    # Lower sorts first: strongest reason, open-ended, latest end, smallest id.
-    if right.end is None:
-        return (_RANK[reason], 0, 0.0, right.id)
-    return (_RANK[reason], 1, -right.end.timestamp(), right.id)
+def _beats(
+    reason: DecisionReason, right: RightLike, other_reason: DecisionReason, other: RightLike
+) -> bool:
+    """True when (reason, right) wins over (other_reason, other): stronger reason, then
+    open-ended, then later end, then smaller id."""
+    if reason is not other_reason:
+        return _RANK[reason] < _RANK[other_reason]
+    if right.end != other.end:
+        if right.end is None:
+            return True
+        return other.end is not None and right.end > other.end
+    return right.id < other.id
 
 
 def _best(
@@ -117,14 +124,10 @@ def _best(
     allowed_permit_types: frozenset[PermitType] | None,
 ) -> tuple[DecisionReason, RightLike] | None:
     best: tuple[DecisionReason, RightLike] | None = None
-    best_key: tuple[int, int, float, str] | None = None
     for right in rights:
         reason = match_reason(right, area_code, at, grace_end, allowed_permit_types)
-        if reason is None:
-            continue
-        key = _sort_key(reason, right)
-        if best_key is None or key < best_key:
-            best, best_key = (reason, right), key
+        if reason is not None and (best is None or _beats(reason, right, *best)):
+            best = (reason, right)
     return best
 
 

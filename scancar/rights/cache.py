@@ -30,12 +30,18 @@ from typing import Literal, NamedTuple, Protocol
 from permits.feed import FeedRight, PlateKeyer, RightsChangesPage, RightsSnapshotPage
 from permits.model import NO_RIGHT, ChangeOp, Decision, PermitType, RightKind, require_aware
 from permits.plates import LOOKALIKE_GROUPS, is_normalised_plate, normalise_plate
-from permits.rules import decide_in_window, needs_lookalikes, validate_check_args
+from permits.rules import (
+    MAX_GRACE_MINUTES,
+    decide_in_window,
+    needs_lookalikes,
+    validate_check_args,
+)
 from scancar.rights.errors import CacheKeyMismatchError, FeedOrderError
 
 SCHEMA_VERSION = "1"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
+_GRACE: tuple[timedelta, ...] = tuple(timedelta(minutes=m) for m in range(MAX_GRACE_MINUTES + 1))
 _KINDS: tuple[RightKind, ...] = tuple(RightKind)
 _KIND_CODE: dict[RightKind, int] = {k: i for i, k in enumerate(_KINDS)}
 _TYPES: tuple[PermitType, ...] = tuple(PermitType)
@@ -522,7 +528,7 @@ class SqliteRightsCache:
         if not is_normalised_plate(plate):
             plate = normalise_plate(plate)
         validate_check_args(at, grace_minutes)
-        grace_end = at + timedelta(minutes=grace_minutes)
+        grace_end = at + _GRACE[grace_minutes]
         at_us = (at - _EPOCH) // _US
         until_us = at_us + grace_minutes * 60_000_000
         digest = self._keyer.digest

@@ -308,6 +308,12 @@ def test_decide_among_equals_longest_running_wins() -> None:
     assert decide([short, long, open_ended], [], AREA, T0, 0).right_id == "c"
 
 
+def test_decide_among_equal_ends_smallest_id_wins() -> None:
+    rights = [_right("b"), _right("a"), _right("c")]
+    assert decide(rights, [], AREA, T0, 0).right_id == "a"
+    assert decide(list(reversed(rights)), [], AREA, T0, 0).right_id == "a"
+
+
 def test_decide_lookalike_has_no_valid_until() -> None:
     decision = decide([], [_right(plate="G2123T")], AREA, T0, 0)
     assert decision.valid_until is None
