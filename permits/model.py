@@ -13,7 +13,7 @@ Glossary (Dutch term once):
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from permits.errors import InvalidPermitError, NaiveDatetimeError
@@ -222,6 +222,14 @@ class PaidSession:
     @property
     def right_id(self) -> str:
         return f"paid:{self.provider}:{self.provider_session_id}"
+
+    def stopped(self, at: datetime) -> PaidSession:
+        """The session stopped at ``at`` (never before its start; an earlier end is kept)."""
+        require_aware("at", at)
+        end = max(at, self.start)
+        if self.end is not None and self.end <= end:
+            return self
+        return replace(self, end=end)
 
 
 @dataclass(frozen=True, slots=True)

@@ -98,3 +98,21 @@ def test_right_requires_permit_type_for_permit_kinds() -> None:
         Right("r", RightKind.PERMIT, "GZ123T", frozenset({"A1"}), T0, None)
     with pytest.raises(InvalidPermitError, match="paid rights have none"):
         Right("r", RightKind.PAID, "GZ123T", frozenset({"A1"}), T0, None, PermitType.RESIDENT)
+
+
+@pytest.mark.parametrize(
+    ("end", "stop_at", "expected_end"),
+    [
+        (None, T0 + timedelta(hours=2), T0 + timedelta(hours=2)),
+        (None, T0 - timedelta(hours=1), T0),  # never before the start
+        (T0 + timedelta(hours=3), T0 + timedelta(hours=2), T0 + timedelta(hours=2)),
+        (T0 + timedelta(hours=1), T0 + timedelta(hours=2), T0 + timedelta(hours=1)),
+    ],
+)
+def test_paid_session_stopped(
+    end: datetime | None, stop_at: datetime, expected_end: datetime
+) -> None:
+    session = PaidSession("app", "S-1", "GZ123T", "A1", T0, end)
+    stopped = session.stopped(stop_at)
+    assert stopped.end == expected_end
+    assert stopped.right_id == session.right_id
