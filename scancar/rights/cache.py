@@ -61,6 +61,23 @@ CREATE TABLE IF NOT EXISTS rights (
 ) WITHOUT ROWID;
 CREATE UNIQUE INDEX IF NOT EXISTS rights_id ON rights (id);
 """
+_STAGING = """
+CREATE TEMP TABLE IF NOT EXISTS snapshot_staging (
+    plate_key BLOB NOT NULL, id TEXT NOT NULL, kind INTEGER NOT NULL, permit_type INTEGER,
+    areas TEXT NOT NULL, start_us INTEGER NOT NULL, end_us INTEGER
+)
+"""
+_INSERT_STAGING = (
+    "INSERT INTO snapshot_staging (plate_key, id, kind, permit_type, areas, start_us, end_us) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+# The snapshot is loaded into a plain staging table first and then copied in key order, with
+# the id index built afterwards: about three times faster than inserting at random positions.
+_COPY_STAGING = (
+    "INSERT OR REPLACE INTO rights (plate_key, id, kind, permit_type, areas, start_us, end_us) "
+    "SELECT plate_key, id, kind, permit_type, areas, start_us, end_us FROM snapshot_staging "
+    "ORDER BY plate_key, id"
+)
 _SELECT = (
     "SELECT id, kind, permit_type, areas, start_us, end_us FROM rights "
     "WHERE plate_key = ? AND start_us <= ? AND (end_us IS NULL OR end_us >= ?)"
@@ -161,7 +178,12 @@ _RECORD = struct.Struct("<qqBBIH")  # start, end (or _OPEN_END), kind, type, are
 
 
 class _RightsIndex(Protocol):
-    def rights_for(self, digest: bytes, at_us: int, until_us: int) -> list[CachedRight]: ...
+    def rights_for(
+        self, digest: bytes, area_code: str, at_us: int, until_us: int
+    ) -> list[CachedRight]:
+        """Rights of ``digest`` that cover ``area_code`` and overlap ``[at_us, until_us]``."""
+        ...
+
     def refresh(self, digests: Iterable[bytes]) -> None: ...
     @property
     def size_bytes(self) -> int: ...
@@ -182,12 +204,12 @@ class _AreaSets:
         return i
 
 
-def _cached_right(areas: _AreaSets, row: _Row) -> CachedRight:
-    right_id, kind, ptype, area_text, start_us, end_us = row
+def _cached_right(area_codes: frozenset[str], row: _Row) -> CachedRight:
+    right_id, kind, ptype, _, start_us, end_us = row
     return CachedRight(
         right_id,
         _KINDS[kind],
-        areas.sets[areas.index(area_text)],
+        area_codes,
         _EPOCH + timedelta(microseconds=start_us),
         None if end_us is None else _EPOCH + timedelta(microseconds=end_us),
         None if ptype is None else _TYPES[ptype],
@@ -217,14 +239,18 @@ class _FilterIndex:
         for digest in added:
             self._filter.add(digest)
 
-    def rights_for(self, digest: bytes, at_us: int, until_us: int) -> list[CachedRight]:
+    def rights_for(
+        self, digest: bytes, area_code: str, at_us: int, until_us: int
+    ) -> list[CachedRight]:
         if not self._filter.might_contain(digest):
             return []
+        rights: list[CachedRight] = []
         areas = self._areas
-        return [
-            _cached_right(areas, row)
-            for row in self._conn.execute(_SELECT, (digest, until_us, at_us))
-        ]
+        for row in self._conn.execute(_SELECT, (digest, until_us, at_us)):
+            area_codes = areas.sets[areas.index(row[3])]
+            if not area_codes or area_code in area_codes:
+                rights.append(_cached_right(area_codes, row))
+        return rights
 
     @property
     def size_bytes(self) -> int:
@@ -279,7 +305,9 @@ class _MemoryIndex:
             rows = self._conn.execute(_SELECT_PLATE, (digest,)).fetchall()
             self._store(digest, [self._pack(row) for row in rows])
 
-    def rights_for(self, digest: bytes, at_us: int, until_us: int) -> list[CachedRight]:
+    def rights_for(
+        self, digest: bytes, area_code: str, at_us: int, until_us: int
+    ) -> list[CachedRight]:
         value = self._plates.get(digest)
         if value is None:
             return []
@@ -289,12 +317,17 @@ class _MemoryIndex:
         while offset < size:
             start_us, end_us, kind, ptype, area, id_len = record.unpack_from(value, offset)
             offset += record.size
-            if start_us <= until_us and end_us >= at_us:
+            area_codes = sets[area]
+            if (
+                start_us <= until_us
+                and end_us >= at_us
+                and (not area_codes or area_code in area_codes)
+            ):
                 rights.append(
                     CachedRight(
                         value[offset : offset + id_len].decode(),
                         _KINDS[kind],
-                        sets[area],
+                        area_codes,
                         _EPOCH + timedelta(microseconds=start_us),
                         None if end_us == _OPEN_END else _EPOCH + timedelta(microseconds=end_us),
                         None if ptype == _NO_TYPE else _TYPES[ptype],
@@ -333,6 +366,7 @@ class SqliteRightsCache:
         self._conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.execute("PRAGMA cache_size=-32768")  # 32 MB
         self._conn.executescript(_SCHEMA)
         self._meta: dict[str, str] = dict(self._conn.execute("SELECT name, value FROM meta"))
         stored_key = self._meta.get("key_id")
@@ -435,7 +469,9 @@ class SqliteRightsCache:
             self._index = self._build_index()
 
     def _load_snapshot(self, pages: Iterable[RightsSnapshotPage]) -> RightsSnapshotPage:
-        self._conn.execute("DELETE FROM rights")
+        conn = self._conn
+        conn.execute(_STAGING)
+        conn.execute("DELETE FROM snapshot_staging")
         first: RightsSnapshotPage | None = None
         expected_page = 0
         last_seen = False
@@ -454,13 +490,23 @@ class SqliteRightsCache:
                 )
             if last_seen:
                 raise FeedOrderError(f"snapshot page {page.page} arrived after the last page")
-            self._conn.executemany(_INSERT, map(_row_values, page.rights))
+            conn.executemany(_INSERT_STAGING, map(_row_values, page.rights))
             last_seen = page.is_last
             expected_page += 1
         if first is None or not last_seen:
             raise FeedOrderError(
                 f"incomplete snapshot: {expected_page} page(s) and no last page; nothing applied"
             )
+        conn.execute("DROP INDEX IF EXISTS rights_id")
+        conn.execute("DELETE FROM rights")
+        conn.execute(_COPY_STAGING)
+        conn.execute("DELETE FROM snapshot_staging")
+        try:
+            conn.execute("CREATE UNIQUE INDEX rights_id ON rights (id)")
+        except sqlite3.IntegrityError:
+            raise FeedOrderError(
+                "the snapshot lists one right id under two plate keys; nothing applied"
+            ) from None
         return first
 
     def apply_changes(self, page: RightsChangesPage) -> None:
@@ -534,7 +580,7 @@ class SqliteRightsCache:
         digest = self._keyer.digest
         with self._lock:
             rights_for = self._index.rights_for
-            exact = rights_for(digest(plate), at_us, until_us)
+            exact = rights_for(digest(plate), area_code, at_us, until_us)
             if exact:
                 decision = decide_in_window(
                     exact, (), area_code, at, grace_end, allowed_permit_types=allowed_permit_types
@@ -543,7 +589,7 @@ class SqliteRightsCache:
                     return decision
             lookalikes: list[CachedRight] = []
             for variant in lookalike_plates(plate):
-                found = rights_for(digest(variant), at_us, until_us)
+                found = rights_for(digest(variant), area_code, at_us, until_us)
                 if found:
                     lookalikes.extend(found)
         if not exact and not lookalikes:

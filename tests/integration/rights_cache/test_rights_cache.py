@@ -325,6 +325,20 @@ def test_cache_incomplete_snapshot_leaves_previous_cache(cache: SqliteRightsCach
     assert cache.check("GZ123T", "A1", NOW).reason is DecisionReason.PAID
 
 
+def test_cache_refuses_snapshot_with_one_id_under_two_plates(cache: SqliteRightsCache) -> None:
+    repo = _small_repo()
+    keyer = PlateKeyer(KEY)
+    cache.apply_snapshot(snapshot_pages(repo, keyer, NOW))
+    (page,) = snapshot_pages(repo, keyer, NOW)
+    twin = page.rights[0].model_copy(update={"plate_key": keyer.hex("XX99XX")})
+    broken = page.model_copy(update={"rights": [page.rights[0], twin]})
+    with pytest.raises(FeedOrderError, match="one right id under two plate keys"):
+        cache.apply_snapshot([broken])
+    assert (len(cache), cache.version) == (1, 1)
+    assert cache.check("GZ123T", "A1", NOW).reason is DecisionReason.PAID
+    assert cache.check("XX99XX", "A1", NOW).reason is DecisionReason.NONE
+
+
 def test_cache_removal_and_update_take_effect(cache: SqliteRightsCache) -> None:
     repo = _small_repo()
     client = FeedClient(repo, NOW)
