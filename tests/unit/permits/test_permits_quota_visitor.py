@@ -7,7 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from permits.errors import InvalidPermitError, QuotaError, VisitorBudgetExceededError
+from permits.errors import (
+    InvalidPermitError,
+    InvalidTransitionError,
+    QuotaError,
+    VisitorBudgetExceededError,
+)
 from permits.model import Permit, PermitStatus, PermitType, PlatePeriod
 from permits.quota import AreaQuota, WaitingEntry, release_place, review_application, withdraw
 from permits.visitor import (
@@ -200,3 +205,24 @@ def test_visitor_session_refused(permit: Permit, areas: frozenset[str] | None, m
             end=AT + timedelta(minutes=5),
             area_codes=areas,
         )
+
+
+@pytest.mark.parametrize(
+    ("holders", "waiting", "capacity", "match"),
+    [
+        (frozenset(), (WaitingEntry("a", AT), WaitingEntry("a", AT)), 1, "twice"),
+        (frozenset({"a"}), (WaitingEntry("a", AT),), 1, "twice"),
+        (frozenset(), (), -1, "capacity must be 0 or more"),
+    ],
+)
+def test_area_quota_refuses_inconsistent_state(
+    holders: frozenset[str], waiting: tuple[WaitingEntry, ...], capacity: int, match: str
+) -> None:
+    with pytest.raises(QuotaError, match=match):
+        AreaQuota("A1", capacity, holders, waiting)
+
+
+def test_quota_review_refuses_application_not_in_review() -> None:
+    applied = replace(_application("P1"), status=PermitStatus.APPLIED)
+    with pytest.raises(InvalidTransitionError, match="allowed actions: start_review"):
+        review_application(AreaQuota("A1", 5), applied, AT, "c")
