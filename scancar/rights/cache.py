@@ -178,6 +178,10 @@ _RECORD = struct.Struct("<qqBBIH")  # start, end (or _OPEN_END), kind, type, are
 
 
 class _RightsIndex(Protocol):
+    def might_contain(self, digest: bytes) -> bool:
+        """False when the cache certainly holds no right for ``digest``."""
+        ...
+
     def rights_for(
         self, digest: bytes, area_code: str, at_us: int, until_us: int
     ) -> list[CachedRight]:
@@ -239,11 +243,12 @@ class _FilterIndex:
         for digest in added:
             self._filter.add(digest)
 
+    def might_contain(self, digest: bytes) -> bool:
+        return self._filter.might_contain(digest)
+
     def rights_for(
         self, digest: bytes, area_code: str, at_us: int, until_us: int
     ) -> list[CachedRight]:
-        if not self._filter.might_contain(digest):
-            return []
         rights: list[CachedRight] = []
         areas = self._areas
         for row in self._conn.execute(_SELECT, (digest, until_us, at_us)):
@@ -304,6 +309,9 @@ class _MemoryIndex:
         for digest in set(digests):
             rows = self._conn.execute(_SELECT_PLATE, (digest,)).fetchall()
             self._store(digest, [self._pack(row) for row in rows])
+
+    def might_contain(self, digest: bytes) -> bool:
+        return digest in self._plates
 
     def rights_for(
         self, digest: bytes, area_code: str, at_us: int, until_us: int
@@ -579,8 +587,12 @@ class SqliteRightsCache:
         until_us = at_us + grace_minutes * 60_000_000
         digest = self._keyer.digest
         with self._lock:
-            rights_for = self._index.rights_for
-            exact = rights_for(digest(plate), area_code, at_us, until_us)
+            index = self._index
+            # Bound once: for most hashes (look-alike variants above all) the index says "no"
+            # without a query or a decode.
+            might_contain, rights_for = index.might_contain, index.rights_for
+            key = digest(plate)
+            exact = rights_for(key, area_code, at_us, until_us) if might_contain(key) else []
             if exact:
                 decision = decide_in_window(
                     exact, (), area_code, at, grace_end, allowed_permit_types=allowed_permit_types
@@ -589,9 +601,9 @@ class SqliteRightsCache:
                     return decision
             lookalikes: list[CachedRight] = []
             for variant in lookalike_plates(plate):
-                found = rights_for(digest(variant), area_code, at_us, until_us)
-                if found:
-                    lookalikes.extend(found)
+                key = digest(variant)
+                if might_contain(key):
+                    lookalikes.extend(rights_for(key, area_code, at_us, until_us))
         if not exact and not lookalikes:
             return NO_RIGHT
         return decide_in_window(
