@@ -49,6 +49,24 @@ class RightsSource(Protocol):
     def check(self, query: RightsQuery) -> RightsAnswer: ...
 
 
+class RightsCache(Protocol):
+    """An offline rights store the car can ask (``SqliteRightsCache`` is one)."""
+
+    def check(
+        self,
+        plate: str,
+        area_code: str,
+        at: datetime,
+        grace_minutes: int = 0,
+        *,
+        allowed_permit_types: frozenset[PermitType] | None = None,
+    ) -> Decision: ...
+
+    def age(self, now: datetime) -> timedelta | None: ...
+
+    def covers(self, at: datetime) -> bool: ...
+
+
 class OnlineRightsCheck(Protocol):
     """The backend's ``GET /api/v1/rights/check`` as a callable.
 

@@ -14,6 +14,7 @@ from scancar.rights.ports import (
     AnswerSource,
     OnlineRightsCheck,
     RightsAnswer,
+    RightsCache,
     RightsFeedClient,
     RightsQuery,
 )
@@ -31,7 +32,7 @@ class CachedRightsSource:
 
     def __init__(
         self,
-        cache: SqliteRightsCache,
+        cache: RightsCache,
         *,
         max_age: timedelta,
         clock: Callable[[], datetime],
