@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from permits.errors import FeedError
+from permits.errors import FeedError, InvalidPlateError, NaiveDatetimeError
 from permits.feed import (
     PlateKeyer,
     RightsChangesPage,
@@ -436,3 +436,13 @@ def test_source_without_cache_or_online_refuses(cache: SqliteRightsCache) -> Non
     source = CachedRightsSource(cache, max_age=timedelta(minutes=30), clock=lambda: NOW)
     with pytest.raises(RightsUnavailableError, match="never been filled"):
         source.check(RightsQuery("GZ123T", "A1", NOW))
+
+
+def test_cache_check_normalises_plate_and_refuses_naive_time(cache: SqliteRightsCache) -> None:
+    sync_cache(cache, FeedClient(_small_repo(), NOW), NOW)
+    assert cache.check("gz-123-t", "A1", NOW).reason is DecisionReason.PAID
+    assert cache.check("g2 123.t", "A1", NOW).reason is DecisionReason.LOOKALIKE_RIGHT
+    with pytest.raises(NaiveDatetimeError):
+        cache.check("GZ123T", "A1", datetime(2026, 3, 2, 12, 0))  # noqa: DTZ001
+    with pytest.raises(InvalidPlateError):
+        cache.check("GZ_123", "A1", NOW)
