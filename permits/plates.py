@@ -45,9 +45,8 @@ def normalise_plate(raw: str) -> str:
     if not _VALID.match(plate):
         bad = sorted({ch for ch in plate if not ("A" <= ch <= "Z" or "0" <= ch <= "9")})
         raise InvalidPlateError(
-            raw,
-            f"characters {''.join(bad)!r} are not allowed; only A-Z and 0-9 (dashes, dots "
-            "and spaces are removed)",
+            raw, f"characters {''.join(bad)!r} are not allowed; only A-Z and 0-9 (dashes, dots "
+            "and spaces are removed)"
         )
     return plate
 
