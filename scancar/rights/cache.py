@@ -7,10 +7,11 @@ decides with the same ``permits.rules`` the backend uses.
 
 Two in-memory indexes sit in front of the SQLite file (choose with ``index=``):
 
-- ``"filter"`` (default, ~4 MB per million rights): a Bloom filter over the stored hashes; a
-  hash that is certainly absent costs no query, a present one is read from SQLite.
-- ``"memory"`` (~190 MB per million rights): every plate's rights packed in a dict, so a check
-  never touches SQLite; the file stays the durable store.
+- ``"memory"`` (default, ~200 MB per million rights): every plate's rights packed in a dict,
+  so a check never touches SQLite; the file stays the durable store.
+- ``"filter"`` (~8 MB per million rights, for small devices; about half as fast for plates
+  with a right): a Bloom filter over the stored hashes; a hash that is certainly absent costs
+  no query, a present one is read from SQLite.
 
 Either index lives in this object, so all writes must go through the same
 ``SqliteRightsCache`` (one writer per file).
@@ -365,7 +366,7 @@ def _row_values(right: FeedRight) -> tuple[bytes, str, int, int | None, str, int
 class SqliteRightsCache:
     """The offline rights cache of one car. Thread-safe; one instance per file."""
 
-    def __init__(self, path: str | Path, key: bytes, *, index: IndexMode = "filter") -> None:
+    def __init__(self, path: str | Path, key: bytes, *, index: IndexMode = "memory") -> None:
         if index not in ("filter", "memory"):
             raise ValueError(f"index must be 'filter' or 'memory'; got {index!r}")
         self._index_mode: IndexMode = index
