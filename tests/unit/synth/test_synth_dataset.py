@@ -54,6 +54,14 @@ def test_generate_dataset_same_seed_gives_identical_files(tmp_path: Path) -> Non
     assert _files(a) == _files(b)
 
 
+def test_generate_dataset_output_does_not_depend_on_workers(tmp_path: Path) -> None:
+    a = generate_dataset(tmp_path / "a", conditions=("clear", "blur"), per_condition=3, seed=2)
+    b = generate_dataset(
+        tmp_path / "b", conditions=("clear", "blur"), per_condition=3, seed=2, workers=2
+    )
+    assert _files(a) == _files(b)
+
+
 def test_generate_dataset_different_seed_gives_different_files(tmp_path: Path) -> None:
     a = generate_dataset(tmp_path / "a", conditions=("clear",), per_condition=2, seed=1)
     b = generate_dataset(tmp_path / "b", conditions=("clear",), per_condition=2, seed=2)
@@ -86,6 +94,7 @@ def test_load_dataset_round_trips_the_truth(tmp_path: Path) -> None:
         ({"conditions": ("rain",)}, UnknownChoiceError),
         ({"per_condition": 0}, InvalidSpecError),
         ({"seed": -1}, InvalidSpecError),
+        ({"workers": 0}, InvalidSpecError),
     ],
 )
 def test_generate_dataset_rejects_bad_arguments(
@@ -98,7 +107,7 @@ def test_generate_dataset_rejects_bad_arguments(
 def test_cli_writes_dataset(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code = main(
         [str(tmp_path), "--per-condition", "1", "--seed", "4", "--conditions", "far,foreign",
-         "--size", "640x480"]
+         "--size", "640x480", "--workers", "1"]
     )  # fmt: skip
     assert code == 0
     assert "wrote 2 frames" in capsys.readouterr().out
