@@ -215,3 +215,13 @@ def test_render_vehicle_pass_is_deterministic() -> None:
     assert all(np.array_equal(x.image, y.image) for x, y in zip(a, b, strict=True))
     assert [x.truth for x in a] == [y.truth for y in b]
     assert 5 <= len(render_vehicle_pass(12)) <= 15
+
+
+def test_generate_frame_combines_conditions() -> None:
+    spec = FrameSpec(conditions=("ir", "blur", "occlusion", "multi"))
+    frames = [generate_frame(spec, seed) for seed in range(4)]
+    assert all(2 <= len(f.truth.plates) <= 4 for f in frames)
+    assert all(np.array_equal(f.image[..., 0], f.image[..., 2]) for f in frames)
+    reasons = {p.unreadable_reason for f in frames for p in f.truth.plates}
+    assert reasons & {"occluded", "blur"}
+    assert frames[0].truth.conditions == ("ir", "blur", "occlusion", "multi")

@@ -38,6 +38,12 @@ def test_random_dutch_plate_without_sidecode_covers_all_sidecodes() -> None:
     assert seen == {sc.number for sc in SIDECODES}
 
 
+@pytest.mark.parametrize("sidecode", [8, 13])
+def test_random_dutch_plate_one_digit_first_group_is_never_zero(sidecode: int) -> None:
+    rng = np.random.default_rng(sidecode)
+    assert {random_dutch_plate(rng, sidecode)[0] for _ in range(300)} == set("123456789")
+
+
 def test_random_dutch_plate_rejects_unknown_sidecode() -> None:
     with pytest.raises(UnknownChoiceError, match=r"unknown sidecode 15; allowed: 1, 2"):
         random_dutch_plate(np.random.default_rng(0), 15)
