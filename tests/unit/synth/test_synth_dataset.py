@@ -11,10 +11,13 @@ import pytest
 
 from fixtures.synth import (
     InvalidSpecError,
+    PlateRequest,
     UnknownChoiceError,
     generate_dataset,
     generate_frame,
     load_dataset,
+    render_vehicle_pass,
+    write_frames,
 )
 from fixtures.synth.__main__ import main
 from fixtures.synth.dataset import frame_seed
@@ -78,6 +81,17 @@ def test_generate_dataset_frame_matches_generate_frame(tmp_path: Path) -> None:
     decoded = cv2.imread(str(image_path))
     assert decoded is not None
     assert np.abs(decoded.astype(int) - frame.image.astype(int)).mean() < 4  # JPEG loss only
+
+
+def test_write_frames_writes_a_vehicle_pass_that_loads_back(tmp_path: Path) -> None:
+    frames = render_vehicle_pass(2, n_frames=4, plate=PlateRequest("GZ123T"), neighbours=0)
+    out = write_frames(tmp_path / "pass", frames, seed=2)
+    loaded = load_dataset(out)
+    assert [t.frame_index for _, t in loaded] == [0, 1, 2, 3]
+    assert [t.timestamp_s for _, t in loaded] == pytest.approx([0.0, 0.1, 0.2, 0.3])
+    assert [t.plates for _, t in loaded] == [f.truth.plates for f in frames]
+    index = json.loads((out / "index.json").read_text())
+    assert [e["timestamp_s"] for e in index["frames"]] == pytest.approx([0.0, 0.1, 0.2, 0.3])
 
 
 def test_load_dataset_round_trips_the_truth(tmp_path: Path) -> None:
