@@ -57,6 +57,7 @@ def test_generate_dataset_same_seed_gives_identical_files(tmp_path: Path) -> Non
     assert _files(a) == _files(b)
 
 
+@pytest.mark.slow
 def test_generate_dataset_output_does_not_depend_on_workers(tmp_path: Path) -> None:
     a = generate_dataset(tmp_path / "a", conditions=("clear", "blur"), per_condition=3, seed=2)
     b = generate_dataset(

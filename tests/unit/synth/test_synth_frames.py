@@ -166,7 +166,7 @@ def test_generate_frame_distractors_are_reported() -> None:
 
 
 def test_generate_frame_special_series_present() -> None:
-    styles = {p.style for f in _frames("special", 20) for p in f.truth.plates}
+    styles = {p.style for f in _frames("special", 12) for p in f.truth.plates}
     assert len(styles - {"nl"}) >= 4
 
 
@@ -225,3 +225,19 @@ def test_generate_frame_combines_conditions() -> None:
     reasons = {p.unreadable_reason for f in frames for p in f.truth.plates}
     assert reasons & {"occluded", "blur"}
     assert frames[0].truth.conditions == ("ir", "blur", "occlusion", "multi")
+
+
+@pytest.mark.parametrize("condition", ["glare", "occlusion", "foreign", "special", "blur", "far"])
+def test_plate_conditions_name_what_applies_to_the_plate(condition: str) -> None:
+    plates = [p for f in _frames(condition) for p in f.truth.plates]
+    tagged = [p for p in plates if condition in p.conditions]
+    assert tagged
+    if condition in ("blur", "far"):  # frame-wide: every plate
+        assert len(tagged) == len(plates)
+    if condition == "occlusion":
+        assert all("occlusion" in p.conditions for p in plates if p.unreadable_reason == "occluded")
+    if condition == "foreign":
+        assert {p.country != "NL" for p in tagged} == {True}
+        assert all(p.country == "NL" for p in plates if p not in tagged)
+    if condition == "special":
+        assert all(p.style != "nl" for p in tagged)
