@@ -8,6 +8,7 @@ import pytest
 from fixtures.synth import (
     FOREIGN_STYLES,
     SPECIAL_STYLES,
+    InvalidSpecError,
     PlateStyle,
     UnknownChoiceError,
     random_dutch_plate,
@@ -15,7 +16,7 @@ from fixtures.synth import (
     random_plate_text,
     render_plate,
 )
-from fixtures.synth.plates import STYLES, render_plate_detailed
+from fixtures.synth.plates import STYLES, plate_text, render_plate_detailed
 from fixtures.synth.scene import GARAGE_TEXTS, SALE_TEXTS, SHOP_WORDS, STREET_NAMES
 from permits.plates import normalise_plate
 from scancar.lpr.dutch import SIDECODES, parse_dutch_plate
@@ -160,3 +161,27 @@ def test_render_plate_formats_normalised_dutch_text_with_sidecode_dashes() -> No
     assert np.array_equal(
         render_plate("GZ123T", "nl", rng=rng_a), render_plate("GZ-123-T", "nl", rng=rng_b)
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "style", "expected"),
+    [
+        ("GZ123T", "nl", ("GZ123T", "GZ-123-T", "NL", 9, None)),
+        ("gz-123-t", "nl_taxi", ("GZ123T", "GZ-123-T", "NL", 9, "taxi")),
+        ("CD1234", "nl_diplomatic", ("CD1234", "CD-1234", "NL", None, "diplomatic")),
+        ("AA12", "nl_royal", ("AA12", "AA-12", "NL", None, "royal")),
+        ("MX123B", "nl_motorcycle", ("MX123B", "MX-123-B", "NL", 9, "motorcycle")),
+        ("B MW 1234", "de", ("BMW1234", "B MW 1234", "DE", None, None)),
+        ("1-ABC-123", "be", ("1ABC123", "1-ABC-123", "BE", None, None)),
+    ],
+)
+def test_plate_text_classifies_given_plates(
+    text: str, style: str, expected: tuple[object, ...]
+) -> None:
+    p = plate_text(text, style)
+    assert (p.text, p.display, p.country, p.sidecode, p.series) == expected
+
+
+def test_plate_text_rejects_bad_characters() -> None:
+    with pytest.raises(InvalidSpecError, match=r"plate text='GZ_123'"):
+        plate_text("GZ_123", "nl")
