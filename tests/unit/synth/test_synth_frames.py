@@ -250,7 +250,7 @@ def test_render_street_drives_past_every_car_in_order() -> None:
     assert [f.truth.frame_index for f in frames] == list(range(len(frames)))
     assert frames[0].truth.plates == ()
     assert frames[-1].truth.plates == ()
-    first_readable = {}
+    first_readable: dict[str, int] = {}
     for f in frames:
         for p in f.truth.plates:
             if p.readable:
