@@ -15,7 +15,7 @@ import pytest
 from fixtures.synth import FrameSpec, PlateRequest, generate_frame, render_plate
 
 MODEL_DIR = (
-    Path(__file__).resolve().parents[3] / ".." / "shared" / "models" / "cct-xs-v2-global-model"
+    Path(__file__).resolve().parents[2] / ".." / "shared" / "models" / "cct-xs-v2-global-model"
 )
 ONNX = MODEL_DIR / "cct_xs_v2_global.onnx"
 CONFIG = MODEL_DIR / "cct_xs_v2_global_plate_config.yaml"
