@@ -18,6 +18,7 @@ from api.evidence.store import EvidenceStore
 from api.hits import routes as hit_routes
 from api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from api.observations import routes as observation_routes
+from api.openapi import install_openapi
 from api.review import routes as review_routes
 from api.review.ports import RightsChecker, ZoneRulesSource
 from api.settings import BackendSettings, load_backend_settings
@@ -65,6 +66,7 @@ def create_app(
     app.state.fine_drafts = None  # set by the fines feature
 
     register_error_handlers(app)
+    install_openapi(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(RequestContextMiddleware)
 
