@@ -181,10 +181,11 @@ def objection_deadline(issued_at: datetime, weeks: int = 6) -> datetime:
 
 
 def check_objection(issued_at: datetime, received_at: datetime, weeks: int = 6) -> ObjectionTerm:
-    """An objection is accepted at any time but flagged late after the term."""
+    """An objection is accepted at any time but flagged late after the term. The term counts
+    in local days, so a receipt time on the day of issue is fine even if it reads earlier."""
     if received_at.tzinfo is None:
         raise InvalidObjection(f"received_at {received_at.isoformat()} needs a time zone")
-    if received_at < issued_at:
+    if received_at.astimezone(LOCAL).date() < issued_at.astimezone(LOCAL).date():
         raise InvalidObjection(
             f"the objection was received at {received_at.isoformat()}, before the fine was "
             f"issued at {issued_at.isoformat()}"

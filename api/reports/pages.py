@@ -24,7 +24,7 @@ from api.fines.rules import FineError, FineStatus, allowed_actions, format_euro
 from api.reports import charts
 from api.reports import service as reports
 from api.ui import labels
-from api.ui.routes import NO_STORE, render
+from api.ui.routes import NO_STORE, render, templates
 from api.ui.session import PageGuard, PageUser, checked_form
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
@@ -44,6 +44,21 @@ FINE_STATUS = {
 }
 TRACK = {"tax": "Naheffingsaanslag", "wahv": "WAHV (Mulder)"}
 HIT_STATUS = labels.STATUS
+
+
+CALC_LABEL = {
+    "parking_tax": "Parkeerbelasting (naheffing)",
+    "assessment_costs": "Kosten naheffingsaanslag",
+}
+
+
+def calc_label(label: str) -> str:
+    if label.startswith("offence:"):
+        return f"Boetebedrag ({label.removeprefix('offence:')})"
+    return CALC_LABEL.get(label, label)
+
+
+templates.env.filters["calc_label"] = calc_label
 
 
 def euro(cents: int | None) -> str:
