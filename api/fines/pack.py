@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from api.errors import NotFound
 from api.evidence.store import EvidenceMissing, EvidenceStore, EvidenceTampered
 from api.fines import service
 from api.fines.db import FineEventRow, FinePaymentRow, FineRow
@@ -57,7 +58,7 @@ def build_pack(session: Session, store: EvidenceStore, fine_id: int, now: dateti
     fine = service.get_fine(session, fine_id)
     hit = session.get(HitRow, fine.hit_id)
     if hit is None:  # pragma: no cover - the foreign key keeps it
-        raise service.NotFound(f"the hit of fine {fine_id} is gone")
+        raise NotFound(f"the hit of fine {fine_id} is gone")
     evidence = session.exec(
         select(EvidenceRow).where(EvidenceRow.hit_id == hit.id).order_by(col(EvidenceRow.id))
     ).all()

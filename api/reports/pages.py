@@ -204,7 +204,7 @@ async def _act(
     session: SessionDep,
     user: PageUser,
     fine_id: int,
-    action: Callable[[Any], None],
+    action: Callable[[Any], object],
 ) -> Response:
     """Run an action; on a refusal show the fine again with the reason."""
     form = await checked_form(request, user)

@@ -103,7 +103,7 @@ def _local(bucket: str) -> datetime:
 
 def _seconds_between(session: Session, later: Any, earlier: Any) -> ColumnElement[float]:
     if session.get_bind().dialect.name == "postgresql":
-        return func.extract("epoch", later - earlier)
+        return func.extract("epoch", later - earlier)  # type: ignore[return-value]
     return (func.julianday(later) - func.julianday(earlier)) * 86400.0
 
 
@@ -131,9 +131,11 @@ def summary(  # noqa: PLR0915 - one pass per source table, kept together on purp
     # hits
     bucket = hour_bucket(session, HitRow.captured_at)
     rows = session.exec(
-        select(bucket, HitRow.zone_id, HitRow.status, HitRow.reject_reason, func.count())
+        select(  # type: ignore[call-overload]
+            bucket, col(HitRow.zone_id), col(HitRow.status), col(HitRow.reject_reason), func.count()
+        )
         .where(col(HitRow.captured_at) >= period_from, col(HitRow.captured_at) < period_to)
-        .group_by(bucket, HitRow.zone_id, HitRow.status, HitRow.reject_reason)
+        .group_by(bucket, col(HitRow.zone_id), col(HitRow.status), col(HitRow.reject_reason))
     ).all()
     by_status: dict[str, int] = defaultdict(int)
     reasons: dict[str, int] = defaultdict(int)
@@ -169,7 +171,7 @@ def summary(  # noqa: PLR0915 - one pass per source table, kept together on purp
     for track, status, zone_id, n in session.exec(
         select(FineRow.track, FineRow.status, FineRow.zone_id, func.count())
         .where(col(FineRow.offence_at) >= period_from, col(FineRow.offence_at) < period_to)
-        .group_by(FineRow.track, FineRow.status, FineRow.zone_id)
+        .group_by(col(FineRow.track), col(FineRow.status), col(FineRow.zone_id))
     ).all():
         fines[track][status] = fines[track].get(status, 0) + int(n)
         zone(zone_id).fines += int(n)
@@ -180,7 +182,7 @@ def summary(  # noqa: PLR0915 - one pass per source table, kept together on purp
     for b, zone_id, n, total in session.exec(
         select(ib, FineRow.zone_id, func.count(), func.sum(FineRow.amount_cents))
         .where(col(FineRow.issued_at) >= period_from, col(FineRow.issued_at) < period_to)
-        .group_by(ib, FineRow.zone_id)
+        .group_by(ib, col(FineRow.zone_id))
     ).all():
         cents = int(total or 0)
         out.amount_issued_cents += cents
@@ -202,8 +204,8 @@ def summary(  # noqa: PLR0915 - one pass per source table, kept together on purp
 
     # scans from heartbeats
     for key, per_day in scan_counts(session, period_from, period_to).items():
-        for d, n in per_day.items():
-            fig = days.setdefault(d, DayFigures(d))
+        for when, n in per_day.items():
+            fig = days.setdefault(when, DayFigures(when))
             if key == "reads":
                 fig.scans += n
                 out.scans += n

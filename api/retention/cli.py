@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from fastapi import FastAPI
 
 
 def register(admin_app: typer.Typer) -> None:
@@ -42,7 +43,7 @@ def register(admin_app: typer.Typer) -> None:
         typer.echo(f"added {report.costs_added} cost and {report.offences_added} offence entries")
 
 
-def _app():  # type: ignore[no-untyped-def]
+def _app() -> FastAPI:
     """The backend's own composition root, so jobs use the same parts as the server."""
     from api.main import create_app
     from api.settings import SettingsError, load_backend_settings

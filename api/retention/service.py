@@ -79,7 +79,7 @@ def _anonymise_hits(session: Session, hit_ids: list[int], now: datetime) -> int:
         return 0
     result = session.execute(
         update(HitRow)
-        .where(col(HitRow.id).in_(hit_ids), HitRow.plate != ANONYMOUS_PLATE)
+        .where(col(HitRow.id).in_(hit_ids), col(HitRow.plate) != ANONYMOUS_PLATE)
         .values(
             plate=ANONYMOUS_PLATE,
             original_plate=None,
@@ -90,7 +90,7 @@ def _anonymise_hits(session: Session, hit_ids: list[int], now: datetime) -> int:
     )
     session.execute(
         update(HitEventRow)
-        .where(col(HitEventRow.hit_id).in_(hit_ids), HitEventRow.action == "correct_plate")
+        .where(col(HitEventRow.hit_id).in_(hit_ids), col(HitEventRow.action) == "correct_plate")
         .values(detail="(anonymised)")
     )
     session.execute(delete(HitRightsCheckRow).where(col(HitRightsCheckRow.hit_id).in_(hit_ids)))
