@@ -5,6 +5,8 @@ with CSRF (``api.ui.session``); charts are server-side SVG (strict CSP, offline)
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -125,6 +127,27 @@ def dashboard(
             can_act=user.principal.role == Role.BACKOFFICE,
             hit_status=HIT_STATUS,
         ),
+    )
+
+
+@router.get("/dashboard/summary.csv")
+def dashboard_csv(
+    session: SessionDep,
+    user: ReaderPage,  # noqa: ARG001 - the guard is the point
+    days: Annotated[int, Query(ge=1, le=366)] = 30,
+) -> Response:
+    """The report of the dashboard's period as CSV (the same rows as the API's CSV)."""
+    now = utcnow()
+    s = reports.summary(session, now - timedelta(days=days), now)
+    buf = io.StringIO()
+    csv.writer(buf).writerows(reports.csv_rows(s))
+    return Response(
+        buf.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            **NO_STORE,
+            "Content-Disposition": f'attachment; filename="rapport-{days}-dagen.csv"',
+        },
     )
 
 

@@ -48,23 +48,28 @@ def tick(state: Any, *, now: datetime | None = None) -> TickReport:
     return TickReport(grace, purge)
 
 
-async def _loop(state: Any, interval_s: float) -> None:
-    while True:
+async def _loop(state: Any, interval_s: float, stop: asyncio.Event) -> None:
+    while not stop.is_set():
         await asyncio.to_thread(tick, state)
-        await asyncio.sleep(interval_s)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=interval_s)
 
 
 @asynccontextmanager
 async def background_jobs(state: Any) -> AsyncIterator[None]:
-    """Run the job loop while the app lives (only when ``settings.run_background_jobs``)."""
+    """Run the job loop while the app lives (only when ``settings.run_background_jobs``).
+
+    On shutdown the loop finishes the run in progress (its thread holds a database session)
+    before the app disposes of the engine.
+    """
     settings = state.settings
     if not settings.run_background_jobs:
         yield
         return
-    task = asyncio.create_task(_loop(state, settings.background_interval_s))
+    stop = asyncio.Event()
+    task = asyncio.create_task(_loop(state, settings.background_interval_s, stop))
     try:
         yield
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        stop.set()
+        await task

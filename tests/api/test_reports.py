@@ -285,4 +285,8 @@ def test_reports_dashboard_page_has_svg_charts_and_map(app, client, accounts, en
     assert "Bestuurder aanwezig" in html
     assert "style=" not in html
     assert "<script" not in html
+    csv_page = client.get("/ui/dashboard/summary.csv", params={"days": 1})
+    assert csv_page.status_code == 200
+    rows = list(csv.reader(io.StringIO(csv_page.text)))
+    assert ["zone", "centrum", "", "hits", "4"] in rows
     client.cookies.clear()

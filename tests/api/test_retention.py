@@ -219,3 +219,26 @@ def test_retention_background_loop_runs_with_the_app(settings, engine, rights, a
                 break
             time.sleep(0.05)
     assert status == "awaiting_review"
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_retention_admin_commands(world, settings, engine, monkeypatch):
+    from typer.testing import CliRunner
+
+    from api.cli import app as cli
+
+    monkeypatch.setenv("SCANCAR_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("SCANCAR_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("SCANCAR_ENV", "test")
+    monkeypatch.setenv("SCANCAR_SECRET_KEY", settings.secret_key)
+    runner = CliRunner()
+    dry = runner.invoke(cli, ["admin", "purge", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert dry.output.startswith("would remove: dry_run=True evidence_hits=0")
+    tick = runner.invoke(cli, ["admin", "tick"])
+    assert tick.exit_code == 0, tick.output
+    assert "grace: GraceReport(checked=0" in tick.output
+    seed = runner.invoke(cli, ["admin", "seed-tariffs"])
+    assert seed.output.strip() == "added 0 cost and 0 offence entries"
+    with Session(engine) as s:
+        assert s.exec(select(EvidenceRow)).all() != []  # nothing was due yet
