@@ -168,6 +168,7 @@ def line_chart(
 
 
 # Light to dark blue: zones with more hits are darker.
+MIN_LABEL_PX = 90
 SCALE = ("#e8f0fe", "#c6dafc", "#8ab4f8", "#4f8be8", "#1a62d6", "#0b3f91")
 
 
@@ -231,6 +232,9 @@ def zone_map(
             f"<title>{escape(z.name)} ({escape(z.id)}): {n} meldingen</title></path>"
         )
     for z in ordered:
+        min_x, _, max_x, _ = z.geometry.bounds
+        if (max_x - min_x) * kx * scale < MIN_LABEL_PX:
+            continue  # too small for a label; the tooltip and the legend name it
         c = z.geometry.representative_point()
         x, y = xy(c.x, c.y).split(",")
         parts.append(

@@ -60,7 +60,20 @@ def calc_label(label: str) -> str:
     return CALC_LABEL.get(label, label)
 
 
+def iso_local(value: str | None) -> str:
+    """An ISO time from a stored snapshot, shown in local time (dd-mm-jjjj uu:mm:ss)."""
+    if not value:
+        return "-"
+    try:
+        t = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    return t.astimezone(reports.LOCAL).strftime("%d-%m-%Y %H:%M:%S")
+
+
 templates.env.filters["calc_label"] = calc_label
+templates.env.filters["iso_local"] = iso_local
+templates.env.filters["fine_status"] = lambda code: FINE_STATUS.get(code, code)
 
 
 def euro(cents: int | None) -> str:
@@ -124,6 +137,7 @@ def dashboard(
             charts={k: Markup(v.svg) for k, v in svg.items()},  # noqa: S704 - escaped in charts
             titles={k: v.title for k, v in svg.items()},
             alerts=service.alerts(session, settings, now),
+            zone_legend=[(z.name, z.id, zone_hits.get(z.id, 0)) for z in zone_set.index.zones],
             can_act=user.principal.role == Role.BACKOFFICE,
             hit_status=HIT_STATUS,
         ),
