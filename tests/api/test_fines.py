@@ -454,3 +454,34 @@ def test_fines_number_sequence_rollback_returns_the_number(engine, settings, acc
         first = service.issue(s, ids[0], actor, settings)
         second = service.issue(s, ids[1], actor, settings)
     assert [first.number[-6:], second.number[-6:]] == ["000001", "000002"]
+
+
+@pytest.mark.parametrize(
+    "db_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
+def test_fines_issuing_one_fine_twice_at_once_takes_one_number(engine, settings, accounts):
+    from api.fines.db import FineNumberSequenceRow
+
+    accounts.user("backoffice", name="bo-seq")
+    actor = Principal("user", 1, "bo-seq", Role.BACKOFFICE)
+    (fid,) = _drafts(engine, 1)
+    outcomes: list[str] = []
+    barrier = threading.Barrier(2)
+
+    def worker() -> None:
+        barrier.wait()
+        with Session(engine, expire_on_commit=False) as s:
+            try:
+                outcomes.append(service.issue(s, fid, actor, settings).number or "")
+            except Exception as exc:
+                outcomes.append(getattr(exc, "code", type(exc).__name__))
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(outcomes)[0].endswith("-000001")
+    assert sorted(outcomes)[1] in ("fine_changed", "invalid_fine_transition")
+    with Session(engine) as s:
+        assert [r.last_number for r in s.exec(select(FineNumberSequenceRow)).all()] == [1]
