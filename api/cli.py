@@ -32,6 +32,10 @@ def _register_feature_commands() -> None:
 
     app.add_typer(zones_app, name="zones", help="Parking zones: check, import, import-npr.")
 
+    from api.retention.cli import register as register_retention_commands
+
+    register_retention_commands(admin_app)
+
 
 _register_feature_commands()
 

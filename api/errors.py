@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.fines.rules import FineError, InvalidObjection, InvalidPayment, Overpayment
 from api.review.rules import ClaimError, DecisionRefused, InvalidTransition, ReviewError
 from permits.errors import PermitsError
 from zones.errors import ZoneFileError, ZonesError
@@ -96,6 +97,10 @@ DOMAIN_STATUS: dict[type[Exception], int] = {
     InvalidTransition: 409,
     ClaimError: 409,
     DecisionRefused: 422,
+    FineError: 409,
+    Overpayment: 422,
+    InvalidPayment: 422,
+    InvalidObjection: 422,
 }
 
 

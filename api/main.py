@@ -15,10 +15,13 @@ from api.auth import routes as auth_routes
 from api.devices import routes as device_routes
 from api.errors import register_error_handlers
 from api.evidence.store import EvidenceStore
+from api.fines import routes as fine_routes
+from api.fines.service import SqlFineDrafts
 from api.hits import routes as hit_routes
 from api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from api.observations import routes as observation_routes
 from api.openapi import install_openapi
+from api.reports import routes as report_routes
 from api.review import routes as review_routes
 from api.review.ports import RightsChecker, ZoneRulesSource
 from api.settings import BackendSettings, load_backend_settings
@@ -44,8 +47,11 @@ def create_app(
     store = EvidenceStore(settings.evidence_dir)
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from api.retention.jobs import background_jobs
+
+        async with background_jobs(app.state):
+            yield
         engine.dispose()
 
     app = FastAPI(
@@ -63,7 +69,7 @@ def create_app(
     app.state.zone_catalog = ZoneCatalog()
     app.state.rights_checker = rights_checker or _not_configured_rights()
     app.state.zone_rules = zone_rules or CatalogZoneRules(app.state.zone_catalog)
-    app.state.fine_drafts = None  # set by the fines feature
+    app.state.fine_drafts = SqlFineDrafts(app.state.zone_catalog, app.state.zone_rules, settings)
 
     register_error_handlers(app)
     install_openapi(app)
@@ -72,6 +78,7 @@ def create_app(
 
     from fastapi.staticfiles import StaticFiles
 
+    from api.reports import pages as backoffice_pages
     from api.ui import routes as ui_routes
     from api.ui.handlers import register_page_handlers
 
@@ -86,7 +93,10 @@ def create_app(
         hit_routes.router,
         review_routes.router,
         zone_routes.router,
+        fine_routes.router,
+        report_routes.router,
         ui_routes.router,
+        backoffice_pages.router,
     ):
         app.include_router(router)
     return app

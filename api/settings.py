@@ -46,6 +46,18 @@ class BackendSettings(BaseSettings):
     run_background_jobs: bool = True
     background_interval_s: float = Field(default=30.0, gt=0)
 
+    # fines (back office)
+    fine_tax_charged_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    objection_weeks: int = Field(default=6, ge=1, le=52)
+    avalanche_max_fines: int = Field(default=3, ge=1)  # more than N fines in M days for one
+    avalanche_window_days: int = Field(default=30, ge=1)  # plate need a second approval
+
+    # retention (purge job)
+    retention_rejected_evidence_hours: int = Field(default=24, ge=1)
+    retention_rights_check_days: int = Field(default=7, ge=1)
+    retention_closed_hit_days: int = Field(default=7, ge=1)  # plates of dismissed/rejected hits
+    retention_closed_fine_days: int = Field(default=91, ge=1)  # after the objection term
+
     log_json: bool | None = None  # None: JSON when stderr is not a TTY
 
     @model_validator(mode="after")

@@ -1,0 +1,1 @@
+"""Reports: management figures from hits, fines and car heartbeats; the dashboard."""

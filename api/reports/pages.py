@@ -1,0 +1,375 @@
+"""Back-office pages under /ui: the dashboard (charts, zone map, alerts), the fine lists, a
+fine with its actions, and the evidence pack. Same services as the JSON API; cookie session
+with CSRF (``api.ui.session``); charts are server-side SVG (strict CSP, offline).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Path as PathParam
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
+
+from api.auth.principal import Role
+from api.db import utcnow
+from api.deps import SessionDep, SettingsDep
+from api.errors import ApiError, Unprocessable
+from api.fines import pack, service
+from api.fines.rules import FineError, FineStatus, allowed_actions, format_euro
+from api.reports import charts
+from api.reports import service as reports
+from api.ui import labels
+from api.ui.routes import NO_STORE, render, templates
+from api.ui.session import PageGuard, PageUser, checked_form
+
+router = APIRouter(prefix="/ui", include_in_schema=False)
+FineId = Annotated[int, PathParam(ge=1, le=2**62)]
+BackOfficePage = Annotated[PageUser, Depends(PageGuard((Role.BACKOFFICE,)))]
+ReaderPage = Annotated[PageUser, Depends(PageGuard((Role.BACKOFFICE, Role.ADMIN)))]
+
+FINE_STATUS = {
+    "draft": "Concept",
+    "issued": "Opgelegd",
+    "paid": "Betaald",
+    "objection": "Bezwaar",
+    "objection_upheld": "Bezwaar gegrond (vervallen)",
+    "objection_rejected": "Bezwaar ongegrond",
+    "sent_to_collection": "Naar inning",
+    "annulled": "Vernietigd",
+}
+TRACK = {"tax": "Naheffingsaanslag", "wahv": "WAHV (Mulder)"}
+HIT_STATUS = labels.STATUS
+
+
+CALC_LABEL = {
+    "parking_tax": "Parkeerbelasting (naheffing)",
+    "assessment_costs": "Kosten naheffingsaanslag",
+}
+
+
+def calc_label(label: str) -> str:
+    if label.startswith("offence:"):
+        return f"Boetebedrag ({label.removeprefix('offence:')})"
+    return CALC_LABEL.get(label, label)
+
+
+def iso_local(value: str | None) -> str:
+    """An ISO time from a stored snapshot, shown in local time (dd-mm-jjjj uu:mm:ss)."""
+    if not value:
+        return "-"
+    try:
+        t = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    return t.astimezone(reports.LOCAL).strftime("%d-%m-%Y %H:%M:%S")
+
+
+templates.env.filters["calc_label"] = calc_label
+templates.env.filters["iso_local"] = iso_local
+templates.env.filters["fine_status"] = lambda code: FINE_STATUS.get(code, code)
+
+
+def euro(cents: int | None) -> str:
+    return "-" if cents is None else format_euro(cents).replace("EUR ", "€ ")
+
+
+def _ctx(user: PageUser, **kw: Any) -> dict[str, Any]:
+    return {
+        "user": user,
+        "fine_status": FINE_STATUS,
+        "track_labels": TRACK,
+        "euro": euro,
+        **kw,
+    }
+
+
+# --------------------------------------------------------------------------- dashboard
+@router.get("/dashboard", response_class=HTMLResponse)
+def dashboard(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: ReaderPage,
+    days: Annotated[int, Query(ge=1, le=366)] = 30,
+) -> HTMLResponse:
+    now = utcnow()
+    start = now - timedelta(days=days)
+    s = reports.summary(session, start, now)
+    zone_set = request.app.state.zone_catalog.current(session)
+    zone_hits = {z.zone_id: z.hits for z in s.per_zone}
+    fines_per_zone = [z for z in s.per_zone if z.fines]
+    reasons = list(s.reject_reasons.items())
+    svg = {
+        "hours": charts.bar_chart(
+            "Meldingen per uur van de dag", [f"{h:02d}" for h in range(24)], s.hits_per_hour
+        ),
+        "fines_zone": charts.hbar_chart(
+            "Boetes per zone",
+            [z.zone_id for z in fines_per_zone],
+            [z.fines for z in fines_per_zone],
+        ),
+        "reasons": charts.hbar_chart(
+            "Redenen van afwijzing",
+            [labels.REJECT_REASON.get(r, r) for r, _ in reasons],
+            [n for _, n in reasons],
+        ),
+        "rate": charts.line_chart(
+            "Bevestigingsgraad per dag",
+            [d.day.strftime("%d-%m") for d in s.per_day],
+            [d.confirmation_rate for d in s.per_day],
+        ),
+        "map": charts.zone_map("Meldingen per zone", zone_set.index.zones, zone_hits),
+    }
+    return render(
+        request,
+        "backoffice/dashboard.html",
+        _ctx(
+            user,
+            s=s,
+            days=days,
+            charts={k: Markup(v.svg) for k, v in svg.items()},  # noqa: S704 - escaped in charts
+            titles={k: v.title for k, v in svg.items()},
+            alerts=service.alerts(session, settings, now),
+            zone_legend=[(z.name, z.id, zone_hits.get(z.id, 0)) for z in zone_set.index.zones],
+            can_act=user.principal.role == Role.BACKOFFICE,
+            hit_status=HIT_STATUS,
+        ),
+    )
+
+
+@router.get("/dashboard/summary.csv")
+def dashboard_csv(
+    session: SessionDep,
+    user: ReaderPage,  # noqa: ARG001 - the guard is the point
+    days: Annotated[int, Query(ge=1, le=366)] = 30,
+) -> Response:
+    """The report of the dashboard's period as CSV (the same rows as the API's CSV)."""
+    now = utcnow()
+    s = reports.summary(session, now - timedelta(days=days), now)
+    buf = io.StringIO()
+    csv.writer(buf).writerows(reports.csv_rows(s))
+    return Response(
+        buf.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            **NO_STORE,
+            "Content-Disposition": f'attachment; filename="rapport-{days}-dagen.csv"',
+        },
+    )
+
+
+# --------------------------------------------------------------------------- fines
+@router.get("/fines", response_class=HTMLResponse)
+def fines_list(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: BackOfficePage,
+    status: Annotated[str | None, Query(max_length=24)] = None,
+    track: Annotated[str | None, Query(max_length=8)] = None,
+    plate: Annotated[str | None, Query(max_length=16)] = None,
+    approval: Annotated[str | None, Query(max_length=3)] = None,
+) -> HTMLResponse:
+    flt = service.FineFilter(
+        status=status or None,
+        track=track or None,
+        plate=plate or None,
+        needs_approval=approval == "1" or None,
+    )
+    rows, total = service.list_fines(session, flt, limit=200)
+    return render(
+        request,
+        "backoffice/fines.html",
+        _ctx(
+            user,
+            rows=rows,
+            total=total,
+            status=status or "",
+            track=track or "",
+            plate=plate or "",
+            approval=approval == "1",
+            alerts=service.alerts(session, settings),
+        ),
+    )
+
+
+def _fine_ctx(session: SessionDep, user: PageUser, fine_id: int) -> dict[str, Any]:
+    fine = service.get_fine(session, fine_id)
+    actions = {a.value for a in allowed_actions(FineStatus(fine.status))}
+    return _ctx(
+        user,
+        fine=fine,
+        calc=json.loads(fine.calculation_json or "{}"),
+        evidence=json.loads(fine.evidence_json or "{}"),
+        payments=service.payments(session, fine_id),
+        history=service.history(session, fine_id),
+        actions=actions,
+        can_pay="pay" in actions,
+        outstanding=fine.amount_cents - fine.paid_cents,
+        now_local=utcnow().astimezone(reports.LOCAL).strftime("%Y-%m-%dT%H:%M"),
+        error=None,
+    )
+
+
+@router.get("/fines/{fine_id}", response_class=HTMLResponse)
+def fine_page(
+    fine_id: FineId, request: Request, session: SessionDep, user: BackOfficePage
+) -> HTMLResponse:
+    return render(request, "backoffice/fine.html", _fine_ctx(session, user, fine_id))
+
+
+@router.get("/fines/{fine_id}/pack", response_class=HTMLResponse)
+def fine_pack(
+    fine_id: FineId,
+    request: Request,
+    session: SessionDep,
+    user: BackOfficePage,  # noqa: ARG001 - the guard is the point
+) -> HTMLResponse:
+    p = pack.build_pack(session, request.app.state.evidence_store, fine_id, utcnow())
+    return render(request, "backoffice/pack.html", {"pack": p})
+
+
+async def _act(
+    request: Request,
+    session: SessionDep,
+    user: PageUser,
+    fine_id: int,
+    action: Callable[[Any], object],
+) -> Response:
+    """Run an action; on a refusal show the fine again with the reason."""
+    form = await checked_form(request, user)
+    try:
+        action(form)
+    except (ApiError, FineError, ValueError) as exc:
+        session.rollback()
+        ctx = _fine_ctx(session, user, fine_id)
+        ctx["error"] = getattr(exc, "detail", None) or str(exc)
+        status = getattr(exc, "status_code", 409 if isinstance(exc, FineError) else 422)
+        return render(request, "backoffice/fine.html", ctx, status)
+    return RedirectResponse(f"/ui/fines/{fine_id}", status_code=303, headers=NO_STORE)
+
+
+def _cents(value: Any) -> int:
+    """'12,50' or '12.50' euros -> 1250 cents."""
+    text = str(value or "").strip().replace("€", "").replace(" ", "")
+    if "," in text:
+        text = text.replace(".", "").replace(",", ".")
+    try:
+        euros = float(text)
+    except ValueError:
+        raise Unprocessable(f"bedrag {value!r} is geen bedrag in euro's (bijv. 12,50)") from None
+    return round(euros * 100)
+
+
+def _local_time(value: Any) -> datetime:
+    try:
+        t = datetime.fromisoformat(str(value or ""))
+    except ValueError:
+        raise Unprocessable(f"datum {value!r} is ongeldig; gebruik JJJJ-MM-DDTuu:mm") from None
+    return t.replace(tzinfo=reports.LOCAL) if t.tzinfo is None else t
+
+
+@router.post("/fines/{fine_id}/approve")
+async def approve(
+    fine_id: FineId, request: Request, session: SessionDep, user: BackOfficePage
+) -> Response:
+    return await _act(
+        request, session, user, fine_id, lambda _: service.approve(session, fine_id, user.principal)
+    )
+
+
+@router.post("/fines/{fine_id}/issue")
+async def issue(
+    fine_id: FineId,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: BackOfficePage,
+) -> Response:
+    return await _act(
+        request,
+        session,
+        user,
+        fine_id,
+        lambda _: service.issue(session, fine_id, user.principal, settings),
+    )
+
+
+@router.post("/fines/{fine_id}/payment")
+async def payment(
+    fine_id: FineId, request: Request, session: SessionDep, user: BackOfficePage
+) -> Response:
+    def do(form: Any) -> None:
+        service.register_payment(session, fine_id, user.principal, _cents(form.get("amount")))
+
+    return await _act(request, session, user, fine_id, do)
+
+
+@router.post("/fines/{fine_id}/objection")
+async def objection(
+    fine_id: FineId,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: BackOfficePage,
+) -> Response:
+    def do(form: Any) -> None:
+        service.register_objection(
+            session,
+            fine_id,
+            user.principal,
+            received_at=_local_time(form.get("received_at")),
+            text=str(form.get("text") or ""),
+            settings=settings,
+        )
+
+    return await _act(request, session, user, fine_id, do)
+
+
+@router.post("/fines/{fine_id}/decide")
+async def decide(
+    fine_id: FineId, request: Request, session: SessionDep, user: BackOfficePage
+) -> Response:
+    def do(form: Any) -> None:
+        upheld = str(form.get("upheld") or "")
+        if upheld not in ("1", "0"):
+            raise Unprocessable("kies gegrond of ongegrond")
+        service.decide_objection(
+            session,
+            fine_id,
+            user.principal,
+            upheld=upheld == "1",
+            reason=str(form.get("reason") or ""),
+        )
+
+    return await _act(request, session, user, fine_id, do)
+
+
+@router.post("/fines/{fine_id}/annul")
+async def annul(
+    fine_id: FineId, request: Request, session: SessionDep, user: BackOfficePage
+) -> Response:
+    def do(form: Any) -> None:
+        service.annul(session, fine_id, user.principal, reason=str(form.get("reason") or ""))
+
+    return await _act(request, session, user, fine_id, do)
+
+
+@router.post("/fines/{fine_id}/collection")
+async def collection(
+    fine_id: FineId, request: Request, session: SessionDep, user: BackOfficePage
+) -> Response:
+    return await _act(
+        request,
+        session,
+        user,
+        fine_id,
+        lambda _: service.send_to_collection(session, fine_id, user.principal),
+    )

@@ -1,0 +1,1 @@
+"""Retention: the purge job that removes personal data after its term; the job loop."""

@@ -1,0 +1,75 @@
+"""The background work of a server process: the grace step and the purge, every
+``background_interval_s``. Safe with several processes: both steps use row locks and
+conditional updates, so running them twice at once changes nothing twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from api.retention.service import PurgeReport, run_purge
+from api.review.service import GraceReport, run_grace_step
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class TickReport:
+    grace: GraceReport | None
+    purge: PurgeReport | None
+
+
+def tick(state: Any, *, now: datetime | None = None) -> TickReport:
+    """One run of the grace step and the purge with the app's own parts (``app.state``)."""
+    grace: GraceReport | None = None
+    purge: PurgeReport | None = None
+    try:
+        grace = run_grace_step(
+            state.engine,
+            state.evidence_store,
+            state.rights_checker,
+            state.zone_rules,
+            state.settings,
+            now=now,
+        )
+    except Exception:
+        log.exception("background job: grace step failed")
+    try:
+        purge = run_purge(state.engine, state.evidence_store, state.settings, now=now)
+    except Exception:
+        log.exception("background job: purge failed")
+    return TickReport(grace, purge)
+
+
+async def _loop(state: Any, interval_s: float, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        await asyncio.to_thread(tick, state)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=interval_s)
+
+
+@asynccontextmanager
+async def background_jobs(state: Any) -> AsyncIterator[None]:
+    """Run the job loop while the app lives (only when ``settings.run_background_jobs``).
+
+    On shutdown the loop finishes the run in progress (its thread holds a database session)
+    before the app disposes of the engine.
+    """
+    settings = state.settings
+    if not settings.run_background_jobs:
+        yield
+        return
+    stop = asyncio.Event()
+    task = asyncio.create_task(_loop(state, settings.background_interval_s, stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        await task
