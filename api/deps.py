@@ -43,9 +43,6 @@ def get_principal(
 ) -> Principal:
     token = creds.credentials if creds else None
     if token is None:
-        cookie_principal = getattr(request.state, "cookie_principal", None)
-        if cookie_principal is not None:
-            return cookie_principal  # type: ignore[no-any-return]
         raise Unauthorized(
             "authentication required: send 'Authorization: Bearer <token>'",
             headers={"WWW-Authenticate": "Bearer"},

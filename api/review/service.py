@@ -58,7 +58,11 @@ def add_event(
     action: HitAction,
     from_status: str,
     detail: str = "",
+    *,
+    audit_detail: str | None = None,
 ) -> None:
+    """History row (may name plates; purged with the hit) and an audit row (never names a
+    plate: the audit log is append-only and outlives the retention term)."""
     session.add(
         HitEventRow(
             hit_id=hit.id or 0,
@@ -78,7 +82,7 @@ def add_event(
         f"hit.{action.value}",
         "hit",
         hit.id,
-        f"{from_status}->{hit.status} {detail}",
+        f"{from_status}->{hit.status} {detail if audit_detail is None else audit_detail}",
     )
 
 
@@ -521,6 +525,7 @@ def correct_plate(
         HitAction.CORRECT_PLATE,
         hit.status,
         f"{old} -> {new_plate}; check={check.id} allowed={result.allowed}",
+        audit_detail=f"plate corrected; check={check.id} allowed={result.allowed}",
     )
     session.commit()
     return hit, result

@@ -306,6 +306,13 @@ def test_correct_plate_keeps_the_original_and_rechecks(client, accounts, hit_id,
     assert body["hit"]["original_plate"] == "GZ123T"
     assert body["hit"]["rights_checks"][-1]["source"] == "correction"
     assert "GZ123T -> GZ128T" in body["hit"]["history"][-1]["detail"]
+    audit = client.get(
+        "/api/v1/audit",
+        params={"target_type": "hit", "target_id": hit_id},
+        headers=accounts.headers("backoffice"),
+    ).json()["data"]
+    assert audit
+    assert not [a for a in audit if "GZ123T" in a["detail"] or "GZ128T" in a["detail"]]
     bad = client.post(f"/api/v1/hits/{hit_id}/correct-plate", json={"plate": "GZ<12"}, headers=h)
     assert bad.status_code == 422
 
