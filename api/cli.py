@@ -99,6 +99,9 @@ def serve(
         workers=workers,
         log_config=None,
         proxy_headers=True,
+        # a busy machine can take several seconds to answer the supervisor's ping; do not
+        # kill and restart healthy workers for that
+        timeout_worker_healthcheck=30,
     )
 
 
