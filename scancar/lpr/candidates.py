@@ -57,7 +57,7 @@ class FinderSettings:
 # HSV ranges (OpenCV hue 0..180): Dutch yellow and the light blue of special series.
 _COLOUR_RANGES = (
     (np.array([14, 90, 90], dtype=np.uint8), np.array([36, 255, 255], dtype=np.uint8)),
-    (np.array([92, 110, 110], dtype=np.uint8), np.array([112, 255, 255], dtype=np.uint8)),
+    (np.array([90, 80, 60], dtype=np.uint8), np.array([125, 255, 255], dtype=np.uint8)),
 )
 _BLOB_HEIGHT = 32
 _VERTICAL = cv2.getStructuringElement(cv2.MORPH_RECT, (1, 30))
@@ -95,24 +95,25 @@ def _upright(rect: tuple[tuple[float, float], tuple[float, float], float]) -> tu
     return w, h, angle
 
 
-def _plate_shaped(w: float, h: float, s: FinderSettings, img_h: int) -> bool:
-    if h < s.min_height or h > img_h / 3 or w < 3 * s.min_height:
+def _plate_shaped(w: float, h: float, s: FinderSettings, img_h: int, min_h: int) -> bool:
+    if h < min_h or h > img_h / 3 or w < 3 * min_h:
         return False
     return s.min_aspect <= w / h <= s.max_aspect
 
 
 def _colour_proposals(hsv: Image, s: FinderSettings, scale: float) -> list[_Proposal]:
     out: list[_Proposal] = []
-    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (7, 5))
+    min_h = max(4, s.min_height // 2)  # the colour masks run at half the working scale
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (5, 3))
     for lo, hi in _COLOUR_RANGES:
         mask = cv2.morphologyEx(cv2.inRange(hsv, lo, hi), cv2.MORPH_CLOSE, kernel)
         contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         for c in contours:
-            if cv2.contourArea(c) < 3 * s.min_height * s.min_height:
+            if cv2.contourArea(c) < 12 * min_h * min_h:
                 continue
             rect = cv2.minAreaRect(c)
             w, h, angle = _upright(rect)
-            if not _plate_shaped(w, h, s, hsv.shape[0]) or abs(angle) > 30.0:
+            if not _plate_shaped(w, h, s, hsv.shape[0], min_h) or abs(angle) > 30.0:
                 continue
             fill = cv2.contourArea(c) / (w * h)
             if fill < 0.6:
@@ -140,7 +141,7 @@ def _edge_proposals(gray: Image, s: FinderSettings, scale: float) -> list[_Propo
     out: list[_Proposal] = []
     for c in contours:
         x, y, w, h = cv2.boundingRect(c)
-        if not _plate_shaped(w, h, s, gray.shape[0]):
+        if not _plate_shaped(w, h, s, gray.shape[0], s.min_height):
             continue
         density = float(cv2.countNonZero(edges[y : y + h, x : x + w])) / (w * h)
         if density >= 0.12:
@@ -255,10 +256,13 @@ def find_candidates(image: Image, settings: FinderSettings | None = None) -> lis
         else bgr
     )
     gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
-    proposals = _colour_proposals(cv2.cvtColor(small, cv2.COLOR_BGR2HSV), s, scale)
-    proposals += _edge_proposals(gray, s, scale)
+    proposals = _edge_proposals(gray, s, scale)
     if min(gray.shape[:2]) >= 64:
         proposals += _edge_proposals(cv2.pyrDown(gray), s, scale / 2.0)
+        half = cv2.pyrDown(small)
+        proposals += _colour_proposals(cv2.cvtColor(half, cv2.COLOR_BGR2HSV), s, scale / 2.0)
+    else:
+        proposals += _colour_proposals(cv2.cvtColor(small, cv2.COLOR_BGR2HSV), s, scale)
     proposals.sort(key=lambda p: p.score, reverse=True)
 
     out: list[Candidate] = []
@@ -267,7 +271,7 @@ def find_candidates(image: Image, settings: FinderSettings | None = None) -> lis
         if box is None:
             continue
         crop = _rotated_crop(bgr, p, 0.0, 0.0)
-        if crop.size == 0:
+        if crop.size == 0 or any(box.overlap_of_smaller(c.bbox) > 0.6 for c in out):
             continue
         blobs = count_char_blobs(cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY), enough=6)
         if not s.min_char_blobs <= blobs <= 10:

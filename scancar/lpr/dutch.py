@@ -133,3 +133,52 @@ def format_dutch_plate(plate: str) -> str:
     """Display form with dashes (``GZ123T`` -> ``GZ-123-T``); unchanged when not Dutch."""
     parsed = parse_dutch_plate(plate)
     return parsed.display if parsed else plate
+
+
+# Look-alike corrections towards the sidecode's expected character class. Only characters of
+# one look-alike group (see ``permits.plates.LOOKALIKE_GROUPS``) are exchanged, and only towards
+# the single member that a Dutch plate can carry in that position.
+_TO_DIGIT = {"O": "0", "D": "0", "Q": "0", "I": "1", "L": "1", "Z": "2", "S": "5", "G": "6", "B": "8"}
+_TO_LETTER = {"0": "D", "O": "D", "Q": "D", "1": "L", "I": "L", "2": "Z", "5": "S", "6": "G", "8": "B"}
+
+
+def _coerce(text: str, shape: str) -> str | None:
+    out: list[str] = []
+    for ch, kind in zip(text, shape, strict=True):
+        if kind == "9":
+            if ch in DIGITS:
+                out.append(ch)
+            elif ch in _TO_DIGIT:
+                out.append(_TO_DIGIT[ch])
+            else:
+                return None
+        elif ch in DUTCH_LETTERS:
+            out.append(ch)
+        elif ch in _TO_LETTER:
+            out.append(_TO_LETTER[ch])
+        else:
+            return None
+    return "".join(out)
+
+
+def correct_dutch_plate(text: str) -> DutchPlate | None:
+    """The one valid Dutch plate that look-alike corrections turn ``text`` into, else ``None``.
+
+    A read that is already valid is returned unchanged. When corrections towards two or more
+    sidecodes give valid plates, the read is ambiguous and ``None`` is returned: the caller
+    marks it invalid rather than guessing.
+    """
+    parsed = parse_dutch_plate(text)
+    if parsed is not None:
+        return parsed
+    if len(text) != 6:
+        return None
+    found: dict[str, DutchPlate] = {}
+    for sc in SIDECODES:
+        fixed = _coerce(text, sc.shape)
+        if fixed is None:
+            continue
+        candidate = parse_dutch_plate(fixed)
+        if candidate is not None and candidate.sidecode == sc.number:
+            found[candidate.plate] = candidate
+    return next(iter(found.values())) if len(found) == 1 else None
