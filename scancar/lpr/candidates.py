@@ -23,6 +23,8 @@ import numpy as np
 from scancar.lpr.errors import InvalidSettingError
 from scancar.lpr.model import BBox, Candidate, CandidateMethod, Image
 
+_Mat = cv2.typing.MatLike
+
 
 @dataclass(frozen=True, slots=True)
 class FinderSettings:
@@ -83,7 +85,9 @@ def to_bgr(image: Image) -> Image:
     return image
 
 
-def _upright(rect: tuple[tuple[float, float], tuple[float, float], float]) -> tuple[float, float, float]:
+def _upright(
+    rect: tuple[tuple[float, float], tuple[float, float], float],
+) -> tuple[float, float, float]:
     """Width, height and angle of an OpenCV rotated rect with the long side horizontal."""
     (_, _), (w, h), angle = rect
     if w < h:
@@ -101,7 +105,7 @@ def _plate_shaped(w: float, h: float, s: FinderSettings, img_h: int, min_h: int)
     return s.min_aspect <= w / h <= s.max_aspect
 
 
-def _colour_proposals(hsv: Image, s: FinderSettings, scale: float) -> list[_Proposal]:
+def _colour_proposals(hsv: _Mat, s: FinderSettings, scale: float) -> list[_Proposal]:
     out: list[_Proposal] = []
     min_h = max(4, s.min_height // 2)  # the colour masks run at half the working scale
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (5, 3))
@@ -111,21 +115,20 @@ def _colour_proposals(hsv: Image, s: FinderSettings, scale: float) -> list[_Prop
         for c in contours:
             if cv2.contourArea(c) < 12 * min_h * min_h:
                 continue
-            rect = cv2.minAreaRect(c)
-            w, h, angle = _upright(rect)
+            (cx, cy), (rw, rh), ra = cv2.minAreaRect(c)
+            w, h, angle = _upright(((cx, cy), (rw, rh), ra))
             if not _plate_shaped(w, h, s, hsv.shape[0], min_h) or abs(angle) > 30.0:
                 continue
             fill = cv2.contourArea(c) / (w * h)
             if fill < 0.6:
                 continue
-            (cx, cy) = rect[0]
             out.append(
                 _Proposal(cx / scale, cy / scale, w / scale, h / scale, angle, 1.0 + fill, "colour")
             )
     return out
 
 
-def _edge_proposals(gray: Image, s: FinderSettings, scale: float) -> list[_Proposal]:
+def _edge_proposals(gray: _Mat, s: FinderSettings, scale: float) -> list[_Proposal]:
     gx = cv2.convertScaleAbs(cv2.Sobel(gray, cv2.CV_16S, 1, 0, ksize=3))
     mean, std = cv2.meanStdDev(gx)
     thr = min(max(float(mean[0, 0] + 2.0 * std[0, 0]), 40.0), 160.0)
@@ -147,14 +150,19 @@ def _edge_proposals(gray: Image, s: FinderSettings, scale: float) -> list[_Propo
         if density >= 0.12:
             out.append(
                 _Proposal(
-                    (x + w / 2) / scale, (y + h / 2) / scale, w / scale, h / scale, 0.0,
-                    density, "edge",
+                    (x + w / 2) / scale,
+                    (y + h / 2) / scale,
+                    w / scale,
+                    h / scale,
+                    0.0,
+                    density,
+                    "edge",
                 )
             )
     return out
 
 
-def count_char_blobs(gray_crop: Image, enough: int = 10) -> int:
+def count_char_blobs(gray_crop: _Mat, enough: int = 10) -> int:
     """Character-like blobs on one text row of a plate crop (dark-on-light or light-on-dark,
     whichever has more; stops early once ``enough`` are found).
 
@@ -171,10 +179,13 @@ def count_char_blobs(gray_crop: Image, enough: int = 10) -> int:
         _, binary = cv2.threshold(small, 0, 255, mode | cv2.THRESH_OTSU)
         # Plate borders and frame edges touch the characters: cut long horizontal and vertical
         # strokes away before looking for separate character blobs.
-        lines = cv2.morphologyEx(binary, cv2.MORPH_OPEN, horizontal) | cv2.morphologyEx(
-            binary, cv2.MORPH_OPEN, _VERTICAL
+        lines = cv2.bitwise_or(
+            cv2.morphologyEx(binary, cv2.MORPH_OPEN, horizontal),
+            cv2.morphologyEx(binary, cv2.MORPH_OPEN, _VERTICAL),
         )
-        _, _, stats, _ = cv2.connectedComponentsWithStats(cv2.subtract(binary, lines), connectivity=8)
+        _, _, stats, _ = cv2.connectedComponentsWithStats(
+            cv2.subtract(binary, lines), connectivity=8
+        )
         st = stats[1:]
         y, w, h, area = st[:, 1], st[:, 2], st[:, 3], st[:, 4]
         ok = (
@@ -214,7 +225,9 @@ def _rotated_crop(image: Image, p: _Proposal, mx: float, my: float) -> Image:
     m[0, 2] += out_w / 2.0 - p.cx
     m[1, 2] += out_h / 2.0 - p.cy
     return np.asarray(
-        cv2.warpAffine(image, m, (out_w, out_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE),
+        cv2.warpAffine(
+            image, m, (out_w, out_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        ),
         dtype=np.uint8,
     )
 
@@ -225,7 +238,7 @@ def _bbox_of(p: _Proposal, full_w: int, full_h: int) -> BBox | None:
     bw = p.w * ca + p.h * sa
     bh = p.w * sa + p.h * ca
     x1, y1 = max(0, int(p.cx - bw / 2)), max(0, int(p.cy - bh / 2))
-    x2, y2 = min(full_w, int(math.ceil(p.cx + bw / 2))), min(full_h, int(math.ceil(p.cy + bh / 2)))
+    x2, y2 = min(full_w, math.ceil(p.cx + bw / 2)), min(full_h, math.ceil(p.cy + bh / 2))
     if x2 <= x1 or y2 <= y1:
         return None
     return BBox(x1, y1, x2, y2)
@@ -251,7 +264,9 @@ def find_candidates(image: Image, settings: FinderSettings | None = None) -> lis
         return []
     scale = min(1.0, s.working_width / full_w)
     small = (
-        cv2.resize(bgr, (round(full_w * scale), round(full_h * scale)), interpolation=cv2.INTER_AREA)
+        cv2.resize(
+            bgr, (round(full_w * scale), round(full_h * scale)), interpolation=cv2.INTER_AREA
+        )
         if scale < 1.0
         else bgr
     )
@@ -278,8 +293,12 @@ def find_candidates(image: Image, settings: FinderSettings | None = None) -> lis
             continue
         out.append(
             Candidate(
-                box, p.score + 0.25 * min(blobs, 7), p.method, round(p.angle, 2),
-                round(p.w, 1), round(p.h, 1),
+                box,
+                p.score + 0.25 * min(blobs, 7),
+                p.method,
+                round(p.angle, 2),
+                round(p.w, 1),
+                round(p.h, 1),
             )
         )
         if len(out) >= 2 * s.max_candidates:
@@ -302,7 +321,9 @@ def _dedupe(proposals: list[_Proposal]) -> list[_Proposal]:
     return kept
 
 
-def crop_for_ocr(image: Image, candidate: Candidate, settings: FinderSettings | None = None) -> Image:
+def crop_for_ocr(
+    image: Image, candidate: Candidate, settings: FinderSettings | None = None
+) -> Image:
     """The candidate's plate, straightened, with a margin on each side (clipped to the image);
     tight crops make the OCR drop the first character."""
     s = settings or FinderSettings()

@@ -138,8 +138,28 @@ def format_dutch_plate(plate: str) -> str:
 # Look-alike corrections towards the sidecode's expected character class. Only characters of
 # one look-alike group (see ``permits.plates.LOOKALIKE_GROUPS``) are exchanged, and only towards
 # the single member that a Dutch plate can carry in that position.
-_TO_DIGIT = {"O": "0", "D": "0", "Q": "0", "I": "1", "L": "1", "Z": "2", "S": "5", "G": "6", "B": "8"}
-_TO_LETTER = {"0": "D", "O": "D", "Q": "D", "1": "L", "I": "L", "2": "Z", "5": "S", "6": "G", "8": "B"}
+_TO_DIGIT = {
+    "O": "0",
+    "D": "0",
+    "Q": "0",
+    "I": "1",
+    "L": "1",
+    "Z": "2",
+    "S": "5",
+    "G": "6",
+    "B": "8",
+}
+_TO_LETTER = {
+    "0": "D",
+    "O": "D",
+    "Q": "D",
+    "1": "L",
+    "I": "L",
+    "2": "Z",
+    "5": "S",
+    "6": "G",
+    "8": "B",
+}
 
 
 def _coerce(text: str, shape: str) -> str | None:

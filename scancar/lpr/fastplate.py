@@ -100,9 +100,7 @@ def load_plate_reader(model: str, threads: int = 1) -> FastPlateReader:
         onnx = sorted(path.glob("*.onnx"))
         configs = sorted(path.glob("*plate_config*.yaml"))
         if len(onnx) != 1:
-            raise ModelNotFoundError(
-                path, f"expected exactly one .onnx file, found {len(onnx)}"
-            )
+            raise ModelNotFoundError(path, f"expected exactly one .onnx file, found {len(onnx)}")
         if len(configs) != 1:
             raise ModelNotFoundError(
                 path, f"expected exactly one *plate_config*.yaml file, found {len(configs)}"

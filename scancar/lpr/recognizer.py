@@ -41,7 +41,7 @@ def _pad(crop: Image, s: FinderSettings) -> Image:
 
 def _is_plate_crop(image: Image) -> bool:
     h, w = image.shape[:2]
-    return h <= 160 and 1.5 <= w / max(h, 1) <= 8.0
+    return bool(h <= 160 and 1.5 <= w / max(h, 1) <= 8.0)
 
 
 class PlateRecognizer:

@@ -115,13 +115,26 @@ def judge(ocr: OcrText, rules: ReadRules | None = None) -> Verdict:
         dutch = correct_dutch_plate(text)
         if dutch is not None:
             return Verdict(
-                dutch.plate, dutch.display, "NL", False, True, dutch.sidecode,
-                dutch.plate != text, low, confidence,
+                dutch.plate,
+                dutch.display,
+                "NL",
+                False,
+                True,
+                dutch.sidecode,
+                dutch.plate != text,
+                low,
+                confidence,
             )
-        if region_country == "NL" or region_country == UNKNOWN_COUNTRY:
+        if region_country in {"NL", UNKNOWN_COUNTRY}:
             return Verdict(text, text, region_country, False, False, None, False, low, confidence)
     return Verdict(
-        text, format_dutch_plate(text) if region_country == "NL" else text, region_country,
-        region_country != "NL", is_plausible_foreign(text, region_country), None, False, low,
+        text,
+        format_dutch_plate(text) if region_country == "NL" else text,
+        region_country,
+        region_country != "NL",
+        is_plausible_foreign(text, region_country),
+        None,
+        False,
+        low,
         confidence,
     )
