@@ -104,7 +104,9 @@ class ObservationMetadata(BaseModel):
     @classmethod
     def _country_is_alpha2(cls, v: str | None) -> str | None:
         if v is not None and not re.fullmatch(r"[A-Z]{2}", v):
-            raise ValueError(f"country must be an ISO 3166 alpha-2 code like 'NL' or null; got {v!r}")
+            raise ValueError(
+                f"country must be an ISO 3166 alpha-2 code like 'NL' or null; got {v!r}"
+            )
         return v
 
     @model_validator(mode="after")

@@ -99,6 +99,17 @@ def _upright(
     return w, h, angle
 
 
+def yellow_fraction(crop: Image) -> float:
+    """Share of the crop's central part that has the Dutch plate yellow."""
+    h, w = crop.shape[:2]
+    if crop.ndim != 3 or h < 4 or w < 4:
+        return 0.0
+    centre = crop[h // 6 : h - h // 6, w // 8 : w - w // 8]
+    lo, hi = _COLOUR_RANGES[0]
+    mask = cv2.inRange(cv2.cvtColor(centre, cv2.COLOR_BGR2HSV), lo, hi)
+    return float(cv2.countNonZero(mask)) / float(mask.size)
+
+
 def _plate_shaped(w: float, h: float, s: FinderSettings, img_h: int, min_h: int) -> bool:
     if h < min_h or h > img_h / 3 or w < 3 * min_h:
         return False

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from scancar.lpr.candidates import FinderSettings, crop_for_ocr, to_bgr
+from scancar.lpr.candidates import FinderSettings, crop_for_ocr, to_bgr, yellow_fraction
 from scancar.lpr.errors import InvalidSettingError
 from scancar.lpr.finder import OpenCvPlateFinder
 from scancar.lpr.model import BBox, Candidate, Frame, Image, PlateRead
@@ -86,7 +86,8 @@ class PlateRecognizer:
         for i, ocr in zip(keep, texts, strict=True):
             if len(ocr.text) < self.settings.min_text_length:
                 continue
-            v = judge(ocr, self.settings.rules)
+            is_yellow = yellow_fraction(crops[i]) >= 0.3
+            v = judge(ocr, self.settings.rules, is_yellow=is_yellow)
             reads.append(
                 PlateRead(
                     plate=v.plate,
@@ -105,6 +106,7 @@ class PlateRecognizer:
                     region=ocr.region,
                     region_confidence=ocr.region_confidence,
                     candidate_score=candidates[i].score,
+                    is_yellow=is_yellow,
                 )
             )
         return _merge(reads)

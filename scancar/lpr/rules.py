@@ -3,12 +3,14 @@
 Rules, in order:
 
 1. The model's region head names the country. A region below ``region_floor`` (or
-   ``Unknown``) is not trusted: a valid Dutch read is then taken as Dutch.
+   ``Unknown``) is not trusted: a valid Dutch read is then taken as Dutch. So is a valid Dutch
+   read on a yellow plate, whatever the region head says.
 2. A Dutch read must match a sidecode (or a special series). An invalid Dutch read is corrected
    with look-alike characters only when exactly one sidecode becomes valid; otherwise it stays
    invalid.
-3. A foreign read is checked against a plausibility pattern for its country (a generic
-   4-8 characters with a digit when the country has none). It is flagged ``is_foreign``.
+3. A foreign read (trusted region head, not NL) is flagged ``is_foreign`` and is valid only
+   when it matches the plate pattern of its country; countries without a pattern here are
+   reported but never valid (a miss is better than a wrong plate).
 4. Per-character confidence decides, not the mean: any character (or the end-of-plate slot)
    below ``char_floor`` makes the read ``low_confidence``, and such a read is never a hit.
 """
@@ -87,8 +89,8 @@ def country_of(region: str | None) -> str:
 
 
 def is_plausible_foreign(plate: str, country: str) -> bool:
-    pattern = FOREIGN_PATTERNS.get(country, _GENERIC_PLATE)
-    return bool(pattern.match(plate)) and bool(_GENERIC_PLATE.match(plate))
+    pattern = FOREIGN_PATTERNS.get(country)
+    return pattern is not None and bool(pattern.match(plate)) and bool(_GENERIC_PLATE.match(plate))
 
 
 def is_low_confidence(
@@ -99,8 +101,12 @@ def is_low_confidence(
     return min(char_confidences) < floor or length_confidence < floor
 
 
-def judge(ocr: OcrText, rules: ReadRules | None = None) -> Verdict:
-    """Apply the plate rules to one OCR result."""
+def judge(ocr: OcrText, rules: ReadRules | None = None, *, is_yellow: bool = False) -> Verdict:
+    """Apply the plate rules to one OCR result.
+
+    ``is_yellow`` (the crop has the Dutch plate yellow) lets a valid Dutch read stay Dutch when
+    the region head names another country: the sidecode plus the colour outweigh it.
+    """
     r = rules or ReadRules()
     text = "".join(ch for ch in ocr.text.upper() if ch.isascii() and ch.isalnum())
     confidence = min(ocr.char_confidences) if ocr.char_confidences else 0.0
@@ -111,7 +117,7 @@ def judge(ocr: OcrText, rules: ReadRules | None = None) -> Verdict:
         and ocr.region_confidence is not None
         and ocr.region_confidence >= r.region_floor
     )
-    if region_country == "NL" or not region_trusted:
+    if region_country == "NL" or not region_trusted or is_yellow:
         dutch = correct_dutch_plate(text)
         if dutch is not None:
             return Verdict(

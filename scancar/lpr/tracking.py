@@ -201,7 +201,8 @@ class PassTracker:
 
     def _finish(self, track: _Track) -> VehiclePass:
         voted = vote(track.reads)
-        verdict = judge(voted, self.settings.rules)
+        is_yellow = 2 * sum(1 for r in track.reads if r.is_yellow) > len(track.reads)
+        verdict = judge(voted, self.settings.rules, is_yellow=is_yellow)
         agreeing = sum(1 for r in track.reads if r.plate == verdict.plate)
         best = track.best_by_plate.get(verdict.plate) or max(
             track.best_by_plate.values(), key=lambda b: _quality(b.read)
