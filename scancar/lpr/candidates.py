@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Literal
 
 import cv2
 import numpy as np
@@ -99,15 +100,34 @@ def _upright(
     return w, h, angle
 
 
-def yellow_fraction(crop: Image) -> float:
-    """Share of the crop's central part that has the Dutch plate yellow."""
+PlateColour = Literal["yellow", "other", "unknown"]
+_PLATE_YELLOW_LO = np.array([14, 70, 40], dtype=np.uint8)  # also dim yellow (low light)
+_PLATE_YELLOW_HI = np.array([38, 255, 255], dtype=np.uint8)
+
+
+def is_colour_image(image: Image) -> bool:
+    """False for grey (infrared, monochrome) frames, where plate colour says nothing."""
+    if image.ndim != 3 or image.shape[2] < 3:
+        return False
+    thumb = cv2.resize(image, (64, 36), interpolation=cv2.INTER_AREA)
+    sat = cv2.cvtColor(thumb, cv2.COLOR_BGR2HSV)[:, :, 1]
+    return float(np.percentile(sat, 90)) >= 40.0
+
+
+def plate_colour(crop: Image) -> PlateColour:
+    """``yellow`` when the crop's central part is mostly Dutch plate yellow, ``unknown`` when it
+    is too dark to tell, else ``other``."""
     h, w = crop.shape[:2]
     if crop.ndim != 3 or h < 4 or w < 4:
-        return 0.0
+        return "unknown"
     centre = crop[h // 6 : h - h // 6, w // 8 : w - w // 8]
-    lo, hi = _COLOUR_RANGES[0]
-    mask = cv2.inRange(cv2.cvtColor(centre, cv2.COLOR_BGR2HSV), lo, hi)
-    return float(cv2.countNonZero(mask)) / float(mask.size)
+    hsv = cv2.cvtColor(centre, cv2.COLOR_BGR2HSV)
+    yellow = cv2.countNonZero(cv2.inRange(hsv, _PLATE_YELLOW_LO, _PLATE_YELLOW_HI))
+    if yellow >= 0.3 * hsv.shape[0] * hsv.shape[1]:
+        return "yellow"
+    if float(np.percentile(hsv[:, :, 2], 75)) < 60.0:
+        return "unknown"
+    return "other"
 
 
 def _plate_shaped(w: float, h: float, s: FinderSettings, img_h: int, min_h: int) -> bool:

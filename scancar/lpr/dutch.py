@@ -137,29 +137,11 @@ def format_dutch_plate(plate: str) -> str:
 
 # Look-alike corrections towards the sidecode's expected character class. Only characters of
 # one look-alike group (see ``permits.plates.LOOKALIKE_GROUPS``) are exchanged, and only towards
-# the single member that a Dutch plate can carry in that position.
-_TO_DIGIT = {
-    "O": "0",
-    "D": "0",
-    "Q": "0",
-    "I": "1",
-    "L": "1",
-    "Z": "2",
-    "S": "5",
-    "G": "6",
-    "B": "8",
-}
-_TO_LETTER = {
-    "0": "D",
-    "O": "D",
-    "Q": "D",
-    "1": "L",
-    "I": "L",
-    "2": "Z",
-    "5": "S",
-    "6": "G",
-    "8": "B",
-}
+# the single member that a Dutch plate can carry in that position. "I" is never issued: in a
+# letter group it is a J whose hook the OCR missed. "1" and "L" are not exchanged: a "1" in a
+# letter group could be J or L, and L is a real letter.
+_TO_DIGIT = dict(zip("ODQIZSGB", "00012568", strict=True))
+_TO_LETTER = dict(zip("0OQI2568", "DDDJZSGB", strict=True))
 
 
 def _coerce(text: str, shape: str) -> str | None:

@@ -134,7 +134,7 @@ class PlateRead:
     region: str | None = None
     region_confidence: float | None = None
     candidate_score: float = 0.0
-    is_yellow: bool = False  # the crop has the Dutch plate yellow
+    colour: Literal["yellow", "other", "unknown"] = "unknown"  # plate colour, see candidates
 
     @property
     def is_hit_eligible(self) -> bool:

@@ -8,7 +8,13 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from scancar.lpr.candidates import FinderSettings, crop_for_ocr, to_bgr, yellow_fraction
+from scancar.lpr.candidates import (
+    FinderSettings,
+    crop_for_ocr,
+    is_colour_image,
+    plate_colour,
+    to_bgr,
+)
 from scancar.lpr.errors import InvalidSettingError
 from scancar.lpr.finder import OpenCvPlateFinder
 from scancar.lpr.model import BBox, Candidate, Frame, Image, PlateRead
@@ -82,12 +88,13 @@ class PlateRecognizer:
         ]
         keep = [i for i, c in enumerate(crops) if c.shape[0] >= 4 and c.shape[1] >= 8]
         texts = self.reader.read([crops[i] for i in keep])
+        has_colour = is_colour_image(bgr)
         reads: list[PlateRead] = []
         for i, ocr in zip(keep, texts, strict=True):
             if len(ocr.text) < self.settings.min_text_length:
                 continue
-            is_yellow = yellow_fraction(crops[i]) >= 0.3
-            v = judge(ocr, self.settings.rules, is_yellow=is_yellow)
+            colour = plate_colour(crops[i]) if has_colour else "unknown"
+            v = judge(ocr, self.settings.rules, colour=colour)
             reads.append(
                 PlateRead(
                     plate=v.plate,
@@ -106,7 +113,7 @@ class PlateRecognizer:
                     region=ocr.region,
                     region_confidence=ocr.region_confidence,
                     candidate_score=candidates[i].score,
-                    is_yellow=is_yellow,
+                    colour=colour,
                 )
             )
         return _merge(reads)

@@ -2,9 +2,11 @@
 
 Rules, in order:
 
-1. The model's region head names the country. A region below ``region_floor`` (or
-   ``Unknown``) is not trusted: a valid Dutch read is then taken as Dutch. So is a valid Dutch
-   read on a yellow plate, whatever the region head says.
+1. The model's region head names the country, but it often names a wrong one for Dutch
+   plates (Portugal and others share Dutch sidecode patterns). A valid Dutch read is taken as
+   Dutch unless the region head trusts (``region_floor``) another country *and* the plate is
+   visibly not yellow or the text also fits that country's pattern. A yellow plate with a valid
+   Dutch text is always Dutch.
 2. A Dutch read must match a sidecode (or a special series). An invalid Dutch read is corrected
    with look-alike characters only when exactly one sidecode becomes valid; otherwise it stays
    invalid.
@@ -20,7 +22,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from scancar.lpr.dutch import correct_dutch_plate, format_dutch_plate
+from scancar.lpr.candidates import PlateColour
+from scancar.lpr.dutch import correct_dutch_plate
 from scancar.lpr.errors import InvalidSettingError
 from scancar.lpr.model import OcrText
 
@@ -101,11 +104,14 @@ def is_low_confidence(
     return min(char_confidences) < floor or length_confidence < floor
 
 
-def judge(ocr: OcrText, rules: ReadRules | None = None, *, is_yellow: bool = False) -> Verdict:
+def judge(
+    ocr: OcrText, rules: ReadRules | None = None, *, colour: PlateColour = "unknown"
+) -> Verdict:
     """Apply the plate rules to one OCR result.
 
-    ``is_yellow`` (the crop has the Dutch plate yellow) lets a valid Dutch read stay Dutch when
-    the region head names another country: the sidecode plus the colour outweigh it.
+    ``colour`` is the plate's colour (``unknown`` on grey or dark frames). A valid Dutch read
+    stays Dutch when the region head names another country, unless the plate is visibly not
+    yellow or the text also fits that country's pattern.
     """
     r = rules or ReadRules()
     text = "".join(ch for ch in ocr.text.upper() if ch.isascii() and ch.isalnum())
@@ -117,9 +123,16 @@ def judge(ocr: OcrText, rules: ReadRules | None = None, *, is_yellow: bool = Fal
         and ocr.region_confidence is not None
         and ocr.region_confidence >= r.region_floor
     )
-    if region_country == "NL" or not region_trusted or is_yellow:
+    foreign_evident = (
+        region_trusted
+        and region_country != "NL"
+        and (colour == "other" or is_plausible_foreign(text, region_country))
+        and colour != "yellow"
+    )
+    if not foreign_evident:
         dutch = correct_dutch_plate(text)
         if dutch is not None:
+            corrected = dutch.plate != text
             return Verdict(
                 dutch.plate,
                 dutch.display,
@@ -127,17 +140,17 @@ def judge(ocr: OcrText, rules: ReadRules | None = None, *, is_yellow: bool = Fal
                 False,
                 True,
                 dutch.sidecode,
-                dutch.plate != text,
+                corrected,
                 low,
                 confidence,
             )
-        if region_country in {"NL", UNKNOWN_COUNTRY}:
-            return Verdict(text, text, region_country, False, False, None, False, low, confidence)
+    if not region_trusted or region_country == "NL":
+        return Verdict(text, text, region_country, False, False, None, False, low, confidence)
     return Verdict(
         text,
-        format_dutch_plate(text) if region_country == "NL" else text,
+        text,
         region_country,
-        region_country != "NL",
+        True,
         is_plausible_foreign(text, region_country),
         None,
         False,

@@ -10,7 +10,7 @@ a new track, so it becomes a new pass.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -201,8 +201,8 @@ class PassTracker:
 
     def _finish(self, track: _Track) -> VehiclePass:
         voted = vote(track.reads)
-        is_yellow = 2 * sum(1 for r in track.reads if r.is_yellow) > len(track.reads)
-        verdict = judge(voted, self.settings.rules, is_yellow=is_yellow)
+        colours = Counter(r.colour for r in track.reads)
+        verdict = judge(voted, self.settings.rules, colour=colours.most_common(1)[0][0])
         agreeing = sum(1 for r in track.reads if r.plate == verdict.plate)
         best = track.best_by_plate.get(verdict.plate) or max(
             track.best_by_plate.values(), key=lambda b: _quality(b.read)
