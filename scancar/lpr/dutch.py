@@ -78,6 +78,9 @@ class DutchPlate:
     series: str | None = None  # special series name
 
 
+_NORMALISED = re.compile(r"^[A-Z0-9]{1,10}$")
+
+
 def _shape_of(plate: str) -> str:
     return "".join("X" if c.isalpha() else "9" for c in plate)
 
@@ -102,6 +105,8 @@ def _letters_ok(parts: list[str]) -> bool:
 
 def parse_dutch_plate(plate: str) -> DutchPlate | None:
     """Classify a normalised plate; ``None`` when it is not a valid Dutch plate."""
+    if not _NORMALISED.match(plate):
+        return None
     for name, rx in SPECIAL_SERIES:
         if rx.match(plate):
             return DutchPlate(plate, None, plate, "special", name)
