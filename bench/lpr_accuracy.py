@@ -47,7 +47,9 @@ class Tally:
     wrong_low_conf: int = 0  # valid text not in the frame, but low confidence (not a hit)
     examples: list[str] = field(default_factory=list)
 
-    def add(self, truths: set[str], readable: set[str], reads: list[tuple[str, bool, bool]]) -> None:
+    def add(
+        self, truths: set[str], readable: set[str], reads: list[tuple[str, bool, bool]]
+    ) -> None:
         self.frames += 1
         self.plates += len(readable)
         eligible = {p for p, valid, low in reads if valid and not low}
@@ -66,7 +68,8 @@ class Tally:
         return (
             f"{name:<14} frames {self.frames:>4}  plates {self.plates:>4}  exact {exact:6.1f}%  "
             f"missed {self.plates - self.exact:>4}  wrong-but-valid {self.wrong_valid:>3} "
-            f"({wrong:.2f}% of {self.eligible_reads} hit reads)  low-conf wrong {self.wrong_low_conf}"
+            f"({wrong:.2f}% of {self.eligible_reads} hit reads)  "
+            f"low-conf wrong {self.wrong_low_conf}"
         )
 
 
@@ -76,7 +79,9 @@ def run_synthetic(rec: PlateRecognizer, per_condition: int, seed: int, verbose: 
     for ci, condition in enumerate(CONDITIONS):
         tally = Tally()
         for i in range(per_condition):
-            frame = generate_frame(FrameSpec(conditions=(condition,)), frame_seed(seed, ci * 10_000 + i))
+            frame = generate_frame(
+                FrameSpec(conditions=(condition,)), frame_seed(seed, ci * 10_000 + i)
+            )
             image = cv2.imdecode(np.frombuffer(encode_jpeg(frame), np.uint8), cv2.IMREAD_COLOR)
             reads = [(r.plate, r.valid, r.low_confidence) for r in rec.recognise(image)]
             truths = {p.text for p in frame.truth.plates}
@@ -108,10 +113,12 @@ def run_real(rec: PlateRecognizer, verbose: bool) -> None:
             if kind not in image:
                 continue
             reads = rec.recognise(cv2.imread(str(DEV / image)))
-            tally.add(set(plates), set(plates), [(r.plate, r.valid, r.low_confidence) for r in reads])
+            tally.add(
+                set(plates), set(plates), [(r.plate, r.valid, r.low_confidence) for r in reads]
+            )
         label = "frames" if kind == "localisationFrames" else "tight crops"
         print(f"== real Dutch development set: {label} ==")
-        print(tally.row("real " + label.split()[0]))
+        print(tally.row("real " + label.split(maxsplit=1)[0]))
         if verbose:
             for e in tally.examples:
                 print("    ", e)
