@@ -18,7 +18,7 @@ import csv
 import os
 import sys
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import cv2
@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 from fixtures.synth import CONDITIONS, DEGRADED_CONDITIONS, FrameSpec, generate_frame  # noqa: E402
 from fixtures.synth.dataset import encode_jpeg, frame_seed  # noqa: E402
 from scancar.lpr.fastplate import load_plate_reader  # noqa: E402
-from scancar.lpr.recognizer import PlateRecognizer  # noqa: E402
+from scancar.lpr.recognizer import PlateRecognizer, RecognizerSettings  # noqa: E402
 
 SHARED = ROOT / ".." / "shared"
 DEV = SHARED / "data" / "plates-nl-dev"
@@ -73,10 +73,14 @@ class Tally:
         )
 
 
-def run_synthetic(rec: PlateRecognizer, per_condition: int, seed: int, verbose: bool) -> None:
+def run_synthetic(
+    rec: PlateRecognizer, per_condition: int, seed: int, verbose: bool, only: set[str]
+) -> None:
     print(f"== synthetic frames (1280x720 JPEG, {per_condition} per condition, seed {seed}) ==")
     totals = {"clear-like": Tally(), "degraded": Tally(), "all": Tally()}
     for ci, condition in enumerate(CONDITIONS):
+        if only and condition not in only:
+            continue
         tally = Tally()
         for i in range(per_condition):
             frame = generate_frame(
@@ -131,11 +135,24 @@ def main() -> None:
     parser.add_argument("--model", default=os.environ.get("SCANCAR_OCR_MODEL", str(DEFAULT_MODEL)))
     parser.add_argument("--verbose", action="store_true")
     parser.add_argument("--skip-synthetic", action="store_true")
+    parser.add_argument("--skip-real", action="store_true")
+    parser.add_argument("--conditions", default="", help="comma-separated subset")
+    parser.add_argument("--min-char-blobs", type=int, default=None)
+    parser.add_argument("--char-floor", type=float, default=None)
     args = parser.parse_args()
-    rec = PlateRecognizer(load_plate_reader(args.model))
-    run_real(rec, args.verbose)
+    settings = RecognizerSettings()
+    if args.min_char_blobs is not None:
+        settings = replace(
+            settings, finder=replace(settings.finder, min_char_blobs=args.min_char_blobs)
+        )
+    if args.char_floor is not None:
+        settings = replace(settings, rules=replace(settings.rules, char_floor=args.char_floor))
+    rec = PlateRecognizer(load_plate_reader(args.model), settings=settings)
+    if not args.skip_real:
+        run_real(rec, args.verbose)
     if not args.skip_synthetic:
-        run_synthetic(rec, args.per_condition, args.seed, args.verbose)
+        only = {c for c in args.conditions.split(",") if c}
+        run_synthetic(rec, args.per_condition, args.seed, args.verbose, only)
 
 
 if __name__ == "__main__":

@@ -171,8 +171,10 @@ def _coerce(text: str, shape: str) -> str | None:
 def correct_dutch_plate(text: str) -> DutchPlate | None:
     """The one valid Dutch plate that look-alike corrections turn ``text`` into, else ``None``.
 
-    A read that is already valid is returned unchanged. When corrections towards two or more
-    sidecodes give valid plates, the read is ambiguous and ``None`` is returned: the caller
+    A read that is already valid is returned unchanged. Otherwise every sidecode is tried,
+    exchanging look-alikes towards its letter/digit groups; among the valid results the ones
+    needing the fewest exchanges count. When that is not exactly one plate (two sidecodes
+    explain the read equally well), the read is ambiguous and ``None`` is returned: the caller
     marks it invalid rather than guessing.
     """
     parsed = parse_dutch_plate(text)
@@ -180,12 +182,17 @@ def correct_dutch_plate(text: str) -> DutchPlate | None:
         return parsed
     if len(text) != 6:
         return None
-    found: dict[str, DutchPlate] = {}
+    found: dict[str, tuple[int, DutchPlate]] = {}
     for sc in SIDECODES:
         fixed = _coerce(text, sc.shape)
         if fixed is None:
             continue
         candidate = parse_dutch_plate(fixed)
         if candidate is not None and candidate.sidecode == sc.number:
-            found[candidate.plate] = candidate
-    return next(iter(found.values())) if len(found) == 1 else None
+            changes = sum(1 for a, b in zip(text, fixed, strict=True) if a != b)
+            found[candidate.plate] = (changes, candidate)
+    if not found:
+        return None
+    fewest = min(changes for changes, _ in found.values())
+    best = [plate for changes, plate in found.values() if changes == fewest]
+    return best[0] if len(best) == 1 else None

@@ -38,8 +38,10 @@ def test_parse_dutch_plate_rejects_impossible_plates(plate):
         ("8P1234", "BP1234"),  # 8 in a letter group is a B
         ("SR16NI", "SR16NJ"),  # I is never issued: a J whose hook was missed
         ("GZ1Z3T", "GZ123T"),  # Z in a digit group is a 2
-        ("VD02OP", None),  # VD-020-P and VD-02-DP are both valid: ambiguous
-        ("FL22IL", None),  # FL-22-JL and FL-221-L are both valid: ambiguous
+        ("VD02OP", None),  # VD-020-P and VD-02-DP: one exchange each, ambiguous
+        ("FL22IL", None),  # FL-22-JL and FL-221-L: one exchange each, ambiguous
+        ("V762MI", "V762MJ"),  # V-762-MJ needs one exchange, V-76-ZMJ two
+        ("53IFT4", None),  # 53-JFT-4 and 531-FT-4: one exchange each
         ("AB1234", None),  # vowels are not corrected into anything
         ("GZ123", None),  # wrong length
     ],
