@@ -64,7 +64,7 @@ _GENERIC_PLATE = re.compile(r"^(?=.*[0-9])[A-Z0-9]{4,8}$")
 
 @dataclass(frozen=True, slots=True)
 class ReadRules:
-    char_floor: float = 0.85  # every character (and the end slot) must reach this
+    char_floor: float = 0.95  # every character (and the end slot) must reach this
     region_floor: float = 0.6  # below this the region head is not trusted
 
     def __post_init__(self) -> None:

@@ -88,11 +88,12 @@ def _quality(read: PlateRead) -> tuple[bool, float, float, int]:
     return (read.is_hit_eligible, read.confidence, read.candidate_score, read.bbox.area)
 
 
-def vote(reads: list[PlateRead]) -> OcrText:
+def vote(reads: list[PlateRead], min_share: float = 2 / 3) -> OcrText:
     """Per-character vote weighted by confidence over reads of the most supported length.
 
-    A character's voted confidence is the confidence mass of its winner divided by the number
-    of reads of that length, so disagreement lowers it.
+    A character's voted confidence is the mean confidence of the reads that agree with the
+    winner; when the winner has less than ``min_share`` of the confidence mass (the frames
+    disagree), it is scaled down by that share, so the pass becomes low-confidence.
     """
     by_length: dict[int, list[PlateRead]] = defaultdict(list)
     for r in reads:
@@ -104,12 +105,16 @@ def vote(reads: list[PlateRead]) -> OcrText:
     confs: list[float] = []
     for i in range(length):
         weights: dict[str, float] = defaultdict(float)
+        counts: dict[str, int] = defaultdict(int)
         for r in group:
             conf = r.char_confidences[i] if i < len(r.char_confidences) else r.confidence
             weights[r.plate[i]] += conf
+            counts[r.plate[i]] += 1
         ch, w = max(weights.items(), key=lambda kv: (kv[1], kv[0]))
+        share = w / max(sum(weights.values()), 1e-9)
+        mean = w / counts[ch]
         chars.append(ch)
-        confs.append(round(w / len(group), 4))
+        confs.append(round(mean if share >= min_share - 1e-9 else mean * share, 4))
     regions: dict[str, float] = defaultdict(float)
     region_conf: dict[str, list[float]] = defaultdict(list)
     for r in group:

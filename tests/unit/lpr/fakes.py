@@ -58,7 +58,7 @@ def plate_read(
         is_foreign=False,
         valid=valid,
         sidecode=None,
-        low_confidence=min(confs) < 0.85,
+        low_confidence=min(confs) < 0.95,
         corrected=False,
         confidence=min(confs),
         char_confidences=tuple(float(c) for c in confs),

@@ -50,9 +50,9 @@ def test_judge_marks_ambiguous_reads_invalid():
     ("confs", "length_conf", "low"),
     [
         ((0.99, 0.99, 0.99, 0.99, 0.99, 0.99), 0.99, False),
-        ((0.99, 0.99, 0.99, 0.99, 0.99, 0.84), 0.99, True),  # one character decides
+        ((0.99, 0.99, 0.99, 0.99, 0.99, 0.94), 0.99, True),  # one character decides
         ((0.99, 0.99, 0.99, 0.99, 0.99, 0.99), 0.50, True),  # unsure where the plate ends
-        ((0.86, 0.86, 0.86, 0.86, 0.86, 0.86), 0.99, False),
+        ((0.96, 0.96, 0.96, 0.96, 0.96, 0.96), 0.99, False),
     ],
 )
 def test_judge_low_confidence_is_per_character(confs, length_conf, low):

@@ -57,12 +57,18 @@ def test_tracker_single_read_is_not_enough_by_default():
     assert p1.is_hit_eligible is True
 
 
-def test_tracker_disagreement_lowers_the_voted_confidence():
+def test_tracker_small_disagreement_is_outvoted():
     seq = [[plate_read("GZ123T")], [plate_read("GZ128T")], [plate_read("GZ123T")]]
     p = _drive(PassTracker(), seq)[0]
-    assert p.plate == "GZ123T"
-    assert p.char_confidences[4] == pytest.approx(2 * 0.99 / 3, abs=1e-3)
-    assert p.low_confidence is True  # one of three frames disagrees on a character
+    assert (p.plate, p.agreeing_frames, p.low_confidence) == ("GZ123T", 2, False)
+    assert p.char_confidences[4] == pytest.approx(0.99)
+
+
+def test_tracker_split_vote_is_low_confidence():
+    seq = [[plate_read(t)] for t in ("GZ123T", "GZ128T", "GZ123T", "GZ128T")]
+    p = _drive(PassTracker(), seq)[0]
+    assert p.char_confidences[4] == pytest.approx(0.99 * 0.5)
+    assert p.low_confidence is True
 
 
 def test_tracker_car_seen_again_after_a_gap_is_a_new_pass():
