@@ -75,6 +75,7 @@ class _Proposal:
     angle: float
     score: float
     method: CandidateMethod
+    dark_text: bool = False  # light-blue plates carry dark characters (blue signs light ones)
 
 
 def to_bgr(image: Image) -> Image:
@@ -109,7 +110,8 @@ def is_colour_image(image: Image) -> bool:
     """False for grey (infrared, monochrome) frames, where plate colour says nothing."""
     if image.ndim != 3 or image.shape[2] < 3:
         return False
-    thumb = cv2.resize(image, (64, 36), interpolation=cv2.INTER_AREA)
+    step = max(1, min(image.shape[:2]) // 48)
+    thumb = np.ascontiguousarray(image[::step, ::step, :3])
     sat = cv2.cvtColor(thumb, cv2.COLOR_BGR2HSV)[:, :, 1]
     return float(np.percentile(sat, 90)) >= 40.0
 
@@ -140,7 +142,7 @@ def _colour_proposals(hsv: _Mat, s: FinderSettings, scale: float) -> list[_Propo
     out: list[_Proposal] = []
     min_h = max(4, s.min_height // 2)  # the colour masks run at half the working scale
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (5, 3))
-    for lo, hi in _COLOUR_RANGES:
+    for dark_text, (lo, hi) in zip((False, True), _COLOUR_RANGES, strict=True):
         mask = cv2.morphologyEx(cv2.inRange(hsv, lo, hi), cv2.MORPH_CLOSE, kernel)
         contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         for c in contours:
@@ -154,7 +156,16 @@ def _colour_proposals(hsv: _Mat, s: FinderSettings, scale: float) -> list[_Propo
             if fill < 0.6:
                 continue
             out.append(
-                _Proposal(cx / scale, cy / scale, w / scale, h / scale, angle, 1.0 + fill, "colour")
+                _Proposal(
+                    cx / scale,
+                    cy / scale,
+                    w / scale,
+                    h / scale,
+                    angle,
+                    1.0 + fill,
+                    "colour",
+                    dark_text=dark_text,
+                )
             )
     return out
 
@@ -193,9 +204,10 @@ def _edge_proposals(gray: _Mat, s: FinderSettings, scale: float) -> list[_Propos
     return out
 
 
-def count_char_blobs(gray_crop: _Mat, enough: int = 10) -> int:
+def count_char_blobs(gray_crop: _Mat, enough: int = 10, *, dark_text: bool = False) -> int:
     """Character-like blobs on one text row of a plate crop (dark-on-light or light-on-dark,
-    whichever has more; stops early once ``enough`` are found).
+    whichever has more; only dark-on-light when ``dark_text``; stops early once ``enough``
+    are found).
 
     A blob counts when its height is 30-95% of the crop height, it is not much wider than tall,
     and its centre and height match the median blob's.
@@ -206,7 +218,8 @@ def count_char_blobs(gray_crop: _Mat, enough: int = 10) -> int:
     small = cv2.resize(gray_crop, (max(8, round(w0 * _BLOB_HEIGHT / h0)), _BLOB_HEIGHT))
     horizontal = cv2.getStructuringElement(cv2.MORPH_RECT, (max(8, small.shape[1] // 4), 1))
     best = 0
-    for mode in (cv2.THRESH_BINARY_INV, cv2.THRESH_BINARY):
+    modes = (cv2.THRESH_BINARY_INV,) if dark_text else (cv2.THRESH_BINARY_INV, cv2.THRESH_BINARY)
+    for mode in modes:
         _, binary = cv2.threshold(small, 0, 255, mode | cv2.THRESH_OTSU)
         # Plate borders and frame edges touch the characters: cut long horizontal and vertical
         # strokes away before looking for separate character blobs.
@@ -223,8 +236,9 @@ def count_char_blobs(gray_crop: _Mat, enough: int = 10) -> int:
             (h >= 0.30 * _BLOB_HEIGHT)
             & (h <= 0.95 * _BLOB_HEIGHT)
             & (w >= 2)
-            & (w <= 1.3 * h)
+            & (w <= 1.0 * h)
             & (area >= 0.12 * w * h)
+            & (area <= 0.85 * w * h)
         )
         n_ok = int(np.count_nonzero(ok))
         if n_ok >= 2:
@@ -319,7 +333,9 @@ def find_candidates(image: Image, settings: FinderSettings | None = None) -> lis
         crop = _rotated_crop(bgr, p, 0.0, 0.0)
         if crop.size == 0 or any(box.overlap_of_smaller(c.bbox) > 0.6 for c in out):
             continue
-        blobs = count_char_blobs(cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY), enough=6)
+        blobs = count_char_blobs(
+            cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY), enough=6, dark_text=p.dark_text
+        )
         if not s.min_char_blobs <= blobs <= 10:
             continue
         out.append(
@@ -362,5 +378,5 @@ def crop_for_ocr(
     cx, cy = box.centre
     w = candidate.plate_width or float(box.width)
     h = candidate.plate_height or float(box.height)
-    p = _Proposal(cx, cy, w, h, candidate.angle, candidate.score, candidate.method)
+    p = _Proposal(cx, cy, w, h, candidate.angle, candidate.score, candidate.method, False)
     return _rotated_crop(to_bgr(image), p, s.margin_x, s.margin_y)
