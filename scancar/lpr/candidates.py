@@ -236,9 +236,9 @@ def count_char_blobs(gray_crop: _Mat, enough: int = 10, *, dark_text: bool = Fal
             (h >= 0.30 * _BLOB_HEIGHT)
             & (h <= 0.95 * _BLOB_HEIGHT)
             & (w >= 2)
-            & (w <= 1.0 * h)
+            & (w <= 1.15 * h)
             & (area >= 0.12 * w * h)
-            & (area <= 0.85 * w * h)
+            & (area <= 0.92 * w * h)
         )
         n_ok = int(np.count_nonzero(ok))
         if n_ok >= 2:
