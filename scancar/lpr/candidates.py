@@ -189,7 +189,7 @@ def _edge_proposals(gray: _Mat, s: FinderSettings, scale: float) -> list[_Propos
         if not _plate_shaped(w, h, s, gray.shape[0], s.min_height):
             continue
         density = float(cv2.countNonZero(edges[y : y + h, x : x + w])) / (w * h)
-        if density >= 0.12:
+        if density >= 0.25:
             out.append(
                 _Proposal(
                     (x + w / 2) / scale,
@@ -330,7 +330,12 @@ def find_candidates(image: Image, settings: FinderSettings | None = None) -> lis
         box = _bbox_of(p, full_w, full_h)
         if box is None:
             continue
-        crop = _rotated_crop(bgr, p, 0.0, 0.0)
+        # colour boxes are exactly the plate: give the characters a little room
+        crop = (
+            _rotated_crop(bgr, p, 0.04, 0.12)
+            if p.method == "colour"
+            else _rotated_crop(bgr, p, 0, 0)
+        )
         if crop.size == 0 or any(box.overlap_of_smaller(c.bbox) > 0.6 for c in out):
             continue
         blobs = count_char_blobs(
