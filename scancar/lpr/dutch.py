@@ -59,7 +59,7 @@ for _sc in SIDECODES:
 SPECIAL_SERIES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("royal", re.compile(r"^AA\d{1,3}$")),
     ("diplomatic", re.compile(r"^CDJ?\d{3,4}$")),
-    ("diplomatic_corps", re.compile(r"^CD[A-Z]{1,2}\d{2,3}$")),
+    ("diplomatic_corps", re.compile(r"^CD[A-HJ-NPR-Z]{1,2}\d{2,3}$")),  # no I, O, Q
 )
 
 # Letter combinations the RDW does not issue (offensive or confusing). A read containing one of
@@ -180,6 +180,10 @@ def correct_dutch_plate(text: str) -> DutchPlate | None:
     parsed = parse_dutch_plate(text)
     if parsed is not None:
         return parsed
+    if "I" in text:  # I is issued in no series: a special-series read with a J misread as I
+        special = parse_dutch_plate(text.replace("I", "J"))
+        if special is not None and special.sidecode is None:
+            return special
     if len(text) != 6:
         return None
     found: dict[str, tuple[int, DutchPlate]] = {}

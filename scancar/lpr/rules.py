@@ -10,9 +10,10 @@ Rules, in order:
 2. A Dutch read must match a sidecode (or a special series). An invalid Dutch read is corrected
    with look-alike characters only when exactly one sidecode becomes valid; otherwise it stays
    invalid.
-3. A foreign read (trusted region head, not NL) is flagged ``is_foreign`` and is valid only
-   when it matches the plate pattern of its country; countries without a pattern here are
-   reported but never valid (a miss is better than a wrong plate).
+3. A foreign read (not Dutch, region not NL) is flagged ``is_foreign`` and is valid only when
+   it fits the plate pattern of the region head's country; with an untrusted region head, of
+   the only country whose pattern fits (several or none: invalid; a miss is better than a
+   wrong plate).
 4. Per-character confidence decides, not the mean: any character (or the end-of-plate slot)
    below ``char_floor`` makes the read ``low_confidence``, and such a read is never a hit.
 """
@@ -57,7 +58,7 @@ FOREIGN_PATTERNS: dict[str, re.Pattern[str]] = {
     "ES": re.compile(r"^[0-9]{4}[BCDFGHJKLMNPRSTVWXYZ]{3}$"),
     "GB": re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z]{3}$"),
     "LU": re.compile(r"^(?:[A-Z]{2}[0-9]{4}|[0-9]{4,6}|[A-Z][0-9]{4})$"),
-    "PL": re.compile(r"^[A-Z]{2,3}[A-Z0-9]{4,5}$"),
+    "PL": re.compile(r"^(?=.{7,8}$)[A-Z]{2,3}[A-Z0-9]{4,5}$"),
 }
 _GENERIC_PLATE = re.compile(r"^(?=.*[0-9])[A-Z0-9]{4,8}$")
 
@@ -94,6 +95,16 @@ def country_of(region: str | None) -> str:
 def is_plausible_foreign(plate: str, country: str) -> bool:
     pattern = FOREIGN_PATTERNS.get(country)
     return pattern is not None and bool(pattern.match(plate)) and bool(_GENERIC_PLATE.match(plate))
+
+
+def foreign_country(plate: str, region_country: str) -> str | None:
+    """The country whose plate pattern ``plate`` fits: the (trusted) region head's country when
+    it fits; without a trusted region (``"??"``), the only country whose pattern fits.
+    ``None`` otherwise."""
+    if region_country != UNKNOWN_COUNTRY:
+        return region_country if is_plausible_foreign(plate, region_country) else None
+    fitting = [c for c in FOREIGN_PATTERNS if is_plausible_foreign(plate, c)]
+    return fitting[0] if len(fitting) == 1 else None
 
 
 def is_low_confidence(
@@ -144,14 +155,19 @@ def judge(
                 low,
                 confidence,
             )
-    if not region_trusted or region_country == "NL":
+    if region_country == "NL":
         return Verdict(text, text, region_country, False, False, None, False, low, confidence)
+    country = foreign_country(text, region_country if region_trusted else UNKNOWN_COUNTRY)
+    if country is None:
+        shown = region_country if region_trusted else UNKNOWN_COUNTRY
+        return Verdict(text, text, shown, shown != UNKNOWN_COUNTRY, False, None, False, low,
+                       confidence)  # fmt: skip
     return Verdict(
         text,
         text,
-        region_country,
+        country,
         True,
-        is_plausible_foreign(text, region_country),
+        True,
         None,
         False,
         low,

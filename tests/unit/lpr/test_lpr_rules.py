@@ -23,11 +23,19 @@ from tests.unit.lpr.fakes import ocr
         ("1CMV331", "Belgium", 0.95, "other", "BE", True, True),
         ("X7859AM", "Austria", 0.95, "other", "AT", True, False),  # no pattern: never valid
         ("ABCDEF", "Unknown", 0.90, "unknown", "??", False, False),
+        ("AB123CD", "Hungary", 0.20, "other", "??", False, False),  # fits FR and IT: ambiguous
+        ("1ABC123", "Hungary", 0.20, "other", "BE", True, True),  # only BE fits
+        ("EC4160", "Denmark", 0.80, "other", "DK", True, False),  # DK: no pattern, never valid
     ],
 )
 def test_judge_country_and_validity(text, region, region_conf, colour, country, foreign, valid):  # noqa: PLR0917
     v = judge(ocr(text, region=region, region_conf=region_conf), colour=colour)
     assert (v.country, v.is_foreign, v.valid) == (country, foreign, valid)
+
+
+def test_judge_reads_i_as_j_in_the_special_series():
+    v = judge(ocr("CDI372", region="Finland", region_conf=0.5), colour="other")
+    assert (v.plate, v.country, v.valid, v.corrected) == ("CDJ372", "NL", True, True)
 
 
 def test_judge_corrects_lookalikes_into_one_sidecode():
