@@ -20,6 +20,7 @@ from typing import Literal
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 from scancar.lpr.errors import InvalidSettingError
 from scancar.lpr.model import BBox, Candidate, CandidateMethod, Image
@@ -204,20 +205,47 @@ def _edge_proposals(gray: _Mat, s: FinderSettings, scale: float) -> list[_Propos
     return out
 
 
-def count_char_blobs(gray_crop: _Mat, enough: int = 10, *, dark_text: bool = False) -> int:
+@dataclass(frozen=True, slots=True)
+class TextRow:
+    """Character-like blobs found on one (possibly sloped) text row of a crop."""
+
+    count: int
+    slope: float  # dy/dx of the row in crop pixels (0.0 when level or unknown)
+
+
+def _row_of(
+    x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], h: npt.NDArray[np.float64]
+) -> TextRow:
+    n = len(x)
+    med_h = float(np.sort(h)[n // 2])
+    same_height = np.abs(h - med_h) <= 0.3 * med_h
+    level = same_height & (np.abs(y - float(np.sort(y)[n // 2])) <= 0.25 * med_h)
+    best = TextRow(int(np.count_nonzero(level)), 0.0)
+    if n >= 3 and int(np.count_nonzero(same_height)) >= 3:
+        xs, ys = x[same_height], y[same_height]
+        slope, icpt = np.polyfit(xs, ys, 1)
+        if abs(slope) <= 0.5:
+            on_line = same_height & (np.abs(y - (slope * x + icpt)) <= 0.25 * med_h)
+            count = int(np.count_nonzero(on_line))
+            if count > best.count:
+                best = TextRow(count, float(slope))
+    return best
+
+
+def text_row(gray_crop: _Mat, enough: int = 10, *, dark_text: bool = False) -> TextRow:
     """Character-like blobs on one text row of a plate crop (dark-on-light or light-on-dark,
     whichever has more; only dark-on-light when ``dark_text``; stops early once ``enough``
-    are found).
+    are found). The row may slope (tilted or turned plates).
 
-    A blob counts when its height is 30-95% of the crop height, it is not much wider than tall,
-    and its centre and height match the median blob's.
+    A blob counts when its height is 30-95% of the crop height, it is taller than wide-ish and
+    not solid, its height matches the median blob's, and its centre lies on the row.
     """
     h0, w0 = gray_crop.shape[:2]
     if h0 < 4 or w0 < 8:
-        return 0
+        return TextRow(0, 0.0)
     small = cv2.resize(gray_crop, (max(8, round(w0 * _BLOB_HEIGHT / h0)), _BLOB_HEIGHT))
     horizontal = cv2.getStructuringElement(cv2.MORPH_RECT, (max(8, small.shape[1] // 4), 1))
-    best = 0
+    best = TextRow(0, 0.0)
     modes = (cv2.THRESH_BINARY_INV,) if dark_text else (cv2.THRESH_BINARY_INV, cv2.THRESH_BINARY)
     for mode in modes:
         _, binary = cv2.threshold(small, 0, 255, mode | cv2.THRESH_OTSU)
@@ -231,7 +259,7 @@ def count_char_blobs(gray_crop: _Mat, enough: int = 10, *, dark_text: bool = Fal
             cv2.subtract(binary, lines), connectivity=8
         )
         st = stats[1:]
-        y, w, h, area = st[:, 1], st[:, 2], st[:, 3], st[:, 4]
+        x, y, w, h, area = st[:, 0], st[:, 1], st[:, 2], st[:, 3], st[:, 4]
         ok = (
             (h >= 0.30 * _BLOB_HEIGHT)
             & (h <= 0.95 * _BLOB_HEIGHT)
@@ -241,19 +269,23 @@ def count_char_blobs(gray_crop: _Mat, enough: int = 10, *, dark_text: bool = Fal
             & (area <= 0.92 * w * h)
         )
         n_ok = int(np.count_nonzero(ok))
+        row = TextRow(n_ok, 0.0)
         if n_ok >= 2:
-            centres = (y[ok] + h[ok] / 2.0).astype(np.float64)
-            heights = h[ok].astype(np.float64)
-            med_c = float(np.sort(centres)[n_ok // 2])
-            med_h = float(np.sort(heights)[n_ok // 2])
-            on_row = (np.abs(centres - med_c) <= 0.25 * med_h) & (
-                np.abs(heights - med_h) <= 0.3 * med_h
+            row = _row_of(
+                (x[ok] + w[ok] / 2.0).astype(np.float64),
+                (y[ok] + h[ok] / 2.0).astype(np.float64),
+                h[ok].astype(np.float64),
             )
-            n_ok = int(np.count_nonzero(on_row))
-        best = max(best, n_ok)
-        if best >= enough:
+        if row.count > best.count:
+            best = row
+        if best.count >= enough:
             break
     return best
+
+
+def count_char_blobs(gray_crop: _Mat, enough: int = 10, *, dark_text: bool = False) -> int:
+    """The number of character-like blobs on the crop's text row (see :func:`text_row`)."""
+    return text_row(gray_crop, enough, dark_text=dark_text).count
 
 
 def _rotated_crop(image: Image, p: _Proposal, mx: float, my: float) -> Image:
@@ -338,17 +370,18 @@ def find_candidates(image: Image, settings: FinderSettings | None = None) -> lis
         )
         if crop.size == 0 or any(box.overlap_of_smaller(c.bbox) > 0.6 for c in out):
             continue
-        blobs = count_char_blobs(
-            cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY), enough=6, dark_text=p.dark_text
-        )
-        if not s.min_char_blobs <= blobs <= 10:
+        row = text_row(cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY), enough=6, dark_text=p.dark_text)
+        if not s.min_char_blobs <= row.count <= 10:
             continue
+        angle = p.angle
+        if p.method == "edge" and abs(row.slope) > 0.05:  # a sloped row: straighten the crop
+            angle = math.degrees(math.atan(row.slope))
         out.append(
             Candidate(
                 box,
-                p.score + 0.25 * min(blobs, 7),
+                p.score + 0.25 * min(row.count, 7),
                 p.method,
-                round(p.angle, 2),
+                round(angle, 2),
                 round(p.w, 1),
                 round(p.h, 1),
             )
