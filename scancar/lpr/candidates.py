@@ -102,7 +102,7 @@ def _upright(
     return w, h, angle
 
 
-PlateColour = Literal["yellow", "other", "unknown"]
+PlateColour = Literal["yellow", "blue", "other", "unknown"]
 _PLATE_YELLOW_LO = np.array([14, 70, 40], dtype=np.uint8)  # also dim yellow (low light)
 _PLATE_YELLOW_HI = np.array([38, 255, 255], dtype=np.uint8)
 
@@ -118,16 +118,20 @@ def is_colour_image(image: Image) -> bool:
 
 
 def plate_colour(crop: Image) -> PlateColour:
-    """``yellow`` when the crop's central part is mostly Dutch plate yellow, ``unknown`` when it
-    is too dark to tell, else ``other``."""
+    """``yellow`` (Dutch plate yellow) or ``blue`` (Dutch special series, classic plates) when
+    that colour covers the crop's central part, ``unknown`` when it is too dark to tell, else
+    ``other`` (white and the rest)."""
     h, w = crop.shape[:2]
     if crop.ndim != 3 or h < 4 or w < 4:
         return "unknown"
     centre = crop[h // 6 : h - h // 6, w // 8 : w - w // 8]
     hsv = cv2.cvtColor(centre, cv2.COLOR_BGR2HSV)
-    yellow = cv2.countNonZero(cv2.inRange(hsv, _PLATE_YELLOW_LO, _PLATE_YELLOW_HI))
-    if yellow >= 0.3 * hsv.shape[0] * hsv.shape[1]:
+    area = hsv.shape[0] * hsv.shape[1]
+    if cv2.countNonZero(cv2.inRange(hsv, _PLATE_YELLOW_LO, _PLATE_YELLOW_HI)) >= 0.3 * area:
         return "yellow"
+    lo, hi = _COLOUR_RANGES[1]
+    if cv2.countNonZero(cv2.inRange(hsv, lo, hi)) >= 0.3 * area:
+        return "blue"
     if float(np.percentile(hsv[:, :, 2], 75)) < 60.0:
         return "unknown"
     return "other"

@@ -134,7 +134,7 @@ class PlateRead:
     region: str | None = None
     region_confidence: float | None = None
     candidate_score: float = 0.0
-    colour: Literal["yellow", "other", "unknown"] = "unknown"  # plate colour, see candidates
+    colour: Literal["yellow", "blue", "other", "unknown"] = "unknown"  # see plate_colour
 
     @property
     def is_hit_eligible(self) -> bool:

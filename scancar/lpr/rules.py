@@ -11,9 +11,8 @@ Rules, in order:
    with look-alike characters only when exactly one sidecode becomes valid; otherwise it stays
    invalid.
 3. A foreign read (not Dutch, region not NL) is flagged ``is_foreign`` and is valid only when
-   it fits the plate pattern of the region head's country; with an untrusted region head, of
-   the only country whose pattern fits (several or none: invalid; a miss is better than a
-   wrong plate).
+   it fits the plate pattern of the region head's country, or else of the only country whose
+   pattern fits (several or none: invalid; a miss is better than a wrong plate).
 4. Per-character confidence decides, not the mean: any character (or the end-of-plate slot)
    below ``char_floor`` makes the read ``low_confidence``, and such a read is never a hit.
 """
@@ -98,11 +97,13 @@ def is_plausible_foreign(plate: str, country: str) -> bool:
 
 
 def foreign_country(plate: str, region_country: str) -> str | None:
-    """The country whose plate pattern ``plate`` fits: the (trusted) region head's country when
-    it fits; without a trusted region (``"??"``), the only country whose pattern fits.
-    ``None`` otherwise."""
-    if region_country != UNKNOWN_COUNTRY:
-        return region_country if is_plausible_foreign(plate, region_country) else None
+    """The country whose plate pattern ``plate`` fits: the region head's country when it fits,
+    else the only country whose pattern fits (the region head often names a neighbour of the
+    right country). ``None`` when none or several fit."""
+    if is_plausible_foreign(plate, region_country):
+        return region_country
+    if len(plate) < 6:  # short reads are often a part of a longer plate: no guessing
+        return None
     fitting = [c for c in FOREIGN_PATTERNS if is_plausible_foreign(plate, c)]
     return fitting[0] if len(fitting) == 1 else None
 
@@ -138,7 +139,7 @@ def judge(
         region_trusted
         and region_country != "NL"
         and (colour == "other" or is_plausible_foreign(text, region_country))
-        and colour != "yellow"
+        and colour not in {"yellow", "blue"}
     )
     if not foreign_evident:
         dutch = correct_dutch_plate(text)

@@ -25,7 +25,10 @@ from tests.unit.lpr.fakes import ocr
         ("ABCDEF", "Unknown", 0.90, "unknown", "??", False, False),
         ("AB123CD", "Hungary", 0.20, "other", "??", False, False),  # fits FR and IT: ambiguous
         ("1ABC123", "Hungary", 0.20, "other", "BE", True, True),  # only BE fits
-        ("EC4160", "Denmark", 0.80, "other", "DK", True, False),  # DK: no pattern, never valid
+        ("EC4160", "Denmark", 0.80, "other", "DK", True, False),  # fits DE and LU: ambiguous
+        ("1RMB741", "Australia", 0.91, "other", "BE", True, True),  # region wrong, BE fits
+        ("AB12", "Hungary", 0.20, "other", "??", False, False),  # too short to guess a country
+        ("CDT474", "Finland", 0.99, "blue", "NL", False, True),  # light-blue diplomatic plate
     ],
 )
 def test_judge_country_and_validity(text, region, region_conf, colour, country, foreign, valid):  # noqa: PLR0917
