@@ -31,7 +31,7 @@ _Mat = cv2.typing.MatLike
 @dataclass(frozen=True, slots=True)
 class FinderSettings:
     working_width: int = 640  # frames wider than this are downscaled for the proposals
-    max_candidates: int = 4  # crops handed to the OCR per frame
+    max_candidates: int = 6  # crops handed to the OCR per frame
     max_checked: int = 10  # proposals that get the (costlier) character-blob check
     min_aspect: float = 1.6  # width / height of a plate box (EU plate 4.7, moto ~1.7)
     max_aspect: float = 8.0
