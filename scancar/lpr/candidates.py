@@ -388,6 +388,7 @@ def find_candidates(image: Image, settings: FinderSettings | None = None) -> lis
                 round(angle, 2),
                 round(p.w, 1),
                 round(p.h, 1),
+                row.count,
             )
         )
         if len(out) >= 2 * s.max_candidates:

@@ -92,6 +92,7 @@ class Candidate:
     angle: float = 0.0  # degrees the plate is rotated (OpenCV convention), 0 when upright
     plate_width: float = 0.0  # upright plate size when tilted; 0 means "the bbox size"
     plate_height: float = 0.0
+    char_blobs: int = 0  # character-like blobs seen on its text row (0: not counted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +135,7 @@ class PlateRead:
     region: str | None = None
     region_confidence: float | None = None
     candidate_score: float = 0.0
+    char_blobs: int = 0  # character blobs the finder saw (0: not counted)
     colour: Literal["yellow", "blue", "other", "unknown"] = "unknown"  # see plate_colour
 
     @property

@@ -113,6 +113,7 @@ class PlateRecognizer:
                     region=ocr.region,
                     region_confidence=ocr.region_confidence,
                     candidate_score=candidates[i].score,
+                    char_blobs=candidates[i].char_blobs,
                     colour=colour,
                 )
             )
