@@ -137,10 +137,12 @@ def plate_colour(crop: Image) -> PlateColour:
     return "other"
 
 
-def _plate_shaped(w: float, h: float, s: FinderSettings, img_h: int, min_h: int) -> bool:
-    if h < min_h or h > img_h / 3 or w < 3 * min_h:
+def _plate_shaped(
+    w: float, h: float, s: FinderSettings, img_h: int, min_h: int, *, min_aspect: float = 99.0
+) -> bool:
+    if h < min_h or h > img_h / 3 or w < 2 * min_h:
         return False
-    return s.min_aspect <= w / h <= s.max_aspect
+    return min(s.min_aspect, min_aspect) <= w / h <= s.max_aspect
 
 
 def _colour_proposals(hsv: _Mat, s: FinderSettings, scale: float) -> list[_Proposal]:
@@ -155,7 +157,8 @@ def _colour_proposals(hsv: _Mat, s: FinderSettings, scale: float) -> list[_Propo
                 continue
             (cx, cy), (rw, rh), ra = cv2.minAreaRect(c)
             w, h, angle = _upright(((cx, cy), (rw, rh), ra))
-            if not _plate_shaped(w, h, s, hsv.shape[0], min_h) or abs(angle) > 30.0:
+            # colour plates may be square-ish: motorcycle and moped plates (two rows, ~1.45)
+            if not _plate_shaped(w, h, s, hsv.shape[0], min_h, min_aspect=1.2) or abs(angle) > 30.0:
                 continue
             fill = cv2.contourArea(c) / (w * h)
             if fill < 0.6:
@@ -233,7 +236,22 @@ def _row_of(
             count = int(np.count_nonzero(on_line))
             if count > best.count:
                 best = TextRow(count, float(slope))
+    if best.count < 4 and int(np.count_nonzero(same_height)) >= 4:
+        best = max(best, _two_rows(y[same_height], med_h), key=lambda r: r.count)
     return best
+
+
+def _two_rows(y: npt.NDArray[np.float64], med_h: float) -> TextRow:
+    """Motorcycle and moped plates: two rows of characters, one above the other."""
+    split = (float(y.min()) + float(y.max())) / 2.0
+    top, bottom = y[y < split], y[y >= split]
+    if len(top) < 2 or len(bottom) < 2 or float(bottom.mean() - top.mean()) < 0.9 * med_h:
+        return TextRow(0, 0.0)
+    count = sum(
+        int(np.count_nonzero(np.abs(row - float(np.median(row))) <= 0.25 * med_h))
+        for row in (top, bottom)
+    )
+    return TextRow(count, 0.0)
 
 
 def text_row(gray_crop: _Mat, enough: int = 10, *, dark_text: bool = False) -> TextRow:

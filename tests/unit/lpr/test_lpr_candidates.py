@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -13,6 +14,7 @@ from scancar.lpr.candidates import (
     find_candidates,
     is_colour_image,
     plate_colour,
+    text_row,
 )
 from scancar.lpr.errors import InvalidSettingError
 from scancar.lpr.model import BBox, Candidate
@@ -94,3 +96,19 @@ def test_is_colour_image_is_false_for_grey_frames():
 def test_finder_settings_name_the_bad_value(kwargs, match):
     with pytest.raises(InvalidSettingError, match=match):
         FinderSettings(**kwargs)
+
+
+def test_text_row_counts_two_row_motorcycle_plates():
+    plate = render_plate("MZV95Z", "nl_motorcycle", rng=np.random.default_rng(4))
+    grey = plate.mean(axis=2).astype(np.uint8)
+    assert text_row(grey).count >= 5
+
+
+def test_text_row_follows_a_sloped_row():
+    plate = render_plate("GZ123T", "nl", rng=np.random.default_rng(5))
+    h, w = plate.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), -12, 1.0)
+    big = cv2.warpAffine(plate, m, (w, h + 120), borderMode=cv2.BORDER_REPLICATE)
+    row = text_row(big.mean(axis=2).astype(np.uint8))
+    assert row.count >= 5
+    assert row.slope == pytest.approx(np.tan(np.radians(12)), abs=0.06)
