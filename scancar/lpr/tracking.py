@@ -103,6 +103,7 @@ def vote(reads: list[PlateRead], min_share: float = 2 / 3) -> OcrText:
     length, group = max(
         by_length.items(), key=lambda kv: (sum(r.confidence for r in kv[1]), len(kv[1]), kv[0])
     )
+    length_share = len(group) / len(reads)
     chars: list[str] = []
     confs: list[float] = []
     for i in range(length):
@@ -128,7 +129,9 @@ def vote(reads: list[PlateRead], min_share: float = 2 / 3) -> OcrText:
     return OcrText(
         text="".join(chars),
         char_confidences=tuple(confs),
-        length_confidence=round(len(group) / len(reads), 4),
+        # the length is settled when most reads agree on it (partial reads of a plate at the
+        # frame edge are common); otherwise its share is the confidence
+        length_confidence=1.0 if length_share >= min_share - 1e-9 else round(length_share, 4),
         region=region,
         region_confidence=(
             round(sum(region_conf[region]) / len(group), 4) if region is not None else None

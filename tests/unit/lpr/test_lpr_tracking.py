@@ -114,7 +114,10 @@ def test_tracker_does_not_join_different_plates_at_the_same_place():
 
 def test_vote_prefers_the_best_supported_length():
     reads = [plate_read("GZ123T"), plate_read("GZ123T"), plate_read("Z123T")]
-    assert vote(reads).text == "GZ123T"
+    voted = vote(reads)
+    assert (voted.text, voted.length_confidence) == ("GZ123T", 1.0)  # 2 of 3: settled
+    split = vote([plate_read("GZ123T"), plate_read("Z123T")])
+    assert split.length_confidence == 0.5
 
 
 @pytest.mark.parametrize(("a", "b", "sim"), [("GZ123T", "GZ123T", 1.0), ("GZ123T", "GZ128T", 5 / 6),
