@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import logging
 import typing
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,8 +19,6 @@ from fast_plate_ocr.inference.hub import OcrModel
 
 from scancar.lpr.errors import InvalidSettingError, ModelNotFoundError, UnknownModelError
 from scancar.lpr.model import Image, OcrText
-
-log = logging.getLogger(__name__)
 
 HUB_MODELS: tuple[str, ...] = typing.get_args(OcrModel)
 
