@@ -17,6 +17,7 @@ from fixtures.synth import (
     SyntheticFrame,
     UnknownChoiceError,
     generate_frame,
+    render_street,
     render_vehicle_pass,
 )
 from scancar.lpr.dutch import parse_dutch_plate
@@ -241,3 +242,33 @@ def test_plate_conditions_name_what_applies_to_the_plate(condition: str) -> None
         assert all(p.country == "NL" for p in plates if p not in tagged)
     if condition == "special":
         assert all(p.style != "nl" for p in tagged)
+
+
+def test_render_street_drives_past_every_car_in_order() -> None:
+    texts = ("GZ123T", "52JJKZ", "TX45BB")
+    frames = render_street(4, plates=tuple(PlateRequest(t) for t in texts), size=(640, 480))
+    assert [f.truth.frame_index for f in frames] == list(range(len(frames)))
+    assert frames[0].truth.plates == ()
+    assert frames[-1].truth.plates == ()
+    first_readable: dict[str, int | None] = {}
+    for f in frames:
+        for p in f.truth.plates:
+            if p.readable:
+                first_readable.setdefault(p.text, f.truth.frame_index)
+            else:
+                assert p.unreadable_reason == "cut_off"
+    assert list(first_readable) == list(texts)
+    order = [i for i in first_readable.values() if i is not None]
+    assert order == sorted(order)
+
+
+def test_render_street_slower_speed_gives_more_frames() -> None:
+    slow = render_street(6, n_cars=2, speed_kmh=10, size=(640, 480))
+    fast = render_street(6, n_cars=2, speed_kmh=30, size=(640, 480))
+    assert len(slow) > 2 * len(fast)
+    assert slow[1].truth.timestamp_s == pytest.approx(0.1)
+
+
+def test_render_street_rejects_bad_speed() -> None:
+    with pytest.raises(InvalidSpecError, match="speed_kmh=0"):
+        render_street(1, speed_kmh=0)
