@@ -7,9 +7,10 @@ import typer
 
 
 def register_car_commands(app: typer.Typer) -> None:
-    from scancar.cli import demo, gps
+    from scancar.cli import demo, gps, read
 
     app.command("gps", help="Parse an NMEA log or GPX track; print each accepted fix.")(
         gps.gps_command
     )
+    read.register(app)
     demo.register(app)

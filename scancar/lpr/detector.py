@@ -107,7 +107,7 @@ class OnnxPlateDetector:
 
 def load_plate_detector(path: str | Path, min_score: float = 0.4) -> OnnxPlateDetector:
     """An :class:`OnnxPlateDetector` from an ``.onnx`` file (CPU, one thread)."""
-    import onnxruntime as ort  # noqa: PLC0415 - only when the optional detector is used
+    import onnxruntime as ort
 
     model = Path(path)
     if not model.is_file():

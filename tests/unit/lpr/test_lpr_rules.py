@@ -31,7 +31,7 @@ from tests.unit.lpr.fakes import ocr
         ("CDT474", "Finland", 0.99, "blue", "NL", False, True),  # light-blue diplomatic plate
     ],
 )
-def test_judge_country_and_validity(text, region, region_conf, colour, country, foreign, valid):  # noqa: PLR0917
+def test_judge_country_and_validity(text, region, region_conf, colour, country, foreign, valid):
     v = judge(ocr(text, region=region, region_conf=region_conf), colour=colour)
     assert (v.country, v.is_foreign, v.valid) == (country, foreign, valid)
 
