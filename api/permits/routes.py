@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 from sqlmodel import Session
@@ -86,9 +86,8 @@ def permit_detail(session: Session, permit: Permit) -> PermitDetailOut:
 
 def application_out(session: Session, app: PermitApplicationRow) -> ApplicationOut:
     permit_row = service.get_permit_row(session, app.permit_id)
-    assert app.id is not None
     return ApplicationOut(
-        id=app.id,
+        id=app.id or 0,
         permit_id=app.permit_id,
         status=PermitStatus(permit_row.status),
         applicant=json.loads(app.applicant_json),
@@ -104,9 +103,8 @@ def application_out(session: Session, app: PermitApplicationRow) -> ApplicationO
 
 
 def paid_out(row: PaidSessionRow) -> PaidSessionOut:
-    assert row.id is not None
     return PaidSessionOut(
-        id=row.id,
+        id=row.id or 0,
         provider_session_id=row.provider_session_id,
         plate=row.plate,
         area_code=row.area_code,
@@ -119,10 +117,9 @@ def paid_out(row: PaidSessionRow) -> PaidSessionOut:
 
 
 def visitor_out(session: Session, row: VisitorSessionRow) -> VisitorSessionOut:
-    assert row.id is not None
     prow = service.get_permit_row(session, row.permit_id)
     return VisitorSessionOut(
-        id=row.id,
+        id=row.id or 0,
         permit_id=row.permit_id,
         plate=row.plate,
         area_codes=sorted(split_areas(row.area_codes)),
@@ -162,7 +159,7 @@ def list_permits(
     holder: Annotated[str | None, Query(max_length=128)] = None,
     plate: Annotated[str | None, Query(max_length=20)] = None,
     status: PermitStatus | None = None,
-    type: PermitType | None = None,  # noqa: A002
+    type: PermitType | None = None,
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> PermitsPage:

@@ -251,7 +251,8 @@ def set_quota(
         result = transition(
             permit,
             PermitAction.GRANT,
-            f"place free in area {area_code} (capacity raised to {capacity}); first on waiting list",
+            f"place free in area {area_code} (capacity raised to {capacity}); "
+            "first on waiting list",
             at,
             actor_name(actor),
         )
