@@ -267,8 +267,11 @@ def stream_snapshot(
     head = SnapshotHead(cursor=f"{log_id}.{_max_seq(conn)}", start=start, end=end)
 
     def chunks() -> Iterator[list[Right]]:
-        result = conn.execution_options(stream_results=True, yield_per=chunk_size).execute(
-            select(*RIGHT_COLUMNS).where(_overlap(start, end)).order_by(_R.id)
+        result = conn.execute(
+            select(*RIGHT_COLUMNS)
+            .where(_overlap(start, end))
+            .order_by(_R.id)
+            .execution_options(stream_results=True, yield_per=chunk_size)
         )
         for part in result.partitions(chunk_size):
             yield [right_from_values(*row) for row in part]
