@@ -7,15 +7,18 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Session
 
 from api.review.ports import RightsResult
-from api.rights.repository import SqlRightsRepository
-from api.zones.service import ZoneCatalog
-from permits.model import Decision, PermitType
+from api.rights.repository import fetch_rights
+from api.zones.service import ZoneCatalog, ZoneSet
+from permits.model import Decision, PermitType, Right
+from permits.plates import lookalike_variants
 from permits.service import check
 from zones import Zone
 
@@ -45,11 +48,39 @@ def rules_for_zone(zone: Zone | None, default_grace_minutes: int) -> ZoneRightsR
     return ZoneRightsRules(zone.area_code, zone.grace_minutes, types if zone.permit_types else None)
 
 
+class PrefetchingRights:
+    """A ``RightsRepository`` for one check: the first lookup also fetches the look-alike
+    variants' rights (one query instead of two); ``permits.service.check`` asks for them only
+    when the plate itself has no right, and then gets them from memory."""
+
+    def __init__(self, session: Session) -> None:
+        self._conn = session.connection()
+        self._found: dict[str, list[Right]] | None = None
+        self._window: tuple[datetime, datetime] | None = None
+
+    def rights_for_plates(
+        self, plate_keys: Collection[str], area_code: str, start: datetime, end: datetime
+    ) -> Sequence[Right]:
+        keys = set(plate_keys)
+        if self._found is None or self._window != (start, end):
+            wanted = set(keys)
+            for key in keys:
+                wanted |= lookalike_variants(key)
+            self._found = {key: [] for key in wanted}
+            self._window = (start, end)
+            for right in fetch_rights(self._conn, sorted(wanted), start, end):
+                self._found[right.plate_key].append(right)
+        if not keys <= self._found.keys():
+            rights = fetch_rights(self._conn, sorted(keys), start, end)
+            return [r for r in rights if r.covers_area(area_code)]
+        return [r for k in keys for r in self._found[k] if r.covers_area(area_code)]
+
+
 def decide_for_zone(
     session: Session, plate: str, rules: ZoneRightsRules, at: datetime, grace_minutes: int
 ) -> Decision:
     return check(
-        SqlRightsRepository(session),
+        PrefetchingRights(session),
         plate,
         rules.area_code,
         at,
@@ -65,9 +96,28 @@ class PointCheck:
     zone_version: int
 
 
+class RecentZoneSet:
+    """The catalog's current zone set, re-checked at most every ``max_age_s`` seconds (the
+    version query costs as much as the rights lookup itself). A new zone version therefore
+    reaches ``/rights/check`` within ``max_age_s``."""
+
+    def __init__(self, catalog: ZoneCatalog, max_age_s: float = 1.0) -> None:
+        self.catalog = catalog
+        self.max_age_s = max_age_s
+        self._zone_set: ZoneSet | None = None
+        self._checked = 0.0
+
+    def current(self, session: Session) -> ZoneSet:
+        now = time.monotonic()
+        if self._zone_set is None or now - self._checked > self.max_age_s:
+            self._zone_set = self.catalog.current(session)
+            self._checked = now
+        return self._zone_set
+
+
 def check_at_point(
     session: Session,
-    catalog: ZoneCatalog,
+    catalog: ZoneCatalog | RecentZoneSet,
     plate: str,
     lon: float,
     lat: float,

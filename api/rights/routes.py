@@ -14,7 +14,7 @@ from api.auth.principal import Principal, Role
 from api.db import utcnow
 from api.deps import SessionDep, SettingsDep, allow
 from api.errors import Unprocessable
-from api.rights.checker import check_at_point
+from api.rights.checker import RecentZoneSet, check_at_point
 from api.rights.db import RightsCheckLogRow
 from api.rights.feed import snapshot_lines
 from api.rights.repository import SqlRightsRepository
@@ -51,6 +51,14 @@ class FeedKeyOut(BaseModel):
     algorithm: str = "HMAC-SHA256 over the normalised plate (ASCII), lowercase hex"
 
 
+def _zones(request: Request) -> RecentZoneSet:
+    zones: RecentZoneSet | None = getattr(request.app.state, "recent_zone_set", None)
+    if zones is None or zones.catalog is not request.app.state.zone_catalog:
+        zones = RecentZoneSet(request.app.state.zone_catalog)
+        request.app.state.recent_zone_set = zones
+    return zones
+
+
 def _keyer(request: Request) -> PlateKeyer:
     keyer: PlateKeyer = request.app.state.rights_keyer
     return keyer
@@ -77,7 +85,7 @@ def check_rights(
     normalised = normalise_plate(plate)
     result = check_at_point(
         session,
-        request.app.state.zone_catalog,
+        _zones(request),
         normalised,
         lon,
         lat,
