@@ -68,7 +68,6 @@ def _keyer(request: Request) -> PlateKeyer:
 def check_rights(
     request: Request,
     session: SessionDep,
-    settings: SettingsDep,
     caller: Annotated[Principal, allow(Role.BOA, Role.BACKOFFICE, Role.DEVICE)],
     plate: Annotated[str, Query(min_length=1, max_length=20, description="any spelling")],
     lon: Annotated[float, Query(ge=-180, le=180)],
@@ -90,7 +89,7 @@ def check_rights(
         lon,
         lat,
         when,
-        settings.default_grace_minutes,
+        request.app.state.settings.default_grace_minutes,
     )
     zone, decision = result.zone, result.decision
     session.connection().execute(
