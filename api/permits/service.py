@@ -150,7 +150,15 @@ def store_permit(session: Session, permit: Permit, *, quota_area_code: str | Non
     for stale in existing.values():
         session.delete(stale)
     session.flush()
-    SqlRightsRepository(session).put_permit(permit)
+    rights = SqlRightsRepository(session)
+    rights.put_permit(permit)
+    if permit.type is PermitType.VISITOR:
+        # visitor sessions give rights only while their permit is active
+        for visit in visitor_sessions(session, permit.id):
+            if permit.status is PermitStatus.ACTIVE:
+                rights.put_visitor_session(_visitor_domain(visit))
+            else:
+                rights.remove_right(_visitor_domain(visit).right_id)
 
 
 def add_event(session: Session, rec: TransitionRecord) -> None:

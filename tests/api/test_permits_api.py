@@ -282,3 +282,16 @@ def test_permits_visitor_sessions_spend_and_refund_the_budget(client, bo, accoun
     )
     assert (stopped.json()["charged_minutes"], stopped.json()["remaining_minutes"]) == (5, 115)
     assert check(client, boa, "VV11VV", NOORD)["reason"] == "none"
+
+    # a visitor session gives a right only while its permit is active
+    later = client.post(
+        f"/api/v1/permits/{pid}/visitor-sessions",
+        json={"plate": "XX33XX", "start": iso(start), "end": iso(start + timedelta(minutes=60))},
+        headers=bo,
+    )
+    assert later.status_code == 201, later.text
+    assert check(client, boa, "XX33XX", NOORD)["reason"] == "visitor"
+    client.post(f"/api/v1/permits/{pid}/suspend", json={"reason": "abuse"}, headers=bo)
+    assert check(client, boa, "XX33XX", NOORD)["reason"] == "none"
+    client.post(f"/api/v1/permits/{pid}/reinstate", json={"reason": "ok"}, headers=bo)
+    assert check(client, boa, "XX33XX", NOORD)["reason"] == "visitor"
