@@ -22,11 +22,16 @@ from api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from api.observations import routes as observation_routes
 from api.openapi import install_openapi
 from api.reports import routes as report_routes
+from api.permits import routes as permit_routes
 from api.review import routes as review_routes
 from api.review.ports import RightsChecker, ZoneRulesSource
+from api.rights import routes as rights_routes
+from api.rights.checker import DbRightsChecker
+from api.rights.feed import feed_key
 from api.settings import BackendSettings, load_backend_settings
 from api.zones import routes as zone_routes
 from api.zones.service import CatalogZoneRules, ZoneCatalog
+from permits.feed import PlateKeyer
 
 API_VERSION = "0.1.0"
 UI_STATIC = Path(__file__).parent / "ui" / "static"
@@ -67,7 +72,11 @@ def create_app(
     app.state.engine = engine
     app.state.evidence_store = store
     app.state.zone_catalog = ZoneCatalog()
-    app.state.rights_checker = rights_checker or _not_configured_rights()
+    app.state.rights_checker = rights_checker or DbRightsChecker(
+        app.state.zone_catalog, settings.default_grace_minutes
+    )
+    app.state.rights_key = feed_key(settings)
+    app.state.rights_keyer = PlateKeyer(app.state.rights_key)
     app.state.zone_rules = zone_rules or CatalogZoneRules(app.state.zone_catalog)
     app.state.fine_drafts = SqlFineDrafts(app.state.zone_catalog, app.state.zone_rules, settings)
 
@@ -85,6 +94,7 @@ def create_app(
     register_page_handlers(app)
     app.mount("/static", StaticFiles(directory=str(UI_STATIC)), name="static")
     for router in (
+        rights_routes.router,  # first: /rights/check is the hottest route
         health.router,
         auth_routes.router,
         audit_routes.router,
@@ -95,14 +105,9 @@ def create_app(
         zone_routes.router,
         fine_routes.router,
         report_routes.router,
+        permit_routes.router,
         ui_routes.router,
         backoffice_pages.router,
     ):
         app.include_router(router)
     return app
-
-
-def _not_configured_rights() -> RightsChecker:
-    from api.review.unconfigured import UnconfiguredRights
-
-    return UnconfiguredRights()

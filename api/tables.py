@@ -15,11 +15,22 @@ from api.fines.db import (
     OffenceAmountRow,
 )
 from api.hits.db import EvidenceRow, HitEventRow, HitRightsCheckRow, HitRow
+from api.permits.db import (
+    AreaQuotaRow,
+    PaidSessionRow,
+    PermitApplicationRow,
+    PermitEventRow,
+    PermitPlateRow,
+    PermitRow,
+    VisitorSessionRow,
+)
+from api.rights.db import RightChangeRow, RightRow, RightsCheckLogRow, RightsFeedLockRow
 from api.zones.db import ZoneVersionRow
 
 metadata = SQLModel.metadata
 
 __all__ = [
+    "AreaQuotaRow",
     "AuditRow",
     "CostTableRow",
     "DeviceRow",
@@ -35,7 +46,17 @@ __all__ = [
     "HitRow",
     "LoginAttemptRow",
     "OffenceAmountRow",
+    "PaidSessionRow",
+    "PermitApplicationRow",
+    "PermitEventRow",
+    "PermitPlateRow",
+    "PermitRow",
+    "RightChangeRow",
+    "RightRow",
+    "RightsCheckLogRow",
+    "RightsFeedLockRow",
     "UserRow",
+    "VisitorSessionRow",
     "ZoneVersionRow",
     "metadata",
 ]
