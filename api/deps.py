@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
@@ -30,6 +30,9 @@ def get_session(request: Request) -> Iterator[Session]:
     with Session(request.app.state.engine, expire_on_commit=False) as session:
         yield session
 
+
+# A database row id in a URL: bounded so a huge number is a 422, not an integer overflow.
+RowId = Annotated[int, Path(ge=1, le=2**62)]
 
 SettingsDep = Annotated[BackendSettings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -21,8 +21,8 @@ from api.hits import routes as hit_routes
 from api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from api.observations import routes as observation_routes
 from api.openapi import install_openapi
-from api.reports import routes as report_routes
 from api.permits import routes as permit_routes
+from api.reports import routes as report_routes
 from api.review import routes as review_routes
 from api.review.ports import RightsChecker, ZoneRulesSource
 from api.rights import routes as rights_routes

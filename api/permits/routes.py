@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Response
 from sqlmodel import Session
 
 from api.auth.principal import Principal, Role
-from api.deps import SessionDep, allow
+from api.deps import RowId, SessionDep, allow
 from api.permits import service
 from api.permits.db import PaidSessionRow, PermitApplicationRow, PermitRow, VisitorSessionRow
 from api.permits.schemas import (
@@ -265,7 +265,7 @@ def list_visitor_sessions(
     "/permits/{permit_id}/visitor-sessions/{session_id}/stop", response_model=VisitorSessionOut
 )
 def stop_visitor_session(
-    session: SessionDep, actor: Backoffice, permit_id: str, session_id: int, body: StopIn
+    session: SessionDep, actor: Backoffice, permit_id: str, session_id: RowId, body: StopIn
 ) -> VisitorSessionOut:
     """End a visitor session early; the unused minutes go back to the budget."""
     row = service.stop_visitor(session, permit_id, session_id, body.at, actor)
@@ -291,14 +291,14 @@ def create_application(
 
 
 @router.get("/permit-applications/{application_id}", response_model=ApplicationOut)
-def get_application(session: SessionDep, _: Backoffice, application_id: int) -> ApplicationOut:
+def get_application(session: SessionDep, _: Backoffice, application_id: RowId) -> ApplicationOut:
     """An application with its status and, while waitlisted, its waiting-list position."""
     return application_out(session, service.get_application(session, application_id))
 
 
 @router.post("/permit-applications/{application_id}/decide", response_model=ApplicationOut)
 def decide_application(
-    session: SessionDep, actor: Backoffice, application_id: int, body: DecisionIn
+    session: SessionDep, actor: Backoffice, application_id: RowId, body: DecisionIn
 ) -> ApplicationOut:
     """``grant``: granted and active when the area has room, else on the waiting list (FIFO);
     ``refuse``: refused with the reason."""
@@ -373,14 +373,16 @@ def report_parking_session(
 
 
 @router.get("/parking-sessions/{session_id}", response_model=PaidSessionOut)
-def get_parking_session(session: SessionDep, provider: Provider, session_id: int) -> PaidSessionOut:
+def get_parking_session(
+    session: SessionDep, provider: Provider, session_id: RowId
+) -> PaidSessionOut:
     """One of the calling provider's own sessions (404 for another provider's)."""
     return paid_out(service.get_own_paid_session(session, provider, session_id))
 
 
 @router.post("/parking-sessions/{session_id}/stop", response_model=PaidSessionOut)
 def stop_parking_session(
-    session: SessionDep, provider: Provider, session_id: int, body: StopIn | None = None
+    session: SessionDep, provider: Provider, session_id: RowId, body: StopIn | None = None
 ) -> PaidSessionOut:
     """Stop one of the calling provider's sessions at ``at`` (default now)."""
     row = service.stop_paid_session(session, provider, session_id, body.at if body else None)
