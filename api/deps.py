@@ -21,7 +21,7 @@ from api.settings import BackendSettings
 _bearer = HTTPBearer(auto_error=False, description="a user's JWT or a device token")
 
 
-def get_settings(request: Request) -> BackendSettings:
+async def get_settings(request: Request) -> BackendSettings:
     settings: BackendSettings = request.app.state.settings
     return settings
 
@@ -61,7 +61,7 @@ class RoleGuard:
     def __init__(self, roles: tuple[Role, ...]):
         self.roles = roles
 
-    def __call__(self, principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+    async def __call__(self, principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
         if principal.role not in self.roles:
             allowed = ", ".join(r.value for r in self.roles)
             raise Forbidden(f"role '{principal.role.value}' may not do this; allowed: {allowed}")
