@@ -59,7 +59,7 @@ for _sc in SIDECODES:
 SPECIAL_SERIES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("royal", re.compile(r"^AA\d{1,3}$")),
     ("diplomatic", re.compile(r"^CDJ?\d{3,4}$")),
-    ("diplomatic_corps", re.compile(r"^CD[A-Z]{1,2}\d{2,3}$")),
+    ("diplomatic_corps", re.compile(r"^CD[A-HJ-NPR-Z]{1,2}\d{2,3}$")),  # no I, O, Q
 )
 
 # Letter combinations the RDW does not issue (offensive or confusing). A read containing one of
@@ -76,6 +76,9 @@ class DutchPlate:
     display: str  # with dashes, e.g. "GZ-123-T"
     vehicle_class: VehicleClass
     series: str | None = None  # special series name
+
+
+_NORMALISED = re.compile(r"^[A-Z0-9]{1,10}$")
 
 
 def _shape_of(plate: str) -> str:
@@ -102,6 +105,8 @@ def _letters_ok(parts: list[str]) -> bool:
 
 def parse_dutch_plate(plate: str) -> DutchPlate | None:
     """Classify a normalised plate; ``None`` when it is not a valid Dutch plate."""
+    if not _NORMALISED.match(plate):
+        return None
     for name, rx in SPECIAL_SERIES:
         if rx.match(plate):
             return DutchPlate(plate, None, plate, "special", name)
@@ -133,3 +138,65 @@ def format_dutch_plate(plate: str) -> str:
     """Display form with dashes (``GZ123T`` -> ``GZ-123-T``); unchanged when not Dutch."""
     parsed = parse_dutch_plate(plate)
     return parsed.display if parsed else plate
+
+
+# Look-alike corrections towards the sidecode's expected character class. Only characters of
+# one look-alike group (see ``permits.plates.LOOKALIKE_GROUPS``) are exchanged, and only towards
+# the single member that a Dutch plate can carry in that position. "I" is never issued: in a
+# letter group it is a J whose hook the OCR missed. "1" and "L" are not exchanged: a "1" in a
+# letter group could be J or L, and L is a real letter.
+_TO_DIGIT = dict(zip("ODQIZSGB", "00012568", strict=True))
+_TO_LETTER = dict(zip("0OQI2568", "DDDJZSGB", strict=True))
+
+
+def _coerce(text: str, shape: str) -> str | None:
+    out: list[str] = []
+    for ch, kind in zip(text, shape, strict=True):
+        if kind == "9":
+            if ch in DIGITS:
+                out.append(ch)
+            elif ch in _TO_DIGIT:
+                out.append(_TO_DIGIT[ch])
+            else:
+                return None
+        elif ch in DUTCH_LETTERS:
+            out.append(ch)
+        elif ch in _TO_LETTER:
+            out.append(_TO_LETTER[ch])
+        else:
+            return None
+    return "".join(out)
+
+
+def correct_dutch_plate(text: str) -> DutchPlate | None:
+    """The one valid Dutch plate that look-alike corrections turn ``text`` into, else ``None``.
+
+    A read that is already valid is returned unchanged. Otherwise every sidecode is tried,
+    exchanging look-alikes towards its letter/digit groups; among the valid results the ones
+    needing the fewest exchanges count. When that is not exactly one plate (two sidecodes
+    explain the read equally well), the read is ambiguous and ``None`` is returned: the caller
+    marks it invalid rather than guessing.
+    """
+    parsed = parse_dutch_plate(text)
+    if parsed is not None:
+        return parsed
+    if "I" in text:  # I is issued in no series: a special-series read with a J misread as I
+        special = parse_dutch_plate(text.replace("I", "J"))
+        if special is not None and special.sidecode is None:
+            return special
+    if len(text) != 6:
+        return None
+    found: dict[str, tuple[int, DutchPlate]] = {}
+    for sc in SIDECODES:
+        fixed = _coerce(text, sc.shape)
+        if fixed is None:
+            continue
+        candidate = parse_dutch_plate(fixed)
+        if candidate is not None and candidate.sidecode == sc.number:
+            changes = sum(1 for a, b in zip(text, fixed, strict=True) if a != b)
+            found[candidate.plate] = (changes, candidate)
+    if not found:
+        return None
+    fewest = min(changes for changes, _ in found.values())
+    best = [plate for changes, plate in found.values() if changes == fewest]
+    return best[0] if len(best) == 1 else None

@@ -1,0 +1,1 @@
+"""Frame sources: image files and folders, video files, camera devices and RTSP streams."""

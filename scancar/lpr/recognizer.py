@@ -1,0 +1,136 @@
+"""Find and read the plates of one frame: candidates -> crops -> one OCR batch -> rules."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from scancar.lpr.candidates import (
+    FinderSettings,
+    crop_for_ocr,
+    is_colour_image,
+    plate_colour,
+    to_bgr,
+)
+from scancar.lpr.errors import InvalidSettingError
+from scancar.lpr.finder import OpenCvPlateFinder
+from scancar.lpr.model import BBox, Candidate, Frame, Image, PlateRead
+from scancar.lpr.ports import PlateFinder, PlateReader
+from scancar.lpr.rules import ReadRules, judge
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RecognizerSettings:
+    finder: FinderSettings = field(default_factory=FinderSettings)
+    rules: ReadRules = field(default_factory=ReadRules)
+    min_text_length: int = 3  # shorter reads are not reported at all
+    read_whole_crops: bool = True  # an input that is itself a plate crop is read whole
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.min_text_length <= 10:
+            raise InvalidSettingError("min_text_length", self.min_text_length, "1..10")
+
+
+def _pad(crop: Image, s: FinderSettings) -> Image:
+    """A tight plate crop with the OCR margin added by repeating its border pixels."""
+    h, w = crop.shape[:2]
+    mx, my = round(w * s.margin_x), round(h * s.margin_y)
+    return np.asarray(
+        cv2.copyMakeBorder(crop, my, my, mx, mx, cv2.BORDER_REPLICATE), dtype=np.uint8
+    )
+
+
+def _is_plate_crop(image: Image) -> bool:
+    h, w = image.shape[:2]
+    return bool(h <= 160 and 1.5 <= w / max(h, 1) <= 8.0)
+
+
+class PlateRecognizer:
+    """``recognise(frame) -> list[PlateRead]``: every plate found on a frame, best first.
+
+    Reads of the same plate (overlapping boxes) are merged, keeping the best; invalid and
+    low-confidence reads are reported too (so evidence can blur them) but are never hits.
+    """
+
+    def __init__(
+        self,
+        reader: PlateReader,
+        finder: PlateFinder | None = None,
+        settings: RecognizerSettings | None = None,
+    ) -> None:
+        self.settings = settings or RecognizerSettings()
+        self.reader = reader
+        self.finder = finder or OpenCvPlateFinder(self.settings.finder)
+
+    def find(self, image: Image) -> list[Candidate]:
+        """The candidates of an image (may run in another thread than :meth:`read`)."""
+        candidates = self.finder.find(image)
+        if not candidates and self.settings.read_whole_crops and _is_plate_crop(image):
+            h, w = image.shape[:2]
+            candidates = [Candidate(BBox(0, 0, w, h), 0.0, "whole")]
+        return candidates
+
+    def read(self, image: Image, candidates: list[Candidate]) -> list[PlateRead]:
+        """Read the candidates of ``image`` in one OCR batch and apply the plate rules."""
+        if not candidates:
+            return []
+        bgr = to_bgr(image)
+        crops = [
+            _pad(bgr, self.settings.finder)
+            if c.method == "whole"
+            else crop_for_ocr(bgr, c, self.settings.finder)
+            for c in candidates
+        ]
+        keep = [i for i, c in enumerate(crops) if c.shape[0] >= 4 and c.shape[1] >= 8]
+        texts = self.reader.read([crops[i] for i in keep])
+        has_colour = is_colour_image(bgr)
+        reads: list[PlateRead] = []
+        for i, ocr in zip(keep, texts, strict=True):
+            if len(ocr.text) < self.settings.min_text_length:
+                continue
+            colour = plate_colour(crops[i]) if has_colour else "unknown"
+            v = judge(ocr, self.settings.rules, colour=colour)
+            reads.append(
+                PlateRead(
+                    plate=v.plate,
+                    display=v.display,
+                    raw_text=ocr.text,
+                    country=v.country,
+                    is_foreign=v.is_foreign,
+                    valid=v.valid,
+                    sidecode=v.sidecode,
+                    low_confidence=v.low_confidence,
+                    corrected=v.corrected,
+                    confidence=v.confidence,
+                    char_confidences=ocr.char_confidences,
+                    bbox=candidates[i].bbox,
+                    crop=crops[i],
+                    region=ocr.region,
+                    region_confidence=ocr.region_confidence,
+                    candidate_score=candidates[i].score,
+                    char_blobs=candidates[i].char_blobs,
+                    colour=colour,
+                )
+            )
+        return _merge(reads)
+
+    def recognise(self, frame: Frame | Image) -> list[PlateRead]:
+        image = frame.image if isinstance(frame, Frame) else frame
+        return self.read(image, self.find(image))
+
+
+def _rank(read: PlateRead) -> tuple[bool, bool, float, float]:
+    return (read.is_hit_eligible, read.valid, read.confidence, read.candidate_score)
+
+
+def _merge(reads: list[PlateRead]) -> list[PlateRead]:
+    kept: list[PlateRead] = []
+    for r in sorted(reads, key=_rank, reverse=True):
+        if all(r.bbox.overlap_of_smaller(k.bbox) < 0.5 for k in kept):
+            kept.append(r)
+    return kept

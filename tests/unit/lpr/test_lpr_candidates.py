@@ -1,0 +1,114 @@
+"""OpenCV plate candidates on synthetic frames (no OCR model)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from fixtures.synth import FrameSpec, generate_frame, render_plate
+from scancar.lpr.candidates import (
+    FinderSettings,
+    count_char_blobs,
+    crop_for_ocr,
+    find_candidates,
+    is_colour_image,
+    plate_colour,
+    text_row,
+)
+from scancar.lpr.errors import InvalidSettingError
+from scancar.lpr.model import BBox, Candidate
+
+
+def _found(frame_seed: int, conditions: tuple[str, ...]) -> tuple[int, int, int]:
+    frame = generate_frame(FrameSpec(conditions=conditions), frame_seed)  # type: ignore[arg-type]
+    cands = find_candidates(frame.image)
+    truths = [BBox(*p.bbox) for p in frame.truth.plates if p.readable]
+    hit = sum(1 for t in truths if any(c.bbox.overlap_of_smaller(t) > 0.5 for c in cands))
+    return hit, len(truths), len(cands)
+
+
+def test_find_candidates_finds_most_plates_on_clear_synthetic_frames():
+    hits = total = 0
+    for seed in range(12):
+        hit, n, n_cands = _found(1000 + seed, ("clear",))
+        hits += hit
+        total += n
+        assert n_cands <= FinderSettings().max_candidates
+    assert hits / total >= 0.9
+
+
+def test_find_candidates_on_a_plain_image_is_empty():
+    assert find_candidates(np.full((720, 1280, 3), 128, dtype=np.uint8)) == []
+    assert find_candidates(np.zeros((5, 5, 3), dtype=np.uint8)) == []
+
+
+def test_find_candidates_accepts_grey_images():
+    frame = generate_frame(FrameSpec(conditions=("clear",)), 1003)
+    grey = frame.image.mean(axis=2).astype(np.uint8)
+    assert find_candidates(grey)  # edge candidates still work without colour
+
+
+def test_count_char_blobs_counts_the_characters_of_a_plate():
+    plate = render_plate("GZ123T", "nl", rng=np.random.default_rng(1))
+    grey = plate.mean(axis=2).astype(np.uint8)
+    assert count_char_blobs(grey) in {6, 7}  # the six characters (+ the EU band)
+    assert count_char_blobs(np.full((30, 120), 200, dtype=np.uint8)) == 0
+
+
+def test_crop_for_ocr_keeps_a_margin_around_the_plate():
+    image = np.zeros((200, 400, 3), dtype=np.uint8)
+    cand = Candidate(BBox(100, 80, 300, 120), 1.0, "edge")
+    crop = crop_for_ocr(image, cand, FinderSettings(margin_x=0.1, margin_y=0.25))
+    assert crop.shape[:2] == (60, 240)  # 40 + 2*10 high, 200 + 2*20 wide
+
+
+def test_crop_for_ocr_is_clipped_to_the_image():
+    image = np.zeros((100, 100, 3), dtype=np.uint8)
+    crop = crop_for_ocr(image, Candidate(BBox(0, 0, 50, 20), 1.0, "edge"))
+    assert crop.shape[:2] == (24, 54)
+
+
+def test_plate_colour_tells_yellow_from_white_and_dark():
+    yellow = render_plate("GZ123T", "nl", rng=np.random.default_rng(2))
+    white = render_plate("AB123CD", "fr", rng=np.random.default_rng(2))
+    assert plate_colour(yellow) == "yellow"
+    assert plate_colour(white) == "other"
+    assert plate_colour((yellow // 8).astype(np.uint8)) == "unknown"
+
+
+def test_is_colour_image_is_false_for_grey_frames():
+    frame = generate_frame(FrameSpec(conditions=("clear",)), 1004).image
+    assert is_colour_image(frame) is True
+    grey = np.repeat(frame.mean(axis=2, keepdims=True), 3, axis=2).astype(np.uint8)
+    assert is_colour_image(grey) is False
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"max_candidates": 0}, r"max_candidates 0; allowed: 1\.\.32"),
+        ({"working_width": 50}, r"working_width 50"),
+        ({"margin_x": 0.9}, r"margin_x 0\.9; allowed: 0\.0\.\.0\.5"),
+        ({"min_aspect": 5.0, "max_aspect": 2.0}, r"min_aspect/max_aspect"),
+    ],
+)
+def test_finder_settings_name_the_bad_value(kwargs, match):
+    with pytest.raises(InvalidSettingError, match=match):
+        FinderSettings(**kwargs)
+
+
+def test_text_row_counts_two_row_motorcycle_plates():
+    plate = render_plate("MZV95Z", "nl_motorcycle", rng=np.random.default_rng(4))
+    grey = plate.mean(axis=2).astype(np.uint8)
+    assert text_row(grey).count >= 5
+
+
+def test_text_row_follows_a_sloped_row():
+    plate = render_plate("GZ123T", "nl", rng=np.random.default_rng(5))
+    h, w = plate.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), -12, 1.0)
+    big = cv2.warpAffine(plate, m, (w, h + 120), borderMode=cv2.BORDER_REPLICATE)
+    row = text_row(big.mean(axis=2).astype(np.uint8))
+    assert row.count >= 5
+    assert row.slope == pytest.approx(np.tan(np.radians(12)), abs=0.06)

@@ -1,0 +1,75 @@
+"""The recogniser with a fake OCR: candidates -> crops -> rules -> merged reads."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fixtures.synth import FrameSpec, PlateRequest, generate_frame, render_plate
+from scancar.lpr.model import BBox, Candidate, Image
+from scancar.lpr.recognizer import PlateRecognizer
+from tests.unit.lpr.fakes import FakePlateReader, ocr
+
+
+class FixedFinder:
+    def __init__(self, candidates: list[Candidate]) -> None:
+        self.candidates = candidates
+
+    def find(self, image: Image) -> list[Candidate]:
+        return list(self.candidates)
+
+
+def _frame() -> np.ndarray:
+    spec = FrameSpec(conditions=("clear",), plates=(PlateRequest("GZ123T"),), n_plates=None)
+    return generate_frame(spec, 5).image
+
+
+def test_recognise_reads_each_candidate_once_in_one_batch():
+    reader = FakePlateReader([ocr("GZ123T"), ocr("XK52GV")])
+    finder = FixedFinder(
+        [
+            Candidate(BBox(10, 10, 110, 32), 2.0, "colour"),
+            Candidate(BBox(300, 10, 400, 32), 1.0, "edge"),
+        ]
+    )
+    reads = PlateRecognizer(reader, finder).recognise(_frame())
+    assert sorted(r.plate for r in reads) == ["GZ123T", "XK52GV"]
+    assert len(reader.crops) == 2
+    assert all(r.valid and r.is_hit_eligible for r in reads)
+
+
+def test_recognise_merges_overlapping_reads_keeping_the_best():
+    reader = FakePlateReader([ocr("GZ123T", 0.7), ocr("GZ123T", 0.99)])
+    finder = FixedFinder(
+        [
+            Candidate(BBox(10, 10, 110, 32), 2.0, "colour"),
+            Candidate(BBox(12, 11, 108, 31), 1.0, "edge"),
+        ]
+    )
+    reads = PlateRecognizer(reader, finder).recognise(_frame())
+    assert [(r.plate, r.confidence) for r in reads] == [("GZ123T", 0.99)]
+
+
+def test_recognise_drops_reads_shorter_than_the_minimum():
+    reader = FakePlateReader([ocr("G1")])
+    reads = PlateRecognizer(reader, FixedFinder([Candidate(BBox(0, 0, 90, 20), 1.0, "edge")]))
+    assert reads.recognise(_frame()) == []
+
+
+def test_recognise_reads_a_plate_crop_whole_with_an_added_margin():
+    crop = render_plate("GZ123T", "nl", rng=np.random.default_rng(3))
+    crop = crop[:, 60:]  # no candidate box fits a crop that is all plate
+    small = np.ascontiguousarray(crop[::4, ::4])
+    reader = FakePlateReader([ocr("GZ123T")])
+    reads = PlateRecognizer(reader, FixedFinder([])).recognise(small)
+    assert [r.plate for r in reads] == ["GZ123T"]
+    h, w = small.shape[:2]
+    assert reader.crops[0].shape[0] > h
+    assert reader.crops[0].shape[1] > w
+
+
+def test_recognise_reports_invalid_reads_but_not_as_hits():
+    reader = FakePlateReader([ocr("ABC1234567")])
+    reads = PlateRecognizer(
+        reader, FixedFinder([Candidate(BBox(10, 10, 110, 32), 1.0, "edge")])
+    ).recognise(_frame())
+    assert [(r.valid, r.is_hit_eligible) for r in reads] == [(False, False)]

@@ -1,0 +1,100 @@
+"""Plate rules: country, validity, correction, per-character confidence."""
+
+from __future__ import annotations
+
+import pytest
+
+from scancar.lpr.errors import InvalidSettingError
+from scancar.lpr.rules import ReadRules, country_of, is_plausible_foreign, judge
+from tests.unit.lpr.fakes import ocr
+
+
+@pytest.mark.parametrize(
+    ("text", "region", "region_conf", "colour", "country", "foreign", "valid"),
+    [
+        ("GZ123T", "Netherlands", 0.99, "yellow", "NL", False, True),
+        ("GZ123T", "Portugal", 0.98, "yellow", "NL", False, True),  # yellow + sidecode win
+        ("GZ123T", "Portugal", 0.98, "unknown", "NL", False, True),  # PT has no pattern here
+        ("GZ123T", "Portugal", 0.98, "other", "PT", True, False),  # white plate: foreign
+        ("GZ123T", "Germany", 0.30, "other", "NL", False, True),  # region not trusted
+        ("GZ12345", "Netherlands", 0.99, "yellow", "NL", False, False),
+        ("AB123CD", "France", 0.97, "other", "FR", True, True),
+        ("AB12", "France", 0.97, "other", "FR", True, False),  # partial read
+        ("1CMV331", "Belgium", 0.95, "other", "BE", True, True),
+        ("X7859AM", "Austria", 0.95, "other", "AT", True, False),  # no pattern: never valid
+        ("ABCDEF", "Unknown", 0.90, "unknown", "??", False, False),
+        ("AB123CD", "Hungary", 0.20, "other", "??", False, False),  # fits FR and IT: ambiguous
+        ("1ABC123", "Hungary", 0.20, "other", "BE", True, True),  # only BE fits
+        ("EC4160", "Denmark", 0.80, "other", "DK", True, False),  # fits DE and LU: ambiguous
+        ("1RMB741", "Australia", 0.91, "other", "BE", True, True),  # region wrong, BE fits
+        ("AB12", "Hungary", 0.20, "other", "??", False, False),  # too short to guess a country
+        ("CDT474", "Finland", 0.99, "blue", "NL", False, True),  # light-blue diplomatic plate
+    ],
+)
+def test_judge_country_and_validity(text, region, region_conf, colour, country, foreign, valid):  # noqa: PLR0917
+    v = judge(ocr(text, region=region, region_conf=region_conf), colour=colour)
+    assert (v.country, v.is_foreign, v.valid) == (country, foreign, valid)
+
+
+def test_judge_reads_i_as_j_in_the_special_series():
+    v = judge(ocr("CDI372", region="Finland", region_conf=0.5), colour="other")
+    assert (v.plate, v.country, v.valid, v.corrected) == ("CDJ372", "NL", True, True)
+
+
+def test_judge_corrects_lookalikes_into_one_sidecode():
+    v = judge(ocr("6Z123T"), colour="yellow")
+    assert (v.plate, v.display, v.sidecode, v.corrected, v.valid) == (
+        "GZ123T",
+        "GZ-123-T",
+        9,
+        True,
+        True,
+    )
+
+
+def test_judge_marks_ambiguous_reads_invalid():
+    v = judge(ocr("FL22IL"), colour="yellow")
+    assert (v.plate, v.valid, v.sidecode) == ("FL22IL", False, None)
+
+
+@pytest.mark.parametrize(
+    ("confs", "length_conf", "low"),
+    [
+        ((0.99, 0.99, 0.99, 0.99, 0.99, 0.99), 0.99, False),
+        ((0.99, 0.99, 0.99, 0.99, 0.99, 0.94), 0.99, True),  # one character decides
+        ((0.99, 0.99, 0.99, 0.99, 0.99, 0.99), 0.50, True),  # unsure where the plate ends
+        ((0.96, 0.96, 0.96, 0.96, 0.96, 0.96), 0.99, False),
+    ],
+)
+def test_judge_low_confidence_is_per_character(confs, length_conf, low):
+    v = judge(ocr("GZ123T", confs, length_conf=length_conf), colour="yellow")
+    assert v.low_confidence is low
+    assert v.valid is True
+    assert v.confidence == min(confs)
+
+
+def test_judge_high_mean_does_not_hide_one_weak_character():
+    confs = (1.0, 1.0, 1.0, 1.0, 1.0, 0.5)  # mean 0.92
+    assert judge(ocr("GZ123T", confs)).low_confidence is True
+
+
+def test_country_of_maps_region_labels():
+    assert (country_of("Netherlands"), country_of("Germany"), country_of(None)) == (
+        "NL",
+        "DE",
+        "??",
+    )
+
+
+@pytest.mark.parametrize(
+    ("plate", "country", "ok"),
+    [("AB123CD", "FR", True), ("AB123CD", "IT", True), ("1234BCD", "ES", True),
+     ("1234ABC", "ES", False), ("AB12CDE", "GB", True), ("ABC123", "BE", True)],
+)  # fmt: skip
+def test_is_plausible_foreign_patterns(plate, country, ok):
+    assert is_plausible_foreign(plate, country) is ok
+
+
+def test_read_rules_refuse_floors_outside_zero_one():
+    with pytest.raises(InvalidSettingError, match=r"char_floor 1\.5.*0\.0\.\.1\.0"):
+        ReadRules(char_floor=1.5)
