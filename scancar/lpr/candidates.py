@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
 from scancar.lpr.errors import InvalidSettingError
-from scancar.lpr.model import BBox, Candidate, CandidateMethod, Image
+from scancar.lpr.model import BBox, Candidate, CandidateMethod, Image, PlateColour
 
 _Mat = cv2.typing.MatLike
 
@@ -102,7 +101,6 @@ def _upright(
     return w, h, angle
 
 
-PlateColour = Literal["yellow", "blue", "other", "unknown"]
 _PLATE_YELLOW_LO = np.array([14, 70, 40], dtype=np.uint8)  # also dim yellow (low light)
 _PLATE_YELLOW_HI = np.array([38, 255, 255], dtype=np.uint8)
 

@@ -17,6 +17,10 @@ import numpy.typing as npt
 Image = npt.NDArray[np.uint8]
 """An OpenCV image: ``H x W x 3`` BGR (or ``H x W`` grey), ``uint8``."""
 
+PlateColour = Literal["yellow", "blue", "other", "unknown"]
+"""Plate background: Dutch yellow, (light or dark) blue, other (white, ...), or unknown (grey
+or dark frame)."""
+
 CandidateMethod = Literal["colour", "edge", "detector", "whole"]
 """How a candidate box was found: yellow/colour mask, edge morphology, an ONNX detector, or the
 whole image (the input already is a plate crop)."""
@@ -136,7 +140,7 @@ class PlateRead:
     region_confidence: float | None = None
     candidate_score: float = 0.0
     char_blobs: int = 0  # character blobs the finder saw (0: not counted)
-    colour: Literal["yellow", "blue", "other", "unknown"] = "unknown"  # see plate_colour
+    colour: PlateColour = "unknown"
 
     @property
     def is_hit_eligible(self) -> bool:

@@ -22,10 +22,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from scancar.lpr.candidates import PlateColour
 from scancar.lpr.dutch import correct_dutch_plate
 from scancar.lpr.errors import InvalidSettingError
-from scancar.lpr.model import OcrText
+from scancar.lpr.model import OcrText, PlateColour
 
 UNKNOWN_COUNTRY = "??"
 

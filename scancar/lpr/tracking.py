@@ -91,9 +91,11 @@ def _quality(read: PlateRead) -> tuple[bool, float, float, int]:
 def vote(reads: list[PlateRead], min_share: float = 2 / 3) -> OcrText:
     """Per-character vote weighted by confidence over reads of the most supported length.
 
-    A character's voted confidence is the mean confidence of the reads that agree with the
-    winner; when the winner has less than ``min_share`` of the confidence mass (the frames
-    disagree), it is scaled down by that share, so the pass becomes low-confidence.
+    A character's voted confidence is the second-highest confidence among the reads that agree
+    with the winner (at least two frames must be sure of it; a single read counts alone), so
+    one confident misread cannot carry a character and a few blurred frames cannot sink a well
+    read one. When the winner has less than ``min_share`` of the confidence mass (the frames
+    disagree), that confidence is scaled down by the share, so the pass becomes low-confidence.
     """
     by_length: dict[int, list[PlateRead]] = defaultdict(list)
     for r in reads:
@@ -101,20 +103,22 @@ def vote(reads: list[PlateRead], min_share: float = 2 / 3) -> OcrText:
     length, group = max(
         by_length.items(), key=lambda kv: (sum(r.confidence for r in kv[1]), len(kv[1]), kv[0])
     )
+    length_share = len(group) / len(reads)
     chars: list[str] = []
     confs: list[float] = []
     for i in range(length):
         weights: dict[str, float] = defaultdict(float)
-        counts: dict[str, int] = defaultdict(int)
+        agreeing: dict[str, list[float]] = defaultdict(list)
         for r in group:
             conf = r.char_confidences[i] if i < len(r.char_confidences) else r.confidence
             weights[r.plate[i]] += conf
-            counts[r.plate[i]] += 1
+            agreeing[r.plate[i]].append(conf)
         ch, w = max(weights.items(), key=lambda kv: (kv[1], kv[0]))
         share = w / max(sum(weights.values()), 1e-9)
-        mean = w / counts[ch]
+        ranked = sorted(agreeing[ch], reverse=True)
+        sure = ranked[1] if len(ranked) >= 2 else ranked[0]
         chars.append(ch)
-        confs.append(round(mean if share >= min_share - 1e-9 else mean * share, 4))
+        confs.append(round(sure if share >= min_share - 1e-9 else sure * share, 4))
     regions: dict[str, float] = defaultdict(float)
     region_conf: dict[str, list[float]] = defaultdict(list)
     for r in group:
@@ -125,7 +129,9 @@ def vote(reads: list[PlateRead], min_share: float = 2 / 3) -> OcrText:
     return OcrText(
         text="".join(chars),
         char_confidences=tuple(confs),
-        length_confidence=round(len(group) / len(reads), 4),
+        # the length is settled when most reads agree on it (partial reads of a plate at the
+        # frame edge are common); otherwise its share is the confidence
+        length_confidence=1.0 if length_share >= min_share - 1e-9 else round(length_share, 4),
         region=region,
         region_confidence=(
             round(sum(region_conf[region]) / len(group), 4) if region is not None else None

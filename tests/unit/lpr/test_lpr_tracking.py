@@ -64,6 +64,22 @@ def test_tracker_small_disagreement_is_outvoted():
     assert p.char_confidences[4] == pytest.approx(0.99)
 
 
+def test_tracker_needs_two_sure_frames_per_character():
+    weak = (0.99, 0.99, 0.99, 0.99, 0.99, 0.7)
+    seq = [
+        [plate_read("GZ123T")],
+        [plate_read("GZ123T", conf=weak)],
+        [plate_read("GZ123T", conf=weak)],
+    ]
+    p = _drive(PassTracker(), seq)[0]
+    assert p.char_confidences[5] == pytest.approx(0.7)  # only one frame was sure of the T
+    assert p.low_confidence is True
+    seq.append([plate_read("GZ123T")])
+    p = _drive(PassTracker(), seq)[0]
+    assert p.char_confidences[5] == pytest.approx(0.99)
+    assert p.is_hit_eligible is True
+
+
 def test_tracker_split_vote_is_low_confidence():
     seq = [[plate_read(t)] for t in ("GZ123T", "GZ128T", "GZ123T", "GZ128T")]
     p = _drive(PassTracker(), seq)[0]
@@ -98,7 +114,10 @@ def test_tracker_does_not_join_different_plates_at_the_same_place():
 
 def test_vote_prefers_the_best_supported_length():
     reads = [plate_read("GZ123T"), plate_read("GZ123T"), plate_read("Z123T")]
-    assert vote(reads).text == "GZ123T"
+    voted = vote(reads)
+    assert (voted.text, voted.length_confidence) == ("GZ123T", 1.0)  # 2 of 3: settled
+    split = vote([plate_read("GZ123T"), plate_read("Z123T")])
+    assert split.length_confidence == 0.5
 
 
 @pytest.mark.parametrize(("a", "b", "sim"), [("GZ123T", "GZ123T", 1.0), ("GZ123T", "GZ128T", 5 / 6),
