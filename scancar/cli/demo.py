@@ -248,7 +248,7 @@ def run_demo(folder: Path, *, seed: int = 0, port: int | None = None) -> tuple[d
         "rights_in_backend": rights_in_backend,
         "grace_step": "admin tick" if grace_step else "backend background job",
         "backend": backend.url,
-        "review_page": f"{backend.url}/",
+        "review_page": f"{backend.url}/ui/queue",
         "boa_login": {"username": "boa", "password": "demo-boa-pass"},
         "users": {name: password for name, _, password in DEMO_USERS},
         "device_token_file": str(folder / "device-token.txt"),
