@@ -67,11 +67,15 @@ class _Db:
         self._conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.execute("PRAGMA secure_delete=ON")  # deleted marks leave no bytes behind
         self._conn.executescript(_SCHEMA)
         self._lock = threading.Lock()
 
     def close(self) -> None:
-        self._conn.close()
+        """Checkpoint and truncate the WAL (old pages with expired marks go too), then close."""
+        with self._lock:
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._conn.close()
 
 
 class SqliteChalkStore(_Db):

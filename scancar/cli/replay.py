@@ -214,14 +214,16 @@ def run_replay(opts: ReplayOptions) -> ReplayReport:  # noqa: PLR0915 - the comp
     rights, cache = _load_rights(opts, replay_clock)
     secret = load_or_create_secret(opts.data_dir / "car.secret")
     outbox = SqliteOutbox(opts.data_dir / "outbox", opts.outbox_quota_bytes)
+    chalk = SqliteChalkStore(opts.data_dir / "chalk.sqlite3", secret)
+    repeat_guard = SqliteRepeatGuard(opts.data_dir / "chalk.sqlite3", secret)
     pipeline = EnforcementPipeline(
         tracker=PassTracker(TrackerSettings(min_agreeing_frames=2)),
         mounts={cam.name: cam.mount for cam in opts.cameras},
         positions=track,
         zone_index=zone_index,
         rights=rights,
-        chalk=SqliteChalkStore(opts.data_dir / "chalk.sqlite3", secret),
-        repeat_guard=SqliteRepeatGuard(opts.data_dir / "chalk.sqlite3", secret),
+        chalk=chalk,
+        repeat_guard=repeat_guard,
         sink=outbox,
         settings=opts.settings,
         clock=replay_clock,
@@ -301,6 +303,10 @@ def run_replay(opts: ReplayOptions) -> ReplayReport:  # noqa: PLR0915 - the comp
     outbox.close()
     if cache is not None:
         cache.close()
+    if last is not None:
+        chalk.purge(last)
+    chalk.close()
+    repeat_guard.close()
     c = pipeline.counters
     c.frames_skipped = sum(s.skipped for s in sources)
     lat = sorted(pipeline.latencies_s)
