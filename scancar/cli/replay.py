@@ -148,11 +148,18 @@ def _load_zones(opts: ReplayOptions, client: Any) -> Any:
     if opts.zones is not None:
         imported = load_feature_collection(opts.zones)
     elif client is not None and opts.backend:
-        r = client.get(
-            f"{opts.backend.rstrip('/')}/api/v1/zones",
-            headers={"Authorization": f"Bearer {opts.token}"},
-        )
-        r.raise_for_status()
+        import httpx
+
+        try:
+            r = client.get(
+                f"{opts.backend.rstrip('/')}/api/v1/zones",
+                headers={"Authorization": f"Bearer {opts.token}"},
+            )
+            r.raise_for_status()
+        except httpx.HTTPError as exc:
+            raise ReplayError(
+                f"cannot fetch the zones from {opts.backend} ({exc}); give --zones FILE"
+            ) from None
         doc = r.json()
         doc.pop("version", None)
         imported = load_feature_collection(doc)

@@ -10,7 +10,9 @@ import pytest
 from fixtures.route import RouteInfo, ensure_route
 from scancar.cli.replay import ReplayOptions, parse_camera
 from scancar.outbox.store import SqliteOutbox
-from tests.conftest import IN_CI, MODEL_DIR
+from tests.conftest import IN_CI, MODEL_DIR, REPO
+
+TOWN = REPO / "fixtures" / "zones" / "town.geojson"
 
 
 def require_model() -> str:
@@ -30,6 +32,7 @@ def options(route: RouteInfo, data_dir: Path, **kwargs: object) -> ReplayOptions
         "cameras": (parse_camera(f"cam-right={route.frames_dir}", "right:3"),),
         "gps": route.gps_file,
         "data_dir": data_dir,
+        "zones": TOWN,
         "rights_snapshot": route.folder / "rights-snapshot.ndjson",
         "rights_key": route.folder / "rights.key",
         "progress": False,
