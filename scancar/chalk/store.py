@@ -134,6 +134,7 @@ class SqliteRepeatGuard(_Db):
     def record(self, plate: str, zone_id: str, at: datetime, *, keep_until: datetime) -> None:
         digest = plate_digest(self._key, plate, zone_id)
         with self._lock:
+            self._conn.execute("DELETE FROM reported WHERE keep_until_us < ?", (_us(at),))
             self._conn.execute(
                 "INSERT OR REPLACE INTO reported VALUES (?, ?)", (digest, _us(keep_until))
             )

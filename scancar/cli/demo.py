@@ -41,6 +41,7 @@ def demo_ocr_model() -> str | None:
         return None
     return str(SHARED_MODEL.resolve()) if SHARED_MODEL.is_dir() else None
 
+
 DEMO_USERS = (
     ("admin", "admin", "demo-admin-pass"),
     ("backoffice", "backoffice", "demo-backoffice-pass"),
@@ -106,7 +107,9 @@ class Backend:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise DemoError(f"the backend exited with {self.process.returncode}; see {log_path}")
+                raise DemoError(
+                    f"the backend exited with {self.process.returncode}; see {log_path}"
+                )
             try:
                 if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
                     return
@@ -135,7 +138,13 @@ def setup_backend(folder: Path, port: int) -> tuple[Backend, str]:
     _backend(env, "db", "upgrade")
     for name, role, password in DEMO_USERS:
         _backend(
-            env, "admin", "create-user", name, "--role", role, "--password-stdin",
+            env,
+            "admin",
+            "create-user",
+            name,
+            "--role",
+            role,
+            "--password-stdin",
             stdin=password + "\n",
         )
     token = _backend(env, "admin", "create-device", "demo-car-1").splitlines()[-1].strip()
@@ -193,7 +202,9 @@ def score(hit_plates: list[str], expected: frozenset[str]) -> dict[str, Any]:
     }
 
 
-def run_demo(folder: Path, *, seed: int = 0, port: int | None = None) -> tuple[dict[str, Any], Backend]:
+def run_demo(
+    folder: Path, *, seed: int = 0, port: int | None = None
+) -> tuple[dict[str, Any], Backend]:
     from fixtures.route import ensure_route
     from scancar.cli.replay import ReplayOptions, parse_camera, run_replay
 
@@ -315,6 +326,6 @@ def demo(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("demo", help="A fresh demo backend, the car replaying the fixture route, a summary.")(
-        demo
-    )
+    app.command(
+        "demo", help="A fresh demo backend, the car replaying the fixture route, a summary."
+    )(demo)

@@ -96,7 +96,9 @@ class _NoRights:
     """No rights data at all: every check fails, so nothing is ever reported."""
 
     def check(self, query: RightsQuery) -> RightsAnswer:
-        raise RightsUnavailableError("no rights cache and no backend")
+        raise RightsUnavailableError(
+            f"no rights cache and no backend to check area {query.area_code}"
+        )
 
 
 def _merge_frames(sources: Iterable[Iterable[Frame]]) -> Iterator[Frame]:
@@ -183,7 +185,7 @@ def _load_rights(opts: ReplayOptions, clock: Any) -> tuple[Any, Any]:
     return CachedRightsSource(cache, max_age=opts.rights_max_age, clock=clock), cache
 
 
-def run_replay(opts: ReplayOptions) -> ReplayReport:  # noqa: PLR0915 - the composition root
+def run_replay(opts: ReplayOptions) -> ReplayReport:  # noqa: PLR0912, PLR0915 - composition root
     import httpx
 
     from scancar.chalk import SqliteChalkStore, SqliteRepeatGuard, load_or_create_secret
@@ -342,7 +344,10 @@ def run_replay(opts: ReplayOptions) -> ReplayReport:  # noqa: PLR0915 - the comp
         },
         suspect_ids=suspect_ids,
     )
-    log.info("replay done: %s", json.dumps({k: v for k, v in report_.as_dict().items() if k != "suspect_ids"}))
+    log.info(
+        "replay done: %s",
+        json.dumps({k: v for k, v in report_.as_dict().items() if k != "suspect_ids"}),
+    )
     return report_
 
 
@@ -364,16 +369,24 @@ def parse_camera(spec: str, mount: str) -> CameraInput:
 def replay_command(
     frames: Annotated[list[str], typer.Option(help="frame folder, or NAME=FOLDER; repeatable")],
     gps: Annotated[Path, typer.Option(help="NMEA log or GPX track of the drive")],
-    data_dir: Annotated[Path, typer.Option(help="the car's data dir (outbox, chalk, cache)")] = Path(
-        "car-data"
-    ),
-    speed: Annotated[float | None, typer.Option(help="N x real time (default: as fast as possible)")] = None,
+    data_dir: Annotated[
+        Path, typer.Option(help="the car's data dir (outbox, chalk, cache)")
+    ] = Path("car-data"),
+    speed: Annotated[
+        float | None, typer.Option(help="N x real time (default: as fast as possible)")
+    ] = None,
     backend: Annotated[str | None, typer.Option(help="backend base URL")] = None,
     token: Annotated[str | None, typer.Option(help="device token")] = None,
-    zones: Annotated[Path | None, typer.Option(help="zone GeoJSON (default: backend, else fixture town)")] = None,
-    rights_snapshot: Annotated[Path | None, typer.Option(help="rights feed snapshot (NDJSON)")] = None,
+    zones: Annotated[
+        Path | None, typer.Option(help="zone GeoJSON (default: backend, else fixture town)")
+    ] = None,
+    rights_snapshot: Annotated[
+        Path | None, typer.Option(help="rights feed snapshot (NDJSON)")
+    ] = None,
     rights_key: Annotated[Path | None, typer.Option(help="the enrolment plate key file")] = None,
-    mount: Annotated[str, typer.Option(help="camera mount SIDE[:METRES] for every camera")] = "right:3",
+    mount: Annotated[
+        str, typer.Option(help="camera mount SIDE[:METRES] for every camera")
+    ] = "right:3",
     drain_timeout: Annotated[float, typer.Option(help="seconds for the final upload")] = 30.0,
     json_out: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
     log_file: Annotated[Path | None, typer.Option(help="JSON-lines log file")] = None,

@@ -87,7 +87,7 @@ def _frames(frames: queue.Queue[Any], n_sources: int, stop: threading.Event) -> 
         yield item
 
 
-def run_car(config: CarConfig, stop: threading.Event) -> dict[str, Any]:  # noqa: PLR0915
+def run_car(config: CarConfig, stop: threading.Event) -> dict[str, Any]:  # noqa: PLR0912, PLR0915
     """Run until ``stop`` is set or every camera source has ended; returns the counters."""
     import httpx
 
@@ -204,7 +204,9 @@ def run_car(config: CarConfig, stop: threading.Event) -> dict[str, Any]:  # noqa
                 software_version=settings.software_version,
             )
 
-        sender = HeartbeatSender(client, backend.url, token, heartbeat, interval_s=backend.heartbeat_s)
+        sender = HeartbeatSender(
+            client, backend.url, token, heartbeat, interval_s=backend.heartbeat_s
+        )
         threads.append(threading.Thread(target=uploader.run, args=(upload_stop,), daemon=True))
         threads.append(threading.Thread(target=sender.run, args=(upload_stop,), daemon=True))
     for t in threads:

@@ -65,7 +65,11 @@ def compose_evidence(
     ``context.jpg``."""
     images: list[tuple[str, EvidenceKind, Image]] = [
         ("plate.jpg", "plate", vehicle_pass.best_crop),
-        ("overview.jpg", "overview", blur_boxes(vehicle_pass.overview_image, vehicle_pass.other_bboxes)),
+        (
+            "overview.jpg",
+            "overview",
+            blur_boxes(vehicle_pass.overview_image, vehicle_pass.other_bboxes),
+        ),
     ]
     if context is not None:
         images.append(("context.jpg", "context", blur_boxes(context.image, context.blur_boxes)))

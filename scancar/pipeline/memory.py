@@ -68,4 +68,6 @@ class InMemoryRepeatGuard:
         return until is not None and at <= until
 
     def record(self, plate: str, zone_id: str, at: datetime, *, keep_until: datetime) -> None:
+        for digest in [d for d, until in self._reports.items() if until < at]:
+            del self._reports[digest]
         self._reports[plate_digest(self._key, plate, zone_id)] = keep_until

@@ -72,7 +72,10 @@ class PipelineSettings:
         for name, value, low, high in checks:
             if not low <= value <= high:
                 raise PipelineConfigError(f"{name}={value!r} is out of range; allowed {low}-{high}")
-        for name, span in (("chalk_margin", self.chalk_margin), ("repeat_window", self.repeat_window)):
+        for name, span in (
+            ("chalk_margin", self.chalk_margin),
+            ("repeat_window", self.repeat_window),
+        ):
             if span < timedelta(0):
                 raise PipelineConfigError(f"{name}={span} is negative; allowed: 0 or more")
 

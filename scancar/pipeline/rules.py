@@ -29,7 +29,7 @@ def allowed_permit_types(zone: Zone) -> frozenset[PermitType]:
     return frozenset(PermitType(t) for t in zone.permit_types)
 
 
-def decide(
+def decide(  # noqa: PLR0911, PLR0912 - the rules read top to bottom as early returns
     vehicle_pass: VehiclePass,
     position: Position | None,
     zone_index: ZoneIndex,

@@ -13,7 +13,7 @@ import logging
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 
 
 class PassTrackerLike(Protocol):
-    def update(self, frame: Frame, reads: Sequence[PlateRead]) -> list[VehiclePass]: ...
+    def update(self, frame: Frame, reads: list[PlateRead]) -> list[VehiclePass]: ...
 
     def flush(self) -> list[VehiclePass]: ...
 
@@ -95,7 +95,7 @@ class EnforcementPipeline:
         self.latencies_s: list[float] = []
 
     # ----------------------------------------------------------------------- frames
-    def process(self, frame: Frame, reads: Sequence[PlateRead]) -> list[Decided]:
+    def process(self, frame: Frame, reads: list[PlateRead]) -> list[Decided]:
         self.counters.frames += 1
         self.counters.reads += len(reads)
         buf = self._recent.setdefault(
@@ -144,6 +144,9 @@ class EnforcementPipeline:
     def _store(
         self, vp: VehiclePass, outcome: Outcome, car: Position | None, parked: Position
     ) -> Decided:
+        reason = outcome.reason
+        if reason is None:  # decide() sets a reason on every suspect
+            raise ValueError(f"suspect outcome without a reason in zone {outcome.zone_id}")
         evidence = compose_evidence(vp, self._context(vp), quality=self.settings.jpeg_quality)
         answer = outcome.rights
         heading = car.heading_deg if car is not None else None
@@ -160,7 +163,7 @@ class EnforcementPipeline:
             heading_deg=None if heading is None else heading % 360.0,
             camera=vp.camera,
             zone_id=outcome.zone_id,
-            reason=outcome.reason,  # type: ignore[arg-type]  # set for every suspect
+            reason=reason,
             rights_checked_at=self.clock(),
             rights_cache_version=None if answer is None else answer.source.value,
             first_seen_at=outcome.first_seen_at,

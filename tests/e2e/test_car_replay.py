@@ -4,6 +4,7 @@ nothing about a compliant car is left in the car's data dir or its logs."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import threading
@@ -30,10 +31,8 @@ def _forms(plate: str) -> list[str]:
     from scancar.lpr.dutch import format_dutch_plate
 
     forms = {plate, plate.lower()}
-    try:
+    with contextlib.suppress(ValueError):
         forms.add(format_dutch_plate(plate))
-    except ValueError:
-        pass
     return sorted(f for f in forms if f)
 
 

@@ -18,16 +18,16 @@ from tests.integration.pipeline.car_support import demo_route, outbox_plates, re
 
 def _config(tmp_path, route, model):
     text = f"""
-data_dir = "{tmp_path / 'car'}"
+data_dir = "{tmp_path / "car"}"
 ocr_model = "{model}"
 [gps]
 source = "nmea:{route.gps_file}"
 keep_s = 100000
 [zones]
-file = "{REPO / 'fixtures' / 'zones' / 'town.geojson'}"
+file = "{REPO / "fixtures" / "zones" / "town.geojson"}"
 [rights]
-key_file = "{route.folder / 'rights.key'}"
-snapshot = "{route.folder / 'rights-snapshot.ndjson'}"
+key_file = "{route.folder / "rights.key"}"
+snapshot = "{route.folder / "rights-snapshot.ndjson"}"
 max_age_minutes = 100000000
 [[cameras]]
 name = "cam-right"
@@ -42,7 +42,7 @@ distance_m = 3.0
 
 def _start(config):
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    return subprocess.Popen(  # noqa: S603
+    return subprocess.Popen(
         [sys.executable, "-m", "api.cli", "run", "--config", str(config)],
         cwd=REPO,
         env=env,
@@ -95,8 +95,10 @@ def test_car_run_sigterm_exits_zero_and_restart_completes(tmp_path):
 
 def test_car_run_bad_config_one_line_exit_2(tmp_path):
     path = tmp_path / "car.toml"
-    path.write_text('data_dir = "x"\n[gps]\nsource = "usb"\n[[cameras]]\nname = "a"\nsource = "0"\n')
-    proc = subprocess.run(  # noqa: S603
+    path.write_text(
+        'data_dir = "x"\n[gps]\nsource = "usb"\n[[cameras]]\nname = "a"\nsource = "0"\n'
+    )
+    proc = subprocess.run(
         [sys.executable, "-m", "api.cli", "run", "--config", str(path)],
         cwd=REPO,
         env=dict(os.environ, PYTHONPATH=str(REPO)),

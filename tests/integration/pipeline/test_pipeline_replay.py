@@ -40,7 +40,9 @@ def _garbage_nmea(clean: str) -> str:
     for i, line in enumerate(lines):
         out.append(line)
         if i % 17 == 5:
-            out.append("$GPRMC,101010.00,A,5200.000,N,00421.000,E,1.0,90.0,030326,,,A*00")  # bad sum
+            out.append(
+                "$GPRMC,101010.00,A,5200.000,N,00421.000,E,1.0,90.0,030326,,,A*00"
+            )  # bad sum
         if i % 23 == 7:
             out.append("\x00\xff\x13garbage$$$*ZZ")
         if i % 31 == 3:
@@ -84,11 +86,17 @@ def test_chalk_store_keeps_keyed_hashes_only_and_expires(tmp_path):
     key = b"s" * 32
     store = SqliteChalkStore(path, key)
     t0 = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)
-    first = store.sight("GZ123T", 4.35, 52.01, t0, max_distance_m=8, keep_until=t0 + timedelta(hours=2))
+    first = store.sight(
+        "GZ123T", 4.35, 52.01, t0, max_distance_m=8, keep_until=t0 + timedelta(hours=2)
+    )
     store.close()
     store = SqliteChalkStore(path, key)  # survives a restart
     again = store.sight(
-        "GZ123T", 4.35001, 52.01, t0 + timedelta(hours=1), max_distance_m=8,
+        "GZ123T",
+        4.35001,
+        52.01,
+        t0 + timedelta(hours=1),
+        max_distance_m=8,
         keep_until=t0 + timedelta(hours=3),
     )
     assert (first.is_new, again.is_new, again.first_seen_at) == (True, False, t0)

@@ -52,8 +52,20 @@ def test_car_config_loads_and_resolves_paths(tmp_path):
         (("chalk_distance_m = 6.0", "chalk_distance_m = 0.1"), "chalk_distance_m"),
         (('file = "zones.geojson"', 'file = "missing.geojson"'), "zones.file"),
         (("report_foreign = true", "report_foreign = true\ncolour = 1"), "thresholds.colour"),
-        (('data_dir = "data"', 'data_dir = "data"\n[backend]\nurl = "ftp://x"\ntoken_file = "token"'), "backend.url"),
-        (('data_dir = "data"', 'data_dir = "data"\n[backend]\nurl = "http://x"\ntoken_file = "nope"'), "backend.token_file"),
+        (
+            (
+                'data_dir = "data"',
+                'data_dir = "data"\n[backend]\nurl = "ftp://x"\ntoken_file = "token"',
+            ),
+            "backend.url",
+        ),
+        (
+            (
+                'data_dir = "data"',
+                'data_dir = "data"\n[backend]\nurl = "http://x"\ntoken_file = "nope"',
+            ),
+            "backend.token_file",
+        ),
         (('data_dir = "data"', "data_dir = [1"), "not valid TOML"),
     ],
 )

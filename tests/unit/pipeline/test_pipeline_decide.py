@@ -41,14 +41,50 @@ CASES = [
     ("look-alike right", NOORD, {}, 3.0, LOOKALIKE, K.DISCARD_LOOKALIKE, None, "noord"),
     ("no-parking zone", MARKT, {}, 3.0, None, K.SUSPECT, SuspectReason.NO_PARKING, "verbod-markt"),
     ("blue zone first sighting", BLAUW, {}, 3.0, None, K.CHALKED, None, "blauw"),
-    ("loading zone first sighting", LADEN, {"at": TUESDAY_10 - timedelta(hours=2)}, 1.0, None, K.CHALKED, None, "laden-kerkstraat"),
+    (
+        "loading zone first sighting",
+        LADEN,
+        {"at": TUESDAY_10 - timedelta(hours=2)},
+        1.0,
+        None,
+        K.CHALKED,
+        None,
+        "laden-kerkstraat",
+    ),
     ("outside every zone", OUTSIDE, {}, 3.0, None, K.DISCARD_UNREGULATED, None, None),
-    ("free now (Sunday morning)", CENTRUM, {"at": SUNDAY_06}, 3.0, None, K.DISCARD_UNREGULATED, None, "centrum"),
+    (
+        "free now (Sunday morning)",
+        CENTRUM,
+        {"at": SUNDAY_06},
+        3.0,
+        None,
+        K.DISCARD_UNREGULATED,
+        None,
+        "centrum",
+    ),
     ("2 m from a boundary", NEAR_EDGE, {}, 3.0, None, K.DISCARD_UNCERTAIN_ZONE, None, "noord"),
     ("poor accuracy", CENTRUM, {}, 40.0, None, K.DISCARD_UNCERTAIN_ZONE, None, None),
     ("invalid read", CENTRUM, {"valid": False}, 3.0, None, K.DISCARD_INVALID, None, "centrum"),
-    ("low confidence", CENTRUM, {"low_confidence": True}, 3.0, None, K.DISCARD_INVALID, None, "centrum"),
-    ("foreign plate", CENTRUM, {"plate": "BMW1234", "is_foreign": True, "country": "DE"}, 3.0, None, K.DISCARD_FOREIGN, None, "centrum"),
+    (
+        "low confidence",
+        CENTRUM,
+        {"low_confidence": True},
+        3.0,
+        None,
+        K.DISCARD_INVALID,
+        None,
+        "centrum",
+    ),
+    (
+        "foreign plate",
+        CENTRUM,
+        {"plate": "BMW1234", "is_foreign": True, "country": "DE"},
+        3.0,
+        None,
+        K.DISCARD_FOREIGN,
+        None,
+        "centrum",
+    ),
 ]
 
 
@@ -85,7 +121,12 @@ def _decide(vp, where, *, rights=None, chalk, guard, settings=None, pos=None):
 
 def test_decide_without_position_discards():
     outcome = decide(
-        vehicle_pass(), None, INDEX, FakeRights(), InMemoryChalkStore(), InMemoryRepeatGuard(),
+        vehicle_pass(),
+        None,
+        INDEX,
+        FakeRights(),
+        InMemoryChalkStore(),
+        InMemoryRepeatGuard(),
         PipelineSettings(),
     )
     assert outcome.kind is OutcomeKind.DISCARD_NO_POSITION
@@ -93,8 +134,11 @@ def test_decide_without_position_discards():
 
 def test_decide_uncertain_position_discards():
     outcome = _decide(
-        vehicle_pass(), CENTRUM, pos=position(CENTRUM, uncertain=True),
-        chalk=InMemoryChalkStore(), guard=InMemoryRepeatGuard(),
+        vehicle_pass(),
+        CENTRUM,
+        pos=position(CENTRUM, uncertain=True),
+        chalk=InMemoryChalkStore(),
+        guard=InMemoryRepeatGuard(),
     )
     assert outcome.kind is OutcomeKind.DISCARD_UNCERTAIN_ZONE
 
@@ -102,15 +146,22 @@ def test_decide_uncertain_position_discards():
 @pytest.mark.parametrize(
     ("settings", "kwargs", "kind"),
     [
-        (PipelineSettings(report_foreign=True), {"plate": "BMW1234", "is_foreign": True}, K.SUSPECT),
+        (
+            PipelineSettings(report_foreign=True),
+            {"plate": "BMW1234", "is_foreign": True},
+            K.SUSPECT,
+        ),
         (PipelineSettings(report_invalid=True), {"valid": False}, K.SUSPECT),
         (PipelineSettings(report_low_confidence=True), {"low_confidence": True}, K.SUSPECT),
     ],
 )
 def test_decide_settings_report_foreign_and_invalid(settings, kwargs, kind):
     outcome = _decide(
-        vehicle_pass(**kwargs), CENTRUM, chalk=InMemoryChalkStore(),
-        guard=InMemoryRepeatGuard(), settings=settings,
+        vehicle_pass(**kwargs),
+        CENTRUM,
+        chalk=InMemoryChalkStore(),
+        guard=InMemoryRepeatGuard(),
+        settings=settings,
     )
     assert outcome.kind is kind
 
@@ -126,7 +177,10 @@ def test_decide_settings_report_foreign_and_invalid(settings, kwargs, kind):
 def test_decide_rights_unavailable_or_stale_never_reports(down, source, kind):
     rights = FakeRights(source=source, down=down)
     outcome = _decide(
-        vehicle_pass(), CENTRUM, rights=rights, chalk=InMemoryChalkStore(),
+        vehicle_pass(),
+        CENTRUM,
+        rights=rights,
+        chalk=InMemoryChalkStore(),
         guard=InMemoryRepeatGuard(),
     )
     assert outcome.kind is kind
@@ -134,7 +188,13 @@ def test_decide_rights_unavailable_or_stale_never_reports(down, source, kind):
 
 def test_decide_asks_rights_with_zone_area_and_types():
     rights = FakeRights()
-    _decide(vehicle_pass(), NOORD, rights=rights, chalk=InMemoryChalkStore(), guard=InMemoryRepeatGuard())
+    _decide(
+        vehicle_pass(),
+        NOORD,
+        rights=rights,
+        chalk=InMemoryChalkStore(),
+        guard=InMemoryRepeatGuard(),
+    )
     (query,) = rights.queries
     assert (query.area_code, sorted(query.allowed_permit_types or ())) == (
         "9999_NOORD",

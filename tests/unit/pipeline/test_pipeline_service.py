@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import cv2
@@ -33,19 +33,19 @@ class FakeTracker:
 
     queued: list[VehiclePass] = field(default_factory=list)
 
-    def update(self, frame: Frame, reads: Sequence[PlateRead]) -> list[VehiclePass]:
+    def update(self, frame: Frame, reads: list[PlateRead]) -> list[VehiclePass]:
         out, self.queued = self.queued, []
         return out
 
     def flush(self) -> list[VehiclePass]:
-        return self.update(None, ())  # type: ignore[arg-type]
+        return self.update(None, [])  # type: ignore[arg-type]
 
 
 @dataclass
 class FixedPositions:
     lonlat: tuple[float, float]
 
-    def position_at(self, t):  # noqa: ARG002 - one place for every time
+    def position_at(self, t):
         return position(self.lonlat)
 
 
