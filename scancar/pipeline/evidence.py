@@ -34,7 +34,7 @@ class Evidence:
 
 def blur_boxes(image: Image, boxes: Iterable[BBox], margin: float = 0.25) -> Image:
     """A copy of ``image`` with each box (grown by ``margin`` of its size) made unreadable:
-    pixelated to 6 x 2 cells, then blurred."""
+    averaged down to 6 x 2 cells (less than one cell per character) and smoothed back up."""
     out = image.copy()
     height, width = out.shape[:2]
     for box in boxes:
@@ -46,8 +46,7 @@ def blur_boxes(image: Image, boxes: Iterable[BBox], margin: float = 0.25) -> Ima
             continue
         region = out[y1:y2, x1:x2]
         small = cv2.resize(region, (6, 2), interpolation=cv2.INTER_AREA)
-        coarse = cv2.resize(small, (x2 - x1, y2 - y1), interpolation=cv2.INTER_NEAREST)
-        out[y1:y2, x1:x2] = cv2.GaussianBlur(coarse, (0, 0), sigmaX=max(3.0, (x2 - x1) / 8))
+        out[y1:y2, x1:x2] = cv2.resize(small, (x2 - x1, y2 - y1), interpolation=cv2.INTER_LINEAR)
     return np.ascontiguousarray(out)
 
 
