@@ -185,6 +185,10 @@ def main() -> None:
     )
     print(f"capture -> outbox latency: {report.latency_s}")
     print(
+        f"CPU time of the process: {cpu:.1f} s = {total / cpu:.1f} frames per CPU-second "
+        f"(if both cores were free: about {route_s / cpu * 2:.2f}x real time)"
+    )
+    print(
         f"baseline JPEG decode only: {decode_fps:.1f} frames/s; pipeline / decode = "
         f"{fps / decode_fps:.3f}"
     )
