@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import logging
 import typing
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,8 +19,6 @@ from fast_plate_ocr.inference.hub import OcrModel
 
 from scancar.lpr.errors import InvalidSettingError, ModelNotFoundError, UnknownModelError
 from scancar.lpr.model import Image, OcrText
-
-log = logging.getLogger(__name__)
 
 HUB_MODELS: tuple[str, ...] = typing.get_args(OcrModel)
 
@@ -114,7 +111,12 @@ def load_plate_reader(model: str, threads: int = 1) -> FastPlateReader:
         return FastPlateReader(recognizer, onnx[0].stem)
     if model not in HUB_MODELS:
         raise UnknownModelError(model, HUB_MODELS)
-    recognizer = LicensePlateRecognizer(
-        typing.cast(OcrModel, model), device="cpu", sess_options=_session_options(threads)
-    )
+    try:
+        recognizer = LicensePlateRecognizer(
+            typing.cast(OcrModel, model), device="cpu", sess_options=_session_options(threads)
+        )
+    except OSError as exc:  # not cached and the download failed
+        raise ModelNotFoundError(
+            model, f"hub model is not in the cache and cannot be downloaded ({exc})"
+        ) from exc
     return FastPlateReader(recognizer, model)

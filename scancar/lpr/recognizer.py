@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 
 import cv2
@@ -20,8 +19,6 @@ from scancar.lpr.finder import OpenCvPlateFinder
 from scancar.lpr.model import BBox, Candidate, Frame, Image, PlateRead
 from scancar.lpr.ports import PlateFinder, PlateReader
 from scancar.lpr.rules import ReadRules, judge
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +44,7 @@ def _pad(crop: Image, s: FinderSettings) -> Image:
 
 def _is_plate_crop(image: Image) -> bool:
     h, w = image.shape[:2]
-    return bool(h <= 160 and 1.5 <= w / max(h, 1) <= 8.0)
+    return bool(h <= 160 and 1.2 <= w / max(h, 1) <= 8.0)  # 1.2: two-row motorcycle plates
 
 
 class PlateRecognizer:

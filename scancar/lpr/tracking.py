@@ -91,11 +91,12 @@ def _quality(read: PlateRead) -> tuple[bool, float, float, int]:
 def vote(reads: list[PlateRead], min_share: float = 2 / 3) -> OcrText:
     """Per-character vote weighted by confidence over reads of the most supported length.
 
-    A character's voted confidence is the second-highest confidence among the reads that agree
-    with the winner (at least two frames must be sure of it; a single read counts alone), so
-    one confident misread cannot carry a character and a few blurred frames cannot sink a well
-    read one. When the winner has less than ``min_share`` of the confidence mass (the frames
-    disagree), that confidence is scaled down by the share, so the pass becomes low-confidence.
+    A character's voted confidence is the lower median of the confidences of the reads that
+    agree with the winner (at least half of them are that sure; with two reads, both), so one
+    confident frame cannot carry a character that other frames doubt, and one blurred frame
+    cannot sink a well-read one. When the winner has less than ``min_share`` of the confidence
+    mass (the frames disagree), that confidence is scaled down by the share, so the pass
+    becomes low-confidence.
     """
     by_length: dict[int, list[PlateRead]] = defaultdict(list)
     for r in reads:
@@ -116,7 +117,7 @@ def vote(reads: list[PlateRead], min_share: float = 2 / 3) -> OcrText:
         ch, w = max(weights.items(), key=lambda kv: (kv[1], kv[0]))
         share = w / max(sum(weights.values()), 1e-9)
         ranked = sorted(agreeing[ch], reverse=True)
-        sure = ranked[1] if len(ranked) >= 2 else ranked[0]
+        sure = ranked[len(ranked) // 2]  # at least half the agreeing frames are this sure
         chars.append(ch)
         confs.append(round(sure if share >= min_share - 1e-9 else sure * share, 4))
     regions: dict[str, float] = defaultdict(float)
