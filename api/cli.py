@@ -31,6 +31,9 @@ def _register_feature_commands() -> None:
     from api.zones.cli import app as zones_app
 
     app.add_typer(zones_app, name="zones", help="Parking zones: check, import, import-npr.")
+    from api.permits.cli import app as permits_app
+
+    app.add_typer(permits_app, name="permits", help="Permits: import FILE (CSV), export.")
 
 
 _register_feature_commands()

@@ -16,7 +16,16 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.review.rules import ClaimError, DecisionRefused, InvalidTransition, ReviewError
-from permits.errors import PermitsError
+from permits.errors import (
+    CsvImportError,
+    FeedError,
+    InvalidPermitError,
+    InvalidTransitionError,
+    NaiveDatetimeError,
+    PermitsError,
+    QuotaError,
+    VisitorBudgetExceededError,
+)
 from zones.errors import ZoneFileError, ZonesError
 
 log = logging.getLogger(__name__)
@@ -91,11 +100,22 @@ class IntegrityFailure(ApiError):
 # Domain error base classes -> HTTP status. Subclasses carry their own ``code``.
 DOMAIN_STATUS: dict[type[Exception], int] = {
     PermitsError: 422,
+    FeedError: 410,
+    InvalidTransitionError: 409,
+    QuotaError: 409,
+    VisitorBudgetExceededError: 409,
+    InvalidPermitError: 422,
+    NaiveDatetimeError: 422,
+    CsvImportError: 422,
     ZonesError: 422,
     ReviewError: 409,
     InvalidTransition: 409,
     ClaimError: 409,
     DecisionRefused: 422,
+}
+# Domain error classes whose API code differs from their own ``code``.
+DOMAIN_CODE: dict[type[Exception], str] = {
+    FeedError: "feed_cursor_expired",  # the car takes a new snapshot
 }
 
 
@@ -164,8 +184,7 @@ def register_error_handlers(app: FastAPI) -> None:
     for exc_type, status in DOMAIN_STATUS.items():
 
         async def _domain(_: Request, exc: Exception, status: int = status) -> JSONResponse:
-            return JSONResponse(
-                error_body(str(exc), getattr(exc, "code", "domain_error")), status_code=status
-            )
+            code = DOMAIN_CODE.get(type(exc)) or getattr(exc, "code", "domain_error")
+            return JSONResponse(error_body(str(exc), code), status_code=status)
 
         app.add_exception_handler(exc_type, _domain)

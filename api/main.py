@@ -18,11 +18,16 @@ from api.evidence.store import EvidenceStore
 from api.hits import routes as hit_routes
 from api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from api.observations import routes as observation_routes
+from api.permits import routes as permit_routes
 from api.review import routes as review_routes
 from api.review.ports import RightsChecker, ZoneRulesSource
+from api.rights import routes as rights_routes
+from api.rights.checker import DbRightsChecker
+from api.rights.feed import feed_key
 from api.settings import BackendSettings, load_backend_settings
 from api.zones import routes as zone_routes
 from api.zones.service import CatalogZoneRules, ZoneCatalog
+from permits.feed import PlateKeyer
 
 API_VERSION = "0.1.0"
 UI_STATIC = Path(__file__).parent / "ui" / "static"
@@ -60,7 +65,11 @@ def create_app(
     app.state.engine = engine
     app.state.evidence_store = store
     app.state.zone_catalog = ZoneCatalog()
-    app.state.rights_checker = rights_checker or _not_configured_rights()
+    app.state.rights_checker = rights_checker or DbRightsChecker(
+        app.state.zone_catalog, settings.default_grace_minutes
+    )
+    app.state.rights_key = feed_key(settings)
+    app.state.rights_keyer = PlateKeyer(app.state.rights_key)
     app.state.zone_rules = zone_rules or CatalogZoneRules(app.state.zone_catalog)
     app.state.fine_drafts = None  # set by the fines feature
 
@@ -84,13 +93,9 @@ def create_app(
         hit_routes.router,
         review_routes.router,
         zone_routes.router,
+        permit_routes.router,
+        rights_routes.router,
         ui_routes.router,
     ):
         app.include_router(router)
     return app
-
-
-def _not_configured_rights() -> RightsChecker:
-    from api.review.unconfigured import UnconfiguredRights
-
-    return UnconfiguredRights()

@@ -48,6 +48,10 @@ class BackendSettings(BaseSettings):
 
     log_json: bool | None = None  # None: JSON when stderr is not a TTY
 
+    # scan-car rights feed: the plate key (hex, >= 32 bytes); None: derived from secret_key
+    rights_feed_key: str | None = Field(default=None, repr=False)
+    rights_snapshot_page_size: int = Field(default=10_000, ge=1, le=100_000)
+
     @model_validator(mode="after")
     def _refuse_development_key(self) -> BackendSettings:
         if self.secret_key == DEVELOPMENT_SECRET_KEY and self.env == "production":
@@ -57,6 +61,16 @@ class BackendSettings(BaseSettings):
             )
         if len(self.secret_key) < 32:
             raise SettingsError("SCANCAR_SECRET_KEY must be at least 32 characters long")
+        if self.rights_feed_key is not None:
+            try:
+                key = bytes.fromhex(self.rights_feed_key)
+            except ValueError:
+                key = b""
+            if len(key) < 32:
+                raise SettingsError(
+                    "SCANCAR_RIGHTS_FEED_KEY must be at least 64 hex characters (32 random "
+                    "bytes), e.g. from `python -c 'import secrets; print(secrets.token_hex(32))'`"
+                )
         return self
 
     @property

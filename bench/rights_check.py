@@ -9,8 +9,13 @@ printed as a ratio so figures from different machines can be compared.
     /work/main/.venv/bin/python bench/rights_check.py                 # 1,000,000 rights
     /work/main/.venv/bin/python bench/rights_check.py --rights 100000 # quicker
 
-The backend HTTP part (``/api/v1/rights/check`` and the snapshot / changes endpoints) is added
-by the API owner in ``bench_backend_http`` below.
+The backend HTTP part (``bench_backend_http``): ``GET /api/v1/rights/check`` requests per second
+through uvicorn with workers on loopback, on SQLite and PostgreSQL loaded with the same number
+of rights (``bench/load_rights.py``), and the time to stream the whole snapshot:
+
+    /work/main/.venv/bin/python bench/rights_check.py --part backend             # 1,000,000
+    /work/main/.venv/bin/python bench/rights_check.py --part backend --rights 100000 \\
+        --backend postgresql --no-snapshot
 """
 
 from __future__ import annotations
@@ -216,10 +221,320 @@ def measure(db: Path, n: int, seed: int, checks: int, index: IndexMode) -> dict[
     return results
 
 
-def bench_backend_http() -> None:
-    """Placeholder for the backend part (owned by the API): ``/api/v1/rights/check`` latency and
-    throughput, and snapshot / changes generation over the SQL repository. Not measured here."""
-    print("backend HTTP part: not measured yet (added by the API owner)")
+# --------------------------------------------------------------------------- backend HTTP
+BENCH_PG_URL = os.environ.get(
+    "SCANCAR_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+BENCH_SECRET = "bench-secret-key-that-is-long-enough-0123456789"  # noqa: S105 (bench only)
+TOWN_POINTS = ((4.3580, 52.0160), (4.3570, 52.0100), (4.3580, 52.0070), (4.3505, 52.0115))
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _check_paths(plates: list[str], n: int, seed: int) -> list[bytes]:
+    """Request lines for /rights/check: 50 % plates with a right, 25 % look-alikes of them,
+    25 % plates without any right; points in the fixture town's zones."""
+    from urllib.parse import urlencode
+
+    rng = random.Random(seed)
+    known = set(plates)
+    paths = []
+    for i in range(n):
+        plate = rng.choice(plates)
+        if i % 4 == 2:
+            variants = sorted(v for v in lookalike_variants(plate) if v not in known)
+            plate = rng.choice(variants) if variants else plate
+        elif i % 4 == 3:
+            plate = "XX" + plate[2:]
+        lon, lat = rng.choice(TOWN_POINTS)
+        paths.append(
+            ("/api/v1/rights/check?" + urlencode({"plate": plate, "lon": lon, "lat": lat})).encode()
+        )
+    return paths
+
+
+def _load_worker(args: tuple[int, str, list[bytes], int, float, int]) -> tuple[int, int]:
+    """One load process: ``connections`` keep-alive sockets, one request in flight on each,
+    for ``seconds``. Returns (ok responses, other responses)."""
+    import selectors
+    import socket
+
+    port, token, paths, connections, seconds, offset = args
+    head = f"Host: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n\r\n".encode()
+    sel = selectors.DefaultSelector()
+    state: dict[socket.socket, list[object]] = {}
+    counter = offset
+    ok = bad = 0
+
+    def send(sock: socket.socket) -> None:
+        nonlocal counter
+        counter += 1
+        sock.sendall(b"GET " + paths[counter % len(paths)] + b" HTTP/1.1\r\n" + head)
+        state[sock] = [b""]
+
+    for _ in range(connections):
+        sock = socket.create_connection(("127.0.0.1", port))
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sel.register(sock, selectors.EVENT_READ)
+        send(sock)
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        for key, _ in sel.select(timeout=1):
+            sock = key.fileobj  # type: ignore[assignment]
+            buf = state[sock][0] + sock.recv(65536)  # type: ignore[operator]
+            end = buf.find(b"\r\n\r\n")
+            if end < 0:
+                state[sock][0] = buf
+                continue
+            headers = buf[:end].lower()
+            length_at = headers.find(b"content-length:")
+            length = int(headers[length_at + 15 :].split(b"\r\n", 1)[0])
+            if len(buf) < end + 4 + length:
+                state[sock][0] = buf
+                continue
+            if buf.startswith(b"HTTP/1.1 200"):
+                ok += 1
+            else:
+                bad += 1
+            send(sock)
+    for sock in state:
+        sock.close()
+    return ok, bad
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds of the given processes (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def _process_tree(root: int) -> list[int]:
+    """``root`` and its descendants (the uvicorn supervisor and its workers)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def _postgres_backends(database: str) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if cmd.startswith("postgres:") and f" {database} " in f"{cmd} ":
+                pids.append(int(entry.name))
+    return pids
+
+
+def _measure_rate(
+    port: int, token: str, paths: list[bytes], seconds: float, processes: int, conns: int
+) -> tuple[float, int]:
+    import multiprocessing
+
+    jobs = [(port, token, paths, conns, seconds, i * 7919) for i in range(processes)]
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        results = pool.map(_load_worker, jobs)
+    ok = sum(r[0] for r in results)
+    bad = sum(r[1] for r in results)
+    return ok / seconds, bad
+
+
+def _prepare_backend(url: str, rights: int, seed: int) -> tuple[list[str], str, float]:
+    """Migrate, load the fixture town and ``rights`` rights, make a device; returns the
+    plates, the device token and the load time."""
+    from api import migrate
+    from api.auth.service import create_device
+    from api.db import make_engine, session_scope
+    from api.zones.service import import_zones
+
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    town = Path(__file__).resolve().parents[1] / "fixtures" / "zones" / "town.geojson"
+    with session_scope(engine) as session:
+        import_zones(session, json.loads(town.read_text()), None, crs=None, fix=False)
+        _, token = create_device(session, name="bench-car")
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from load_rights import load_rights
+
+    t0 = time.perf_counter()
+    plates = load_rights(engine, rights, seed=seed)
+    loaded = time.perf_counter() - t0
+    engine.dispose()
+    return plates, token, loaded
+
+
+def _serve(url: str, workers: int) -> tuple[subprocess.Popen[bytes], int]:
+    import httpx
+
+    port = _free_port()
+    env = dict(
+        os.environ,
+        SCANCAR_DATABASE_URL=url,
+        SCANCAR_SECRET_KEY=BENCH_SECRET,
+        SCANCAR_ENV="development",
+        SCANCAR_RUN_BACKGROUND_JOBS="false",
+        SCANCAR_LOG_JSON="true",
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "api.main:create_app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
+    proc = subprocess.Popen(
+        cmd,
+        env=env,
+        cwd=Path(__file__).resolve().parents[1],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return proc, port
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("uvicorn did not start")
+
+
+def _snapshot_seconds(port: int, token: str) -> tuple[float, int]:
+    import httpx
+
+    t0 = time.perf_counter()
+    lines = rights = 0
+    with (
+        httpx.Client(timeout=600) as client,
+        client.stream(
+            "GET",
+            f"http://127.0.0.1:{port}/api/v1/rights/snapshot",
+            headers={"Authorization": f"Bearer {token}"},
+        ) as response,
+    ):
+        for line in response.iter_lines():
+            if line:
+                lines += 1
+                rights += line.count('"plate_key"')
+    return time.perf_counter() - t0, rights
+
+
+def _bench_one(name: str, url: str, args: argparse.Namespace) -> None:
+    plates, token, loaded = _prepare_backend(url, args.rights, args.seed)
+    print(f"--- backend {name}: {args.rights:,} rights loaded in {loaded:.1f} s")
+    proc, port = _serve(url, args.workers)
+    try:
+        paths = _check_paths(plates, 5000, args.seed)
+        _measure_rate(port, token, paths, 2.0, args.load_processes, args.connections)  # warm-up
+        database = url.rsplit("/", 1)[-1]
+        app_pids = _process_tree(proc.pid)
+        db_pids = _postgres_backends(database) if name == "postgresql" else []
+        app0, db0 = _cpu_seconds(app_pids), _cpu_seconds(db_pids)
+        rate, bad = _measure_rate(
+            port, token, paths, args.seconds, args.load_processes, args.connections
+        )
+        requests = rate * args.seconds
+        app_ms = (_cpu_seconds(app_pids) - app0) / requests * 1000
+        db_ms = (_cpu_seconds(db_pids) - db0) / requests * 1000
+        print(
+            f"GET /rights/check         {rate:>12,.0f} req/s  ({args.workers} uvicorn workers, "
+            f"{args.load_processes}x{args.connections} keep-alive connections, "
+            f"{args.seconds:.0f} s, non-200: {bad}; load average {os.getloadavg()[0]:.1f})"
+        )
+        cores = os.cpu_count() or 1
+        print(
+            f"CPU per check             {app_ms:>12.2f} ms app"
+            + (f" + {db_ms:.2f} ms PostgreSQL" if db_pids else "")
+            + f"  -> {cores * 1000 / (app_ms + db_ms):,.0f} req/s if {cores} cores were free "
+            "(excl. the load generator)"
+        )
+        if args.snapshot:
+            seconds, count = _snapshot_seconds(port, token)
+            print(
+                f"GET /rights/snapshot      {seconds:>12.1f} s wall for {count:,} rights (NDJSON)"
+            )
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def bench_backend_http(args: argparse.Namespace | None = None) -> None:
+    """``GET /api/v1/rights/check`` requests per second through uvicorn (``--workers``) on
+    loopback, on SQLite and on PostgreSQL, each loaded with ``--rights`` rights; optionally the
+    time to stream the whole snapshot. The load generator runs on the same machine."""
+    if args is None:
+        args = argparse.Namespace(
+            rights=1_000_000,
+            seed=7,
+            workers=2,
+            seconds=10.0,
+            load_processes=1,
+            connections=16,
+            snapshot=True,
+            backends=["sqlite", "postgresql"],
+        )
+    print(f"baseline sha256/s         {_sha256_rate():>12,.0f}  (same run, one core)")
+    with tempfile.TemporaryDirectory() as tmp:
+        if "sqlite" in args.backends:
+            _bench_one("sqlite", f"sqlite:///{Path(tmp) / 'backend.db'}", args)
+    if "postgresql" in args.backends:
+        import uuid
+
+        import psycopg
+
+        name = f"scancar_bench_{uuid.uuid4().hex[:8]}"
+        plain = BENCH_PG_URL.replace("postgresql+psycopg://", "postgresql://")
+        with psycopg.connect(plain, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        try:
+            _bench_one("postgresql", BENCH_PG_URL.rsplit("/", 1)[0] + f"/{name}", args)
+        finally:
+            with psycopg.connect(plain, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _sha256_rate(n: int = 300_000) -> float:
+    data = [f"{i:08d}".encode() for i in range(n)]
+    t0 = time.process_time()
+    for d in data:
+        hashlib.sha256(d).digest()
+    return n / (time.process_time() - t0)
 
 
 def main() -> None:
@@ -229,10 +544,23 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--index", choices=["filter", "memory"], action="append")
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--part", choices=["all", "car", "backend"], default="all")
+    parser.add_argument(
+        "--backend", dest="backends", action="append", choices=["sqlite", "postgresql"]
+    )
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    parser.add_argument("--seconds", type=float, default=10.0, help="load duration per backend")
+    parser.add_argument("--load-processes", type=int, default=1)
+    parser.add_argument("--connections", type=int, default=16, help="per load process")
+    parser.add_argument("--no-snapshot", dest="snapshot", action="store_false")
     args = parser.parse_args()
+    args.backends = args.backends or ["sqlite", "postgresql"]
     if args.measure:
         (index,) = args.index
         print(json.dumps(measure(args.measure, args.rights, args.seed, args.checks, index)))
+        return
+    if args.part == "backend":
+        bench_backend_http(args)
         return
     modes: list[IndexMode] = args.index or ["filter", "memory"]
     with tempfile.TemporaryDirectory() as tmp:
@@ -281,7 +609,8 @@ def main() -> None:
             print(f"checks/s {name:<16} {rate:>12,.0f}  (= {rate / base:.3f} x same-run sha256/s)")
         print(f"baseline sha256/s         {base:>12,.0f}")
     print("mixed = 50% plates with a right, 25% look-alikes of them, 25% without any right")
-    bench_backend_http()
+    if args.part == "all":
+        bench_backend_http(args)
 
 
 if __name__ == "__main__":

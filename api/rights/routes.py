@@ -1,0 +1,170 @@
+"""The rights check (BOA, back office, scan car) and the scan-car feed (device)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
+from sqlalchemy import insert
+
+from api.auth.principal import Principal, Role
+from api.db import utcnow
+from api.deps import SessionDep, SettingsDep, allow
+from api.errors import Unprocessable
+from api.rights.checker import RecentZoneSet, check_at_point
+from api.rights.db import RightsCheckLogRow
+from api.rights.feed import snapshot_lines
+from api.rights.repository import SqlRightsRepository
+from permits.feed import DEFAULT_CHANGES_LIMIT, PlateKeyer, RightsChangesPage, changes_page
+from permits.plates import normalise_plate
+
+router = APIRouter(prefix="/api/v1/rights", tags=["rights"])
+NDJSON = "application/x-ndjson"
+
+
+class CheckZoneOut(BaseModel):
+    id: str
+    name: str
+    kind: str
+    area_code: str
+    grace_minutes: int
+    permit_types: list[str]
+
+
+class CheckOut(BaseModel):
+    allowed: bool
+    reason: str
+    right_id: str | None
+    valid_until: datetime | None
+    plate: str
+    at: datetime
+    zone: CheckZoneOut | None
+    zone_version: int
+
+
+class FeedKeyOut(BaseModel):
+    key_id: str
+    key_hex: str
+    algorithm: str = "HMAC-SHA256 over the normalised plate (ASCII), lowercase hex"
+
+
+def _zones(request: Request) -> RecentZoneSet:
+    zones: RecentZoneSet | None = getattr(request.app.state, "recent_zone_set", None)
+    if zones is None or zones.catalog is not request.app.state.zone_catalog:
+        zones = RecentZoneSet(request.app.state.zone_catalog)
+        request.app.state.recent_zone_set = zones
+    return zones
+
+
+def _keyer(request: Request) -> PlateKeyer:
+    keyer: PlateKeyer = request.app.state.rights_keyer
+    return keyer
+
+
+@router.get("/check", response_model=CheckOut)
+def check_rights(
+    request: Request,
+    session: SessionDep,
+    caller: Annotated[Principal, allow(Role.BOA, Role.BACKOFFICE, Role.DEVICE)],
+    plate: Annotated[str, Query(min_length=1, max_length=20, description="any spelling")],
+    lon: Annotated[float, Query(ge=-180, le=180)],
+    lat: Annotated[float, Query(ge=-90, le=90)],
+    at: Annotated[datetime | None, Query(description="ISO 8601 with offset; default now")] = None,
+) -> CheckOut:
+    """May ``plate`` park at (lon, lat) at ``at``, and why? Every check is logged."""
+    if at is not None and at.utcoffset() is None:
+        raise Unprocessable(
+            "at must carry a time-zone offset, e.g. 2026-11-26T10:00:00+01:00",
+            code="naive_datetime",
+        )
+    when = at or utcnow()
+    normalised = normalise_plate(plate)
+    result = check_at_point(
+        session,
+        _zones(request),
+        normalised,
+        lon,
+        lat,
+        when,
+        request.app.state.settings.default_grace_minutes,
+    )
+    zone, decision = result.zone, result.decision
+    session.connection().execute(
+        insert(RightsCheckLogRow).values(
+            at=utcnow(),
+            actor_type=caller.kind,
+            actor_id=caller.id,
+            actor_name=caller.name,
+            plate=normalised,
+            lon=lon,
+            lat=lat,
+            check_at=when,
+            zone_id=zone.id if zone else None,
+            area_code=zone.area_code if zone else None,
+            allowed=decision.allowed,
+            reason=decision.reason.value,
+            right_id=decision.right_id,
+        )
+    )
+    session.commit()
+    return CheckOut(
+        allowed=decision.allowed,
+        reason=decision.reason.value,
+        right_id=decision.right_id,
+        valid_until=decision.valid_until,
+        plate=normalised,
+        at=when,
+        zone=CheckZoneOut(
+            id=zone.id,
+            name=zone.name,
+            kind=zone.kind.value,
+            area_code=zone.area_code,
+            grace_minutes=zone.grace_minutes,
+            permit_types=list(zone.permit_types),
+        )
+        if zone
+        else None,
+        zone_version=result.zone_version,
+    )
+
+
+@router.get("/feed-key", response_model=FeedKeyOut)
+def get_feed_key(request: Request, _: Annotated[Principal, allow(Role.DEVICE)]) -> FeedKeyOut:
+    """The deployment's plate key for the offline cache (given to enrolled scan cars only)."""
+    return FeedKeyOut(key_id=_keyer(request).key_id, key_hex=request.app.state.rights_key.hex())
+
+
+@router.get(
+    "/snapshot",
+    response_class=StreamingResponse,
+    responses={200: {"content": {NDJSON: {}}, "description": "one RightsSnapshotPage per line"}},
+)
+def get_snapshot(
+    request: Request, settings: SettingsDep, _: Annotated[Principal, allow(Role.DEVICE)]
+) -> StreamingResponse:
+    """Every right valid now or in the next 24 h (and the last hour), plates as keyed hashes,
+    as NDJSON: one ``RightsSnapshotPage`` per line, the last with ``is_last``. A stream that
+    ends without ``is_last`` is broken: discard it."""
+    lines = snapshot_lines(
+        request.app.state.engine,
+        _keyer(request),
+        utcnow(),
+        page_size=settings.rights_snapshot_page_size,
+    )
+    return StreamingResponse(lines, media_type=NDJSON, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/changes", response_model=RightsChangesPage)
+def get_changes(
+    request: Request,
+    session: SessionDep,
+    _: Annotated[Principal, allow(Role.DEVICE)],
+    since: Annotated[str, Query(min_length=1, max_length=100)],
+    limit: Annotated[int, Query(ge=1, le=10_000)] = DEFAULT_CHANGES_LIMIT,
+) -> RightsChangesPage:
+    """Upserts and removals after ``since`` (oldest first) and the next cursor. 410
+    ``feed_cursor_expired`` when the cursor is unknown: take a new snapshot."""
+    return changes_page(SqlRightsRepository(session), _keyer(request), since, utcnow(), limit=limit)
