@@ -89,6 +89,7 @@ class RightsConfig(_Strict):
     key_file: Path | None = None  # the enrolment plate key; without it nothing is reported
     snapshot: Path | None = None  # an offline feed snapshot (NDJSON) to seed an empty cache
     max_age_minutes: float = Field(default=60.0, gt=0)
+    sync_interval_s: float = Field(default=60.0, gt=0)  # pull the backend's feed this often
 
 
 class ZonesConfig(_Strict):

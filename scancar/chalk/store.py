@@ -53,12 +53,17 @@ def load_or_create_secret(path: Path) -> bytes:
         if len(data) < 32:
             raise ValueError(f"secret file {path} holds {len(data)} bytes; expected 32 or more")
         return data
-    path.parent.mkdir(parents=True, exist_ok=True)
     data = secrets.token_bytes(32)
+    write_secret(path, data)
+    return data
+
+
+def write_secret(path: Path, data: bytes) -> None:
+    """Write a key file readable by the owner only (mode 0600); refuses to overwrite."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as f:
         f.write(data)
-    return data
 
 
 class _Db:

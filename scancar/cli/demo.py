@@ -153,12 +153,34 @@ def setup_backend(folder: Path, port: int) -> tuple[Backend, str]:
     return Backend(env, f"http://127.0.0.1:{port}"), token
 
 
-def seed_rights(backend: Backend, route_dir: Path) -> bool:
-    """Permits and paid sessions of the route in the backend, when it has the permits CLI."""
+def seed_permits(backend: Backend, route_dir: Path) -> bool:
+    """The route's permits into the backend, when it has ``scancar permits import``."""
     if not _has_command(backend.env, "permits", "import"):
         return False
     _backend(backend.env, "permits", "import", str(route_dir / "permits.csv"))
     return True
+
+
+def seed_paid_sessions(base: str, route_dir: Path) -> int:
+    """The route's paid sessions, reported by the demo parking provider over HTTP."""
+    import httpx
+
+    sessions = json.loads((route_dir / "sessions.json").read_text(encoding="utf-8"))
+    with httpx.Client(base_url=base, timeout=10) as client:
+        r = client.post(
+            "/api/v1/auth/token", data={"username": "provider", "password": "demo-provider-pass"}
+        )
+        r.raise_for_status()
+        headers = {"Authorization": f"Bearer {r.json()['access_token']}"}
+        for item in sessions:
+            body = {k: v for k, v in item.items() if k != "provider"}
+            r = client.post("/api/v1/parking-sessions", json=body, headers=headers)
+            if r.status_code not in (200, 201):
+                raise DemoError(
+                    f"paid session {body['provider_session_id']}: "
+                    f"HTTP {r.status_code} {r.text[:200]}"
+                )
+    return len(sessions)
 
 
 def fetch_hits(base: str, username: str, password: str) -> list[dict[str, Any]]:
@@ -213,9 +235,21 @@ def run_demo(
     folder.mkdir(parents=True)
     route = ensure_route(seed)
     backend, token = setup_backend(folder, port or free_port())
-    rights_in_backend = seed_rights(backend, route.folder)
+    rights_in_backend = seed_permits(backend, route.folder)
     backend.start(int(backend.url.rsplit(":", 1)[1]), folder / "backend.log")
     try:
+        if rights_in_backend:
+            seed_paid_sessions(backend.url, route.folder)
+        # the car takes its rights from the backend (feed + online check) when the backend has
+        # them; else from the route's offline snapshot
+        offline = (
+            {}
+            if rights_in_backend
+            else {
+                "rights_snapshot": route.folder / "rights-snapshot.ndjson",
+                "rights_key": route.folder / "rights.key",
+            }
+        )
         report = run_replay(
             ReplayOptions(
                 cameras=(parse_camera(f"cam-right={route.frames_dir}", "right:3"),),
@@ -224,10 +258,9 @@ def run_demo(
                 zones=TOWN_ZONES,
                 backend=backend.url,
                 token=token,
-                rights_snapshot=route.folder / "rights-snapshot.ndjson",
-                rights_key=route.folder / "rights.key",
                 progress=sys.stderr.isatty(),
                 ocr_model=demo_ocr_model(),
+                **offline,  # type: ignore[arg-type]
             )
         )
         grace_step = _has_command(backend.env, "admin", "tick")
@@ -256,7 +289,7 @@ def run_demo(
         **score(plates, route.expected_hits),
         "outcomes": report.outcomes,
         "replay_s": report.elapsed_s,
-        "rights_in_backend": rights_in_backend,
+        "rights_source": "backend feed + online check" if rights_in_backend else "offline snapshot",
         "grace_step": "admin tick" if grace_step else "backend background job",
         "backend": backend.url,
         "review_page": f"{backend.url}/ui/queue",

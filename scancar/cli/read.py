@@ -166,7 +166,7 @@ def read_command(
     out = out or sys.stdout
     err = err or sys.stderr
     if recognizer is None:
-        from scancar.lpr.fastplate import load_plate_reader  # noqa: PLC0415 - slow import
+        from scancar.lpr.fastplate import load_plate_reader
 
         model = settings.ocr_model if settings else os.environ.get("SCANCAR_OCR_MODEL", "")
         try:

@@ -170,19 +170,57 @@ def _load_zones(opts: ReplayOptions, client: Any) -> Any:
     return ZoneIndex(imported.zones)
 
 
-def _load_rights(opts: ReplayOptions, clock: Any) -> tuple[Any, Any]:
+def _load_rights(opts: ReplayOptions, clock: Any, client: Any) -> tuple[Any, Any]:
+    """The rights source: the offline cache (from a snapshot file with ``--rights-key``, or
+    enrolled and synced from the backend's feed), with the backend's online check as the
+    fallback when the cache is stale or does not cover the time of a pass."""
     from permits.feed import RightsSnapshotPage
     from scancar.rights.cache import SqliteRightsCache
-    from scancar.rights.source import CachedRightsSource
+    from scancar.rights.source import CachedRightsSource, sync_cache
 
-    if opts.rights_key is None:
+    online = None
+    base, token = opts.backend or "", opts.token or ""
+    has_backend = client is not None and bool(base) and bool(token)
+    if has_backend:
+        from scancar.rights.http import HttpOnlineRightsCheck
+
+        online = HttpOnlineRightsCheck(client, base, token)
+    if opts.rights_key is not None:
+        cache = SqliteRightsCache(opts.data_dir / "rights.sqlite3", opts.rights_key.read_bytes())
+        if opts.rights_snapshot is not None:
+            lines = opts.rights_snapshot.read_text(encoding="utf-8").splitlines()
+            cache.apply_snapshot(RightsSnapshotPage.model_validate_json(x) for x in lines if x)
+        source = CachedRightsSource(cache, max_age=opts.rights_max_age, clock=clock, online=online)
+        return source, cache
+    if not has_backend:
         return _NoRights(), None
-    key = opts.rights_key.read_bytes()
-    cache = SqliteRightsCache(opts.data_dir / "rights.sqlite3", key)
-    if opts.rights_snapshot is not None:
-        lines = opts.rights_snapshot.read_text(encoding="utf-8").splitlines()
-        cache.apply_snapshot(RightsSnapshotPage.model_validate_json(x) for x in lines if x)
-    return CachedRightsSource(cache, max_age=opts.rights_max_age, clock=clock), cache
+    from scancar.rights.errors import RightsCacheError
+    from scancar.rights.http import HttpRightsFeedClient, fetch_feed_key
+
+    def now() -> datetime:
+        return datetime.now(UTC)
+
+    try:
+        key = fetch_feed_key(client, base, token)
+    except RightsCacheError as exc:
+        log.warning("cannot enrol for the rights feed (%s): online checks only", exc)
+        return _OnlineOnly(online), None
+    cache = SqliteRightsCache(opts.data_dir / "rights.sqlite3", key.key)
+    try:
+        sync_cache(cache, HttpRightsFeedClient(client, base, token), now())
+    except RightsCacheError as exc:
+        log.warning("rights feed sync failed (%s): online checks until it works", exc)
+    return CachedRightsSource(cache, max_age=opts.rights_max_age, clock=now, online=online), cache
+
+
+class _OnlineOnly:
+    def __init__(self, online: Any) -> None:
+        self._online = online
+
+    def check(self, query: RightsQuery) -> RightsAnswer:
+        from scancar.rights.ports import AnswerSource
+
+        return RightsAnswer(self._online(query), AnswerSource.ONLINE, None)
 
 
 def run_replay(opts: ReplayOptions) -> ReplayReport:  # noqa: PLR0912, PLR0915 - composition root
@@ -220,7 +258,7 @@ def run_replay(opts: ReplayOptions) -> ReplayReport:  # noqa: PLR0912, PLR0915 -
 
     client = httpx.Client(timeout=10.0) if opts.backend else None
     zone_index = _load_zones(opts, client)
-    rights, cache = _load_rights(opts, replay_clock)
+    rights, cache = _load_rights(opts, replay_clock, client)
     secret = load_or_create_secret(opts.data_dir / "car.secret")
     outbox = SqliteOutbox(opts.data_dir / "outbox", opts.outbox_quota_bytes)
     chalk = SqliteChalkStore(opts.data_dir / "chalk.sqlite3", secret)

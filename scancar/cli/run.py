@@ -87,11 +87,62 @@ def _frames(frames: queue.Queue[Any], n_sources: int, stop: threading.Event) -> 
         yield item
 
 
+def _rights(config: CarConfig, client: Any, token: str | None, clock: Any) -> tuple[Any, Any, Any]:
+    """(rights source, cache, sync function or None). The cache's key: ``rights.key_file``,
+    else fetched from the backend at the first start (enrolment) and kept in the data dir."""
+    from permits.feed import RightsSnapshotPage
+    from scancar.rights.cache import SqliteRightsCache
+    from scancar.rights.errors import RightsCacheError
+    from scancar.rights.source import CachedRightsSource, sync_cache
+
+    backend = config.backend
+    online = None
+    feed = None
+    if backend is not None and client is not None and token:
+        from scancar.rights.http import HttpOnlineRightsCheck, HttpRightsFeedClient
+
+        online = HttpOnlineRightsCheck(client, backend.url, token)
+        feed = HttpRightsFeedClient(client, backend.url, token)
+    key_file = config.rights.key_file or config.data_dir / "rights.key"
+    if not key_file.is_file() and backend is not None and client is not None and token:
+        from scancar.chalk.store import write_secret
+        from scancar.rights.http import fetch_feed_key
+
+        try:
+            write_secret(key_file, fetch_feed_key(client, backend.url, token).key)
+        except RightsCacheError as exc:
+            log.warning("cannot enrol for the rights feed (%s)", exc)
+    if not key_file.is_file():
+        from scancar.cli.replay import _NoRights
+
+        log.warning("no rights key: nothing will be reported")
+        return _NoRights(), None, None
+    cache = SqliteRightsCache(config.data_dir / "rights.sqlite3", key_file.read_bytes())
+    if config.rights.snapshot is not None and cache.cursor is None:
+        lines = config.rights.snapshot.read_text(encoding="utf-8").splitlines()
+        cache.apply_snapshot(RightsSnapshotPage.model_validate_json(x) for x in lines if x)
+
+    def sync() -> None:
+        if feed is None:
+            return
+        try:
+            sync_cache(cache, feed, clock())
+        except RightsCacheError as exc:
+            log.warning("rights feed sync failed: %s", exc)
+
+    source = CachedRightsSource(
+        cache,
+        max_age=timedelta(minutes=config.rights.max_age_minutes),
+        clock=clock,
+        online=online,
+    )
+    return source, cache, sync if feed is not None else None
+
+
 def run_car(config: CarConfig, stop: threading.Event) -> dict[str, Any]:  # noqa: PLR0912, PLR0915
     """Run until ``stop`` is set or every camera source has ended; returns the counters."""
     import httpx
 
-    from permits.feed import RightsSnapshotPage
     from scancar.chalk import SqliteChalkStore, SqliteRepeatGuard, load_or_create_secret
     from scancar.frames.sources import open_frame_source
     from scancar.gps.camera import CameraMount
@@ -102,8 +153,6 @@ def run_car(config: CarConfig, stop: threading.Event) -> dict[str, Any]:  # noqa
     from scancar.outbox.store import SqliteOutbox
     from scancar.outbox.uploader import HeartbeatSender, Uploader
     from scancar.pipeline import EnforcementPipeline
-    from scancar.rights.cache import SqliteRightsCache
-    from scancar.rights.source import CachedRightsSource
     from scancar.settings import load_car_settings
     from scancar.wire import Heartbeat, HeartbeatCounts
     from zones.geojson import load_feature_collection
@@ -133,24 +182,7 @@ def run_car(config: CarConfig, stop: threading.Event) -> dict[str, Any]:  # noqa
     def clock() -> datetime:
         return datetime.now(UTC)
 
-    rights: Any
-    cache = None
-    if config.rights.key_file is not None:
-        cache = SqliteRightsCache(data / "rights.sqlite3", config.rights.key_file.read_bytes())
-        if config.rights.snapshot is not None and cache.cursor is None:
-            lines = config.rights.snapshot.read_text(encoding="utf-8").splitlines()
-            cache.apply_snapshot(RightsSnapshotPage.model_validate_json(x) for x in lines if x)
-        rights = CachedRightsSource(
-            cache,
-            max_age=timedelta(minutes=config.rights.max_age_minutes),
-            clock=clock,
-        )
-    else:
-        from scancar.cli.replay import _NoRights
-
-        rights = _NoRights()
-        log.warning("no rights cache configured: nothing will be reported")
-
+    rights, cache, sync = _rights(config, client, token, clock)
     secret = load_or_create_secret(data / "car.secret")
     outbox = SqliteOutbox(data / "outbox", int(config.thresholds.outbox_quota_mb * 1024 * 1024))
     chalk = SqliteChalkStore(data / "chalk.sqlite3", secret)
@@ -213,8 +245,12 @@ def run_car(config: CarConfig, stop: threading.Event) -> dict[str, Any]:  # noqa
         t.start()
     log.info("running: %d cameras, backend %s", len(sources), backend.url if backend else "none")
     recognizer = PlateRecognizer(reader)
+    next_sync = 0.0
     try:
         for frame, reads in recognise_stream(recognizer, _frames(frames_q, len(sources), stop)):
+            if sync is not None and time.monotonic() >= next_sync:
+                sync()  # between frames: the cache is only touched from this thread
+                next_sync = time.monotonic() + config.rights.sync_interval_s
             pipeline.process(frame, reads)
         pipeline.flush()
     finally:
