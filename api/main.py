@@ -85,6 +85,7 @@ def create_app(
     register_page_handlers(app)
     app.mount("/static", StaticFiles(directory=str(UI_STATIC)), name="static")
     for router in (
+        rights_routes.router,  # first: /rights/check is the hottest route
         health.router,
         auth_routes.router,
         audit_routes.router,
@@ -94,7 +95,6 @@ def create_app(
         review_routes.router,
         zone_routes.router,
         permit_routes.router,
-        rights_routes.router,
         ui_routes.router,
     ):
         app.include_router(router)

@@ -1,10 +1,12 @@
-"""permits
+"""permits, applications, quotas, paid and visitor sessions; rights, their change log, the
+rights-feed lock row (with this database's random log id) and the rights check log
 
 Revision ID: 0200
 Revises: 0002
 Create Date: 2026-11-26 13:17:29.078890
 """
 
+import uuid
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -105,6 +107,12 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('log_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_rights_feed_lock'))
+    )
+    # the single row rights writers lock; its log id makes feed cursors per-database
+    op.execute(
+        sa.text("INSERT INTO rights_feed_lock (id, log_id) VALUES (1, :log_id)").bindparams(
+            log_id=uuid.uuid4().hex[:12]
+        )
     )
     op.create_table('paid_sessions',
     sa.Column('id', sa.Integer(), nullable=False),
