@@ -327,8 +327,14 @@ def demo(
     seed: Annotated[int, typer.Option(help="route seed")] = 0,
 ) -> None:
     """Fresh backend + the car replaying the fixture route; summary; then serve."""
+    import signal
+
     from scancar.cli.carlog import configure_car_logging, remove_handlers
 
+    def on_term(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)  # stop the backend process too
     handlers = configure_car_logging(None)
     try:
         summary, backend = run_demo(folder, seed=seed, port=port)
