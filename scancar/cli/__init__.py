@@ -7,10 +7,16 @@ import typer
 
 
 def register_car_commands(app: typer.Typer) -> None:
-    from scancar.cli import demo, gps, read
+    from scancar.cli import demo, gps, read, replay, run
 
     app.command("gps", help="Parse an NMEA log or GPX track; print each accepted fix.")(
         gps.gps_command
     )
     read.register(app)
+    app.command("replay", help="Replay a recorded route (frames + NMEA/GPX) through the car.")(
+        replay.replay_command
+    )
+    app.command("run", help="Run the car: live cameras + GPS + backend (car.toml).")(
+        run.run_command
+    )
     demo.register(app)

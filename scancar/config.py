@@ -1,0 +1,198 @@
+"""The car's configuration file (``car.toml``), validated at start-up.
+
+A bad file stops the car with one line naming the key, the bad value and what is allowed
+(``CarConfigError``). Example::
+
+    data_dir = "/var/lib/scancar"
+    ocr_model = "/opt/scancar/models/cct-xs-v2-global-model"   # else SCANCAR_OCR_MODEL
+
+    [backend]
+    url = "https://parkeren.example.nl"
+    token_file = "/etc/scancar/device-token"
+
+    [rights]
+    key_file = "/etc/scancar/rights.key"     # the enrolment plate key
+    # snapshot = "/var/lib/scancar/rights-snapshot.ndjson"  # optional offline seed
+
+    [gps]
+    source = "serial:/dev/ttyACM0"     # serial:DEV | nmea:FILE | gpx:FILE | gpsd:HOST:PORT
+    baud = 9600
+
+    [zones]
+    file = "/etc/scancar/zones.geojson"   # optional; else the backend's current zone set
+
+    [[cameras]]
+    name = "right"
+    source = "0"                       # device number, rtsp:// URL, video file or image folder
+    side = "right"
+    distance_m = 3.0
+
+    [thresholds]
+    min_zone_radius_m = 5.0
+    chalk_distance_m = 8.0
+    repeat_window_minutes = 240
+    report_foreign = false
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import timedelta
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from scancar.pipeline.model import PipelineConfigError, PipelineSettings
+
+
+class CarConfigError(ValueError):
+    """The car's configuration is unusable; the message is one line."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BackendConfig(_Strict):
+    url: str
+    token_file: Path
+    heartbeat_s: float = Field(default=60.0, gt=0, le=3600)
+    drain_timeout_s: float = Field(default=30.0, ge=0, le=3600)
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError(f"must start with http:// or https://; got {v!r}")
+        return v.rstrip("/")
+
+
+class GpsConfig(_Strict):
+    source: str
+    baud: int = Field(default=9600, ge=1200, le=921600)
+    keep_s: float = Field(default=300.0, gt=0)
+    max_accuracy_m: float = Field(default=15.0, gt=0, le=1000)
+
+    @field_validator("source")
+    @classmethod
+    def _kind(cls, v: str) -> str:
+        kind = v.split(":", 1)[0]
+        if kind not in ("serial", "nmea", "gpx", "gpsd") or ":" not in v:
+            raise ValueError(
+                f"must be serial:DEVICE, nmea:FILE, gpx:FILE or gpsd:HOST:PORT; got {v!r}"
+            )
+        return v
+
+
+class RightsConfig(_Strict):
+    key_file: Path | None = None  # the enrolment plate key; without it nothing is reported
+    snapshot: Path | None = None  # an offline feed snapshot (NDJSON) to seed an empty cache
+    max_age_minutes: float = Field(default=60.0, gt=0)
+    sync_interval_s: float = Field(default=60.0, gt=0)  # pull the backend's feed this often
+
+
+class ZonesConfig(_Strict):
+    file: Path | None = None
+
+
+class CameraConfig(_Strict):
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    source: str = Field(min_length=1)
+    side: Literal["left", "right"] = "right"
+    distance_m: float = Field(default=3.0, gt=0, le=30)
+    angle_deg: float = Field(default=90.0, gt=0, lt=180)
+
+
+class ThresholdsConfig(_Strict):
+    min_zone_radius_m: float = 5.0
+    max_accuracy_m: float = 15.0
+    chalk_distance_m: float = 8.0
+    chalk_margin_minutes: float = Field(default=30.0, ge=0)
+    repeat_window_minutes: float = Field(default=240.0, ge=0)
+    report_foreign: bool = False
+    report_invalid: bool = False
+    report_low_confidence: bool = False
+    outbox_quota_mb: float = Field(default=512.0, gt=0)
+    jpeg_quality: int = 90
+
+
+class CarConfig(_Strict):
+    data_dir: Path
+    ocr_model: str | None = None
+    backend: BackendConfig | None = None
+    gps: GpsConfig
+    zones: ZonesConfig = ZonesConfig()
+    rights: RightsConfig = RightsConfig()
+    cameras: list[CameraConfig] = Field(min_length=1, max_length=8)
+    thresholds: ThresholdsConfig = ThresholdsConfig()
+
+    def pipeline_settings(self) -> PipelineSettings:
+        t = self.thresholds
+        return PipelineSettings(
+            min_zone_radius_m=t.min_zone_radius_m,
+            max_accuracy_m=t.max_accuracy_m,
+            chalk_distance_m=t.chalk_distance_m,
+            chalk_margin=timedelta(minutes=t.chalk_margin_minutes),
+            repeat_window=timedelta(minutes=t.repeat_window_minutes),
+            report_foreign=t.report_foreign,
+            report_invalid=t.report_invalid,
+            report_low_confidence=t.report_low_confidence,
+            jpeg_quality=t.jpeg_quality,
+        )
+
+
+def _resolve(base: Path, path: Path | None) -> Path | None:
+    if path is None:
+        return None
+    path = path.expanduser()
+    return path if path.is_absolute() else base / path
+
+
+def load_car_config(path: Path) -> CarConfig:
+    """Parse and check ``path``; relative paths in it are taken relative to its folder."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CarConfigError(f"{path}: no such file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise CarConfigError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        config = CarConfig.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        msg = str(first["msg"]).removeprefix("Value error, ")
+        got = first.get("input")
+        shown = "" if isinstance(got, dict | list) or "got" in msg else f" (got {got!r})"
+        raise CarConfigError(f"{path}: {where}: {msg}{shown}") from None
+    try:
+        config.pipeline_settings()
+    except PipelineConfigError as exc:
+        raise CarConfigError(f"{path}: thresholds: {exc}") from None
+    base = path.resolve().parent
+    updates: dict[str, object] = {"data_dir": _resolve(base, config.data_dir)}
+    if config.backend is not None:
+        b = config.backend
+        token_file = _resolve(base, b.token_file)
+        if token_file is None or not token_file.is_file():
+            raise CarConfigError(f"{path}: backend.token_file: {token_file} does not exist")
+        updates["backend"] = b.model_copy(update={"token_file": token_file})
+    r = config.rights
+    rights = r.model_copy(
+        update={"key_file": _resolve(base, r.key_file), "snapshot": _resolve(base, r.snapshot)}
+    )
+    for name in ("key_file", "snapshot"):
+        file = getattr(rights, name)
+        if file is not None and not file.is_file():
+            raise CarConfigError(f"{path}: rights.{name}: {file} does not exist")
+    updates["rights"] = rights
+    if config.zones.file is not None:
+        zfile = _resolve(base, config.zones.file)
+        if zfile is None or not zfile.is_file():
+            raise CarConfigError(f"{path}: zones.file: {zfile} does not exist")
+        updates["zones"] = ZonesConfig(file=zfile)
+    names = [c.name for c in config.cameras]
+    if len(set(names)) != len(names):
+        raise CarConfigError(f"{path}: cameras: names must be unique; got {names}")
+    return config.model_copy(update=updates)
