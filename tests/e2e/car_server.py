@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
+
+from tests.e2e.server import serve
 
 REPO = Path(__file__).resolve().parents[2]
 TOWN = REPO / "fixtures" / "zones" / "town.geojson"
@@ -32,27 +30,9 @@ def load_town_zones(engine: Any) -> None:
         )
 
 
-@contextmanager
-def serve_on(app: Any, port: int) -> Iterator[str]:
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    else:
-        raise RuntimeError("uvicorn did not start")
-    try:
-        yield base
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+def serve_on(app: Any, port: int) -> AbstractContextManager[str]:
+    """The app under a real uvicorn on ``port`` (the car test stops and restarts it there)."""
+    return serve(app, port)
 
 
 def hits(base: str, headers: dict[str, str]) -> list[dict[str, Any]]:

@@ -20,8 +20,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(app: Any) -> Iterator[str]:
-    port = free_port()
+def serve(app: Any, port: int | None = None) -> Iterator[str]:
+    """Serve ``app`` on ``port`` (a free one by default) until the block ends."""
+    port = port or free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
