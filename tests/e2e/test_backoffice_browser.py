@@ -6,47 +6,19 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-from pathlib import Path
 
 import httpx
 import pytest
 
 from api.review import service
 from tests.api.review_support import FakeRights
-from tests.conftest import IN_CI, REPO
+from tests.conftest import REPO
 from tests.e2e.server import serve
 from tests.factories import CAPTURED_AT, make_image, multipart, observation
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = REPO / "test-artifacts"
 TOWN = json.loads((REPO / "fixtures" / "zones" / "town.geojson").read_text())
 pytestmark = [pytest.mark.browser]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        if IN_CI:
-            pytest.fail("CI needs Debian's chromium (apt-get install chromium)")
-        pytest.skip("chromium not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield b
-        b.close()
 
 
 def _decide(base: str, boa: dict[str, str], hid: int, confirm: bool) -> None:
