@@ -60,7 +60,7 @@ def _settings():  # type: ignore[no-untyped-def]
 def _engine(settings):  # type: ignore[no-untyped-def]
     from api.db import make_engine
 
-    return make_engine(settings.database_url)
+    return make_engine(settings.database_url, pool_size=settings.database_pool_size)
 
 
 # --------------------------------------------------------------------------- serve

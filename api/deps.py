@@ -6,15 +6,16 @@ table and fails for a route without a rule.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from api.auth.principal import Principal, Role
-from api.auth.service import authenticate_bearer
+from api.auth.service import BearerClaim, confirm_bearer, read_bearer
 from api.errors import Forbidden, Unauthorized
 from api.settings import BackendSettings
 
@@ -26,9 +27,18 @@ async def get_settings(request: Request) -> BackendSettings:
     return settings
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    with Session(request.app.state.engine, expire_on_commit=False) as session:
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """A session per request. Making one does no I/O, so it happens on the event loop; closing
+    it goes to a worker thread only while it still holds a connection (a route that committed
+    has already given its connection back to the pool)."""
+    session = Session(request.app.state.engine, expire_on_commit=False)
+    try:
         yield session
+    finally:
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
 
 
 # A database row id in a URL: bounded so a huge number is a 422, not an integer overflow.
@@ -38,21 +48,33 @@ SettingsDep = Annotated[BackendSettings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def get_principal(
-    request: Request,
-    session: SessionDep,
+async def get_bearer_claim(
     settings: SettingsDep,
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
+) -> BearerClaim:
+    """The caller's token checked without the database (presence, shape, JWT signature and
+    expiry): 401 at once for a token that cannot be valid."""
     token = creds.credentials if creds else None
     if token is None:
         raise Unauthorized(
             "authentication required: send 'Authorization: Bearer <token>'",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    principal = authenticate_bearer(session, token, settings)
+    return read_bearer(token, settings)
+
+
+BearerClaimDep = Annotated[BearerClaim, Depends(get_bearer_claim)]
+
+
+async def get_principal(request: Request, session: SessionDep, claim: BearerClaimDep) -> Principal:
+    principal = await run_in_threadpool(confirm_bearer, session, claim)
     request.state.principal = principal
     return principal
+
+
+def _refuse_role(role: Role, roles: tuple[Role, ...]) -> Forbidden:
+    allowed = ", ".join(r.value for r in roles)
+    return Forbidden(f"role '{role.value}' may not do this; allowed: {allowed}")
 
 
 class RoleGuard:
@@ -63,13 +85,50 @@ class RoleGuard:
 
     async def __call__(self, principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
         if principal.role not in self.roles:
-            allowed = ", ".join(r.value for r in self.roles)
-            raise Forbidden(f"role '{principal.role.value}' may not do this; allowed: {allowed}")
+            raise _refuse_role(principal.role, self.roles)
         return principal
+
+
+class PendingPrincipal:
+    """A caller whose token passed the database-free checks; ``resolve`` finishes the check in
+    the route's own database work (one worker-thread hop for both, on the busiest routes)."""
+
+    def __init__(self, request: Request, claim: BearerClaim, roles: tuple[Role, ...]) -> None:
+        self._request = request
+        self._claim = claim
+        self._roles = roles
+
+    def resolve(self, session: Session) -> Principal:
+        """The principal from the database: 401 for an unknown, disabled or revoked caller,
+        403 when its role (the database's) is not allowed."""
+        principal = confirm_bearer(session, self._claim)
+        if principal.role not in self._roles:
+            raise _refuse_role(principal.role, self._roles)
+        self._request.state.principal = principal
+        return principal
+
+
+class DeferredRoleGuard(RoleGuard):
+    """Like ``RoleGuard``, but the database half of authentication is left to the route, which
+    must call ``PendingPrincipal.resolve`` before it does anything else. A token that cannot
+    be valid gets its 401, and a role the token claims that is not allowed its 403, before the
+    parameters are looked at."""
+
+    async def __call__(  # type: ignore[override]
+        self, request: Request, claim: BearerClaimDep
+    ) -> PendingPrincipal:
+        if claim.claimed_role not in self.roles:
+            raise _refuse_role(claim.claimed_role, self.roles)
+        return PendingPrincipal(request, claim, self.roles)
 
 
 def allow(*roles: Role | str) -> object:
     return Depends(RoleGuard(tuple(Role(r) for r in roles)))
+
+
+def allow_deferred(*roles: Role | str) -> object:
+    """``allow`` for a route that confirms the caller inside its own database work."""
+    return Depends(DeferredRoleGuard(tuple(Role(r) for r in roles)))
 
 
 def public() -> None:

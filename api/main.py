@@ -48,7 +48,7 @@ def create_app(
     if engine is None:
         from api.db import make_engine
 
-        engine = make_engine(settings.database_url)
+        engine = make_engine(settings.database_url, pool_size=settings.database_pool_size)
     store = EvidenceStore(settings.evidence_dir)
 
     @asynccontextmanager

@@ -22,6 +22,10 @@ class BackendSettings(BaseSettings):
 
     env: Literal["production", "development", "test"] = "production"
     database_url: str = "sqlite:///./data/scancar.db"
+    # PostgreSQL connections each server process keeps open (as many again may be opened for
+    # bursts and closed after). Too small a pool makes connections come and go under load, and
+    # a new PostgreSQL connection costs more than a hundred queries.
+    database_pool_size: int = Field(default=20, ge=1, le=500)
     data_dir: Path = Path("./data")
     secret_key: str = DEVELOPMENT_SECRET_KEY
     access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)

@@ -347,7 +347,7 @@ def _postgres_backends(database: str) -> list[int]:
                 cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
             except OSError:
                 continue
-            if cmd.startswith("postgres:") and f" {database} " in f"{cmd} ":
+            if cmd.startswith("postgres:"):  # the database's backends and the server's writers
                 pids.append(int(entry.name))
     return pids
 

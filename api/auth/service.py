@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 
+from sqlalchemy import bindparam
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, func, select
 
 from api.auth.db import DeviceRow, LoginAttemptRow, UserRow
 from api.auth.principal import USER_ROLES, Principal, Role
 from api.auth.security import (
+    DEVICE_TOKEN_PREFIX,
     DUMMY_PASSWORD_HASH,
     AccessToken,
     TokenError,
@@ -26,26 +30,67 @@ from api.settings import BackendSettings
 
 MIN_PASSWORD_LENGTH = 10
 
+# Every authenticated request runs one of these: Core statements built once, only the columns
+# the principal needs (an ORM entity load costs several times the query itself).
+_users = UserRow.__table__  # type: ignore[attr-defined]
+_devices = DeviceRow.__table__  # type: ignore[attr-defined]
+_USER_FOR_TOKEN = core_select(
+    _users.c.id, _users.c.username, _users.c.role, _users.c.is_active
+).where(_users.c.id == bindparam("user_id"))
+_DEVICE_FOR_TOKEN = core_select(_devices.c.id, _devices.c.name, _devices.c.revoked_at).where(
+    _devices.c.token_hash == bindparam("token_hash")
+)
 
-def authenticate_bearer(session: Session, token: str, settings: BackendSettings) -> Principal:
-    """Resolve a bearer token (a user's JWT or a device token) to a principal, or 401."""
+
+@dataclass(frozen=True, slots=True)
+class BearerClaim:
+    """What a bearer token says about itself, checked without the database: a user's JWT with
+    a valid signature and expiry, or a device token of the right shape."""
+
+    token: str
+    kind: Literal["user", "device"]
+    user_id: int | None
+    claimed_role: Role
+
+
+_DEVICE_TOKEN_LENGTH = len(new_device_token())
+
+
+def read_bearer(token: str, settings: BackendSettings) -> BearerClaim:
+    """The database-free half of authentication; 401 for a token that cannot be valid."""
     if token.count(".") == 2:
         try:
-            user_id, _role = decode_access_token(token, secret_key=settings.secret_key)
-        except TokenError as exc:
-            raise Unauthorized(str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
-        user = session.get(UserRow, user_id)
+            user_id, role = decode_access_token(token, secret_key=settings.secret_key)
+            claimed = Role(role)
+        except (TokenError, ValueError) as exc:
+            why = str(exc) if isinstance(exc, TokenError) else "the access token is invalid"
+            raise Unauthorized(why, headers={"WWW-Authenticate": "Bearer"}) from None
+        return BearerClaim(token, "user", user_id, claimed)
+    if not token.startswith(DEVICE_TOKEN_PREFIX) or len(token) != _DEVICE_TOKEN_LENGTH:
+        raise Unauthorized("unknown token", headers={"WWW-Authenticate": "Bearer"})
+    return BearerClaim(token, "device", None, Role.DEVICE)
+
+
+def confirm_bearer(session: Session, claim: BearerClaim) -> Principal:
+    """The database half: the user still exists and is active (its role is the database's, not
+    the token's), or the device token is known and not revoked."""
+    conn = session.connection()
+    if claim.kind == "user":
+        user = conn.execute(_USER_FOR_TOKEN, {"user_id": claim.user_id}).first()
         if user is None or not user.is_active:
             raise Unauthorized("the user of this token is unknown or disabled")
-        return Principal("user", user.id or 0, user.username, Role(user.role))
-    device = session.exec(
-        select(DeviceRow).where(DeviceRow.token_hash == hash_device_token(token))
-    ).first()
+        return Principal("user", user.id, user.username, Role(user.role))
+    device = conn.execute(_DEVICE_FOR_TOKEN, {"token_hash": hash_device_token(claim.token)}).first()
     if device is None:
         raise Unauthorized("unknown token", headers={"WWW-Authenticate": "Bearer"})
     if device.revoked_at is not None:
         raise Unauthorized("this device token has been revoked")
-    return Principal("device", device.id or 0, device.name, Role.DEVICE)
+    return Principal("device", device.id, device.name, Role.DEVICE)
+
+
+def authenticate_bearer(session: Session, token: str, settings: BackendSettings) -> Principal:
+    """Resolve a bearer token (a user's JWT or a device token) to a principal, or 401."""
+    return confirm_bearer(session, read_bearer(token, settings))
 
 
 def principal_for_user(user: UserRow) -> Principal:

@@ -11,8 +11,8 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 
-from api.auth.principal import Principal, Role
-from api.deps import SessionDep, SettingsDep, allow
+from api.auth.principal import Role
+from api.deps import PendingPrincipal, SessionDep, SettingsDep, allow_deferred
 from api.errors import ApiError, PayloadTooLarge, Unprocessable
 from api.observations.service import IngestResult, check_evidence, ingest
 from scancar.wire import MAX_EVIDENCE_PER_OBSERVATION, ObservationMetadata, ObservationReceipt
@@ -128,32 +128,29 @@ async def post_observation(
     response: Response,
     session: SessionDep,
     settings: SettingsDep,
-    device: Annotated[Principal, allow(Role.DEVICE)],
+    device: Annotated[PendingPrincipal, allow_deferred(Role.DEVICE)],
 ) -> ObservationReceipt:
     metadata, parts = await _read_parts(request, settings.max_image_bytes)
-    images = await run_in_threadpool(
-        check_evidence,
-        metadata,
-        parts,
-        max_image_bytes=settings.max_image_bytes,
-        max_pixels=settings.max_image_pixels,
-    )
+    state = request.app.state
 
-    def store() -> IngestResult:
-        rules = request.app.state.zone_rules.rules_for(session, metadata.zone_id)
+    def check_and_store() -> IngestResult:
+        # one worker-thread hop: the caller's check, image checks, files, rows, commit
+        principal = device.resolve(session)
+        images = check_evidence(
+            metadata,
+            parts,
+            max_image_bytes=settings.max_image_bytes,
+            max_pixels=settings.max_image_pixels,
+        )
+        rules = state.zone_rules.rules_for(session, metadata.zone_id)
         grace = rules.grace_minutes if rules else settings.default_grace_minutes
         return ingest(
-            session,
-            request.app.state.evidence_store,
-            device,
-            metadata,
-            images,
-            grace_minutes=grace,
+            session, state.evidence_store, principal, metadata, images, grace_minutes=grace
         )
 
-    result = await run_in_threadpool(store)
+    result = await run_in_threadpool(check_and_store)
     if not result.created:
         response.status_code = 200
     return ObservationReceipt(
-        id=result.hit.id or 0, observation_id=metadata.observation_id, status=result.hit.status
+        id=result.hit_id, observation_id=metadata.observation_id, status=result.status
     )

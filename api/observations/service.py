@@ -12,11 +12,13 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy import Connection, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from api.audit.service import record
+from api.audit.service import append
 from api.auth.principal import Principal
+from api.db import utcnow
 from api.errors import Conflict, InsufficientStorage, PayloadTooLarge, Unprocessable
 from api.evidence.images import InvalidImage, inspect_image
 from api.evidence.store import EvidenceDiskFull, EvidenceStore, sha256_hex
@@ -29,7 +31,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class IngestResult:
-    hit: HitRow
+    hit_id: int
+    status: str
     created: bool
 
 
@@ -43,6 +46,7 @@ def fingerprint(metadata: ObservationMetadata) -> str:
 class CheckedImage:
     name: str
     kind: str
+    sha256: str
     data: bytes
     content_type: str
     width: int
@@ -78,7 +82,8 @@ def check_evidence(
                 f"evidence part {ref.name!r} is {len(data)} bytes; at most {max_image_bytes} "
                 "bytes per image",
             )
-        if sha256_hex(data) != ref.sha256:
+        digest = sha256_hex(data)
+        if digest != ref.sha256:
             raise Unprocessable(
                 f"evidence part {ref.name!r} does not match its declared sha256",
                 code="sha256_mismatch",
@@ -90,22 +95,35 @@ def check_evidence(
                 f"evidence part {ref.name!r}: {exc}", code="invalid_image"
             ) from None
         checked.append(
-            CheckedImage(ref.name, ref.kind, data, info.content_type, info.width, info.height)
+            CheckedImage(
+                ref.name, ref.kind, digest, data, info.content_type, info.width, info.height
+            )
         )
     return checked
 
 
-def _existing(session: Session, observation_id: str) -> HitRow | None:
-    return session.exec(select(HitRow).where(HitRow.observation_id == observation_id)).first()
+_hits = HitRow.__table__  # type: ignore[attr-defined]
+_evidence = EvidenceRow.__table__  # type: ignore[attr-defined]
+# Built once: the ingest path is the busiest write path (Core statements, no ORM objects).
+_EXISTING = select(_hits.c.id, _hits.c.content_sha256, _hits.c.status).where(
+    _hits.c.observation_id == bindparam("observation_id")
+)
+_INSERT_HIT = insert(_hits).returning(_hits.c.id)
+_INSERT_EVIDENCE = insert(_evidence)
+_EVIDENCE_BY_SHA = select(_evidence.c.id).where(_evidence.c.sha256 == bindparam("sha256")).limit(1)
 
 
-def _same_or_conflict(hit: HitRow, fp: str) -> IngestResult:
-    if hit.content_sha256 != fp:
+def _existing(conn: Connection, observation_id: str, fp: str) -> IngestResult | None:
+    """The stored hit of ``observation_id``: the same content again, or a conflict."""
+    row = conn.execute(_EXISTING, {"observation_id": observation_id}).first()
+    if row is None:
+        return None
+    if row.content_sha256 != fp:
         raise Conflict(
-            f"observation {hit.observation_id} was already received with different content",
+            f"observation {observation_id} was already received with different content",
             code="observation_conflict",
         )
-    return IngestResult(hit, created=False)
+    return IngestResult(row.id, row.status, created=False)
 
 
 def ingest(
@@ -117,11 +135,15 @@ def ingest(
     *,
     grace_minutes: int,
 ) -> IngestResult:
+    """Store the evidence files (fsynced) and then the hit, its evidence rows and an audit row
+    in one transaction; commits. A file this call created is removed again when the
+    transaction fails and no other hit refers to it."""
     obs_id = str(metadata.observation_id)
     fp = fingerprint(metadata)
-    existing = _existing(session, obs_id)
+    conn = session.connection()
+    existing = _existing(conn, obs_id, fp)
     if existing is not None:
-        return _same_or_conflict(existing, fp)
+        return existing
 
     created_files: list[str] = []
     try:
@@ -138,60 +160,71 @@ def ingest(
             headers={"Retry-After": "60"},
         ) from None
 
-    hit = HitRow(
-        observation_id=obs_id,
-        device_id=device.id,
-        content_sha256=fp,
-        metadata_json=metadata.model_dump_json(),
-        status=HitStatus.PENDING_GRACE.value,
-        plate=metadata.plate,
-        country=metadata.country,
-        plate_confidence=metadata.plate_confidence,
-        captured_at=metadata.captured_at,
-        first_seen_at=metadata.first_seen_at,
-        lon=metadata.lon,
-        lat=metadata.lat,
-        position_accuracy_m=metadata.position_accuracy_m,
-        heading_deg=metadata.heading_deg,
-        camera=metadata.camera,
-        zone_id=metadata.zone_id,
-        reason=metadata.reason.value,
-        rights_checked_at=metadata.rights_checked_at,
-        rights_cache_version=metadata.rights_cache_version,
-        software_version=metadata.software_version,
-        grace_until=metadata.captured_at + timedelta(minutes=grace_minutes),
-    )
+    now = utcnow()
+    status = HitStatus.PENDING_GRACE.value
     try:
-        session.add(hit)
-        session.flush()
-        for img in images:
-            session.add(
-                EvidenceRow(
-                    hit_id=hit.id or 0,
-                    name=img.name,
-                    kind=img.kind,
-                    sha256=sha256_hex(img.data),
-                    size_bytes=len(img.data),
-                    content_type=img.content_type,
-                    width=img.width,
-                    height=img.height,
-                )
-            )
-        record(session, device, "observation.received", "hit", hit.id, f"reason={hit.reason}")
+        hit_id = conn.execute(
+            _INSERT_HIT,
+            {
+                "observation_id": obs_id,
+                "device_id": device.id,
+                "content_sha256": fp,
+                "metadata_json": metadata.model_dump_json(),
+                "status": status,
+                "plate": metadata.plate,
+                "country": metadata.country,
+                "plate_confidence": metadata.plate_confidence,
+                "captured_at": metadata.captured_at,
+                "first_seen_at": metadata.first_seen_at,
+                "lon": metadata.lon,
+                "lat": metadata.lat,
+                "position_accuracy_m": metadata.position_accuracy_m,
+                "heading_deg": metadata.heading_deg,
+                "camera": metadata.camera,
+                "zone_id": metadata.zone_id,
+                "reason": metadata.reason.value,
+                "rights_checked_at": metadata.rights_checked_at,
+                "rights_cache_version": metadata.rights_cache_version,
+                "software_version": metadata.software_version,
+                "received_at": now,
+                "updated_at": now,
+                "grace_until": metadata.captured_at + timedelta(minutes=grace_minutes),
+                "repeat": False,
+            },
+        ).scalar_one()
+        conn.execute(
+            _INSERT_EVIDENCE,
+            [
+                {
+                    "hit_id": hit_id,
+                    "name": img.name,
+                    "kind": img.kind,
+                    "sha256": img.sha256,
+                    "size_bytes": len(img.data),
+                    "content_type": img.content_type,
+                    "width": img.width,
+                    "height": img.height,
+                    "created_at": now,
+                }
+                for img in images
+            ],
+        )
+        append(
+            conn, device, "observation.received", "hit", hit_id, f"reason={metadata.reason.value}"
+        )
         session.commit()
     except IntegrityError:
         # Another request stored the same observation id a moment ago.
         session.rollback()
-        existing = _existing(session, obs_id)
-        if existing is None:
+        again = _existing(session.connection(), obs_id, fp)
+        if again is None:
             raise
-        return _same_or_conflict(existing, fp)
+        return again
     except BaseException:
         session.rollback()
         for digest in created_files:
-            if not session.exec(select(EvidenceRow.id).where(EvidenceRow.sha256 == digest)).first():
+            if session.connection().execute(_EVIDENCE_BY_SHA, {"sha256": digest}).first() is None:
                 store.delete(digest)
         raise
-    session.refresh(hit)
-    log.info("observation stored as hit %s", hit.id)
-    return IngestResult(hit, created=True)
+    log.info("observation stored as hit %s", hit_id)
+    return IngestResult(hit_id, status, created=True)

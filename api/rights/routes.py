@@ -9,12 +9,14 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 from sqlalchemy import insert
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from api.auth.principal import Principal, Role
 from api.db import utcnow
-from api.deps import SessionDep, SettingsDep, allow
+from api.deps import PendingPrincipal, SessionDep, SettingsDep, allow, allow_deferred
 from api.errors import Unprocessable
-from api.rights.checker import RecentZoneSet, check_at_point
+from api.rights.checker import PointCheck, RecentZoneSet, check_at_point
 from api.rights.db import RightsCheckLogRow
 from api.rights.feed import snapshot_lines
 from api.rights.repository import SqlRightsRepository
@@ -68,10 +70,10 @@ def _keyer(request: Request) -> PlateKeyer:
 
 
 @router.get("/check", response_model=CheckOut)
-def check_rights(
+async def check_rights(
     request: Request,
     session: SessionDep,
-    caller: Annotated[Principal, allow(Role.BOA, Role.BACKOFFICE, Role.DEVICE)],
+    caller: Annotated[PendingPrincipal, allow_deferred(Role.BOA, Role.BACKOFFICE, Role.DEVICE)],
     plate: Annotated[str, Query(min_length=1, max_length=20, description="any spelling")],
     lon: Annotated[float, Query(ge=-180, le=180)],
     lat: Annotated[float, Query(ge=-90, le=90)],
@@ -85,35 +87,13 @@ def check_rights(
         )
     when = at or utcnow()
     normalised = normalise_plate(plate)
-    result = check_at_point(
-        session,
-        _zones(request),
-        normalised,
-        lon,
-        lat,
-        when,
-        request.app.state.settings.default_grace_minutes,
+    zones = _zones(request)
+    grace = request.app.state.settings.default_grace_minutes
+    # one worker-thread hop for the caller's check, the lookup, the check-log row and the commit
+    result = await run_in_threadpool(
+        _check_and_log, session, zones, caller, normalised, lon, lat, when, grace
     )
     zone, decision = result.zone, result.decision
-    session.connection().execute(
-        _LOG_INSERT,
-        {
-            "at": utcnow(),
-            "actor_type": caller.kind,
-            "actor_id": caller.id,
-            "actor_name": caller.name,
-            "plate": normalised,
-            "lon": lon,
-            "lat": lat,
-            "check_at": when,
-            "zone_id": zone.id if zone else None,
-            "area_code": zone.area_code if zone else None,
-            "allowed": decision.allowed,
-            "reason": decision.reason.value,
-            "right_id": decision.right_id,
-        },
-    )
-    session.commit()
     return CheckOut(
         allowed=decision.allowed,
         reason=decision.reason.value,
@@ -133,6 +113,41 @@ def check_rights(
         else None,
         zone_version=result.zone_version,
     )
+
+
+def _check_and_log(
+    session: Session,
+    zones: RecentZoneSet,
+    pending: PendingPrincipal,
+    plate: str,
+    lon: float,
+    lat: float,
+    when: datetime,
+    default_grace_minutes: int,
+) -> PointCheck:
+    caller = pending.resolve(session)
+    result = check_at_point(session, zones, plate, lon, lat, when, default_grace_minutes)
+    zone, decision = result.zone, result.decision
+    session.connection().execute(
+        _LOG_INSERT,
+        {
+            "at": utcnow(),
+            "actor_type": caller.kind,
+            "actor_id": caller.id,
+            "actor_name": caller.name,
+            "plate": plate,
+            "lon": lon,
+            "lat": lat,
+            "check_at": when,
+            "zone_id": zone.id if zone else None,
+            "area_code": zone.area_code if zone else None,
+            "allowed": decision.allowed,
+            "reason": decision.reason.value,
+            "right_id": decision.right_id,
+        },
+    )
+    session.commit()
+    return result
 
 
 @router.get("/feed-key", response_model=FeedKeyOut)
