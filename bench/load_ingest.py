@@ -16,6 +16,7 @@ import asyncio
 import hashlib
 import io
 import json
+import os
 import sys
 import tempfile
 import time
@@ -23,15 +24,22 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import numpy as np
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._server import database, percentile, rss_mb, serve
+from bench._server import (
+    cpu_seconds,
+    database,
+    percentile,
+    postgres_processes,
+    process_tree,
+    rss_mb,
+    serve,
+)
 
-IMAGE_SIDE = (400, 330)  # noise JPEG of about 100 KB
+IMAGE_SIDE = (470, 390)  # noise JPEG of about 100 KB
 
 
 def make_images(n: int, seed: int = 1) -> list[bytes]:
@@ -47,7 +55,13 @@ def make_images(n: int, seed: int = 1) -> list[bytes]:
     return out
 
 
-def observation(i: int, plate_img: bytes, overview_img: bytes) -> list[tuple[str, tuple]]:
+BOUNDARY = "scancar-bench-0f3c9a"
+IDLE_RECONNECT_S = 4.0
+
+
+def observation(i: int, plate: tuple[bytes, str], overview: tuple[bytes, str]) -> bytes:
+    """One observation as the multipart body a car sends (encoded up front: the load generator
+    shares the server's 2 cores, so it should spend as little CPU as a real car's network)."""
     meta = {
         "observation_id": str(uuid.uuid4()),
         "captured_at": datetime.now(UTC).isoformat(),
@@ -64,51 +78,104 @@ def observation(i: int, plate_img: bytes, overview_img: bytes) -> list[tuple[str
         "reason": "no_right",
         "software_version": "bench",
         "evidence": [
-            {"name": "plate", "kind": "plate", "sha256": hashlib.sha256(plate_img).hexdigest()},
-            {
-                "name": "overview",
-                "kind": "overview",
-                "sha256": hashlib.sha256(overview_img).hexdigest(),
-            },
+            {"name": "plate", "kind": "plate", "sha256": plate[1]},
+            {"name": "overview", "kind": "overview", "sha256": overview[1]},
         ],
     }
-    return [
-        ("metadata", (None, json.dumps(meta), "application/json")),
-        ("plate", ("plate.jpg", plate_img, "image/jpeg")),
-        ("overview", ("overview.jpg", overview_img, "image/jpeg")),
+    parts = [
+        (b'name="metadata"', b"application/json", json.dumps(meta).encode()),
+        (b'name="plate"; filename="plate.jpg"', b"image/jpeg", plate[0]),
+        (b'name="overview"; filename="overview.jpg"', b"image/jpeg", overview[0]),
     ]
+    sep = b"--" + BOUNDARY.encode()
+    chunks = []
+    for disposition, ctype, data in parts:
+        chunks += [sep, b"\r\nContent-Disposition: form-data; ", disposition]
+        chunks += [b"\r\nContent-Type: ", ctype, b"\r\n\r\n", data, b"\r\n"]
+    chunks.append(sep + b"--\r\n")
+    return b"".join(chunks)
 
 
 class Feeder:
+    """Observation bodies on demand (a new observation id each; images taken in turn)."""
+
     def __init__(self, images: list[bytes]):
-        self.images = images
+        self.images = [(img, hashlib.sha256(img).hexdigest()) for img in images]
         self.i = 0
 
-    def next(self) -> list[tuple[str, tuple]]:
+    def next(self) -> bytes:
         i = self.i
         self.i += 1
         n = len(self.images)
         return observation(i, self.images[(2 * i) % n], self.images[(2 * i + 1) % n])
 
 
+class Car:
+    """One scan car: a keep-alive HTTP/1.1 connection posting observations one at a time."""
+
+    def __init__(self, base: str, token: str) -> None:
+        host, port = base.removeprefix("http://").split(":")
+        self.addr = (host, int(port))
+        self.head = (
+            "POST /api/v1/observations HTTP/1.1\r\nHost: {host}\r\n"
+            f"Authorization: Bearer {token}\r\n"
+            f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\n"
+            "Content-Length: {length}\r\n\r\n"
+        ).replace("{host}", host)
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+        self.last_used = 0.0
+
+    async def post(self, body: bytes, timeout: float = 30.0) -> int:
+        """The response status. A connection idle for longer than the server's keep-alive
+        (uvicorn: 5 s) is replaced first, as an HTTP client library would."""
+        if time.monotonic() - self.last_used > IDLE_RECONNECT_S:
+            self.close()
+        if self.reader is None or self.writer is None or self.writer.is_closing():
+            self.reader, self.writer = await asyncio.open_connection(*self.addr)
+        self.writer.write(self.head.replace("{length}", str(len(body))).encode() + body)
+        try:
+            head = await asyncio.wait_for(self.reader.readuntil(b"\r\n\r\n"), timeout)
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":", 1)[1])
+            await asyncio.wait_for(self.reader.readexactly(length), timeout)
+        except (TimeoutError, asyncio.IncompleteReadError, ConnectionError):
+            self.close()
+            raise
+        self.last_used = time.monotonic()
+        if b"connection: close" in head.lower():
+            self.close()
+        return int(head[9:12])
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.writer = None
+
+
 async def closed_loop(base: str, tokens: list[str], feeder: Feeder, seconds: float) -> dict:
+    """Each car posts its next observation as soon as the last one is answered."""
     latencies: list[float] = []
     errors = 0
     end = time.monotonic() + seconds
 
     async def car(token: str) -> None:
         nonlocal errors
-        async with httpx.AsyncClient(timeout=30, headers={"Authorization": f"Bearer {token}"}) as c:
-            while time.monotonic() < end:
-                t0 = time.perf_counter()
-                try:
-                    r = await c.post(f"{base}/api/v1/observations", files=feeder.next())
-                except httpx.HTTPError:
-                    errors += 1
-                    continue
-                latencies.append(time.perf_counter() - t0)
-                if r.status_code != 201:
-                    errors += 1
+        c = Car(base, token)
+        while time.monotonic() < end:
+            body = feeder.next()
+            t0 = time.perf_counter()
+            try:
+                status = await c.post(body)
+            except (OSError, TimeoutError, asyncio.IncompleteReadError):
+                errors += 1
+                continue
+            latencies.append(time.perf_counter() - t0)
+            if status != 201:
+                errors += 1
+        c.close()
 
     t0 = time.monotonic()
     await asyncio.gather(*(car(t) for t in tokens))
@@ -125,30 +192,27 @@ async def closed_loop(base: str, tokens: list[str], feeder: Feeder, seconds: flo
 async def open_loop(
     base: str, tokens: list[str], feeder: Feeder, rate: float, seconds: float
 ) -> dict:
+    """Observations arrive at ``rate`` per second whatever the server does (a pool of
+    connections per car, so a slow answer does not hold back the next arrival)."""
     latencies: list[float] = []
     errors = 0
     statuses: dict[str, int] = {}
-    clients = [
-        httpx.AsyncClient(
-            timeout=30,
-            headers={"Authorization": f"Bearer {t}"},
-            limits=httpx.Limits(max_connections=50),
-        )
-        for t in tokens
-    ]
+    idle: list[Car] = []
 
-    async def one(k: int, files: list) -> None:
+    async def one(k: int, body: bytes) -> None:
         nonlocal errors
+        c = idle.pop() if idle else Car(base, tokens[k % len(tokens)])
         t0 = time.perf_counter()
         try:
-            r = await clients[k % len(clients)].post(f"{base}/api/v1/observations", files=files)
-        except httpx.HTTPError as exc:  # an overloaded server: count it, keep the run going
+            status = await c.post(body)
+        except (OSError, TimeoutError, asyncio.IncompleteReadError) as exc:
             errors += 1
             statuses[type(exc).__name__] = statuses.get(type(exc).__name__, 0) + 1
             return
         latencies.append(time.perf_counter() - t0)
-        statuses[str(r.status_code)] = statuses.get(str(r.status_code), 0) + 1
-        if r.status_code != 201:
+        idle.append(c)
+        statuses[str(status)] = statuses.get(str(status), 0) + 1
+        if status != 201:
             errors += 1
 
     tasks = []
@@ -161,8 +225,8 @@ async def open_loop(
         tasks.append(asyncio.create_task(one(k, feeder.next())))
         k += 1
     await asyncio.gather(*tasks)
-    for c in clients:
-        await c.aclose()
+    for c in idle:
+        c.close()
     return {
         "offered": rate,
         "n": len(latencies),
@@ -197,13 +261,26 @@ def run(kind: str, args: argparse.Namespace, images: list[bytes]) -> None:
         with serve(url, Path(tmp) / "data", args.workers) as (base, proc):
             feeder = Feeder(images)
             asyncio.run(closed_loop(base, tokens, feeder, 2))  # warm-up
+            app_pids = process_tree(proc.pid)
+            db_pids = postgres_processes() if kind == "postgresql" else []
+            app0, db0, own0 = cpu_seconds(app_pids), cpu_seconds(db_pids), time.process_time()
             closed = asyncio.run(closed_loop(base, tokens, feeder, args.seconds))
+            app_ms = (cpu_seconds(app_pids) - app0) / closed["n"] * 1000
+            db_ms = (cpu_seconds(db_pids) - db0) / closed["n"] * 1000
+            own_ms = (time.process_time() - own0) / closed["n"] * 1000
             opened = asyncio.run(open_loop(base, tokens, feeder, args.rate, args.seconds))
             mem = rss_mb(proc.pid)
         print(
             f"{kind:<10} closed loop, {args.cars} cars: {closed['rate']:7.1f} obs/s "
             f"(n={closed['n']}, errors={closed['errors']}, p50={closed['p50'] * 1000:.0f} ms, "
             f"p99={closed['p99'] * 1000:.0f} ms)"
+        )
+        cores = os.cpu_count() or 1
+        print(
+            f"{kind:<10} CPU per observation: {app_ms:.2f} ms server"
+            + (f" + {db_ms:.2f} ms PostgreSQL" if db_pids else "")
+            + f" + {own_ms:.2f} ms load generator -> at most "
+            f"{cores * 1000 / (app_ms + db_ms + own_ms):.0f} obs/s on {cores} cores"
         )
         print(
             f"{kind:<10} open loop at {opened['offered']:.0f}/s offered: "
@@ -213,7 +290,7 @@ def run(kind: str, args: argparse.Namespace, images: list[bytes]) -> None:
         )
         print(
             f"{kind:<10} server resident memory after the run: {mem:.0f} MB "
-            f"({args.workers} workers + supervisor)"
+            f"({args.workers} workers + supervisor); load average {os.getloadavg()[0]:.1f}"
         )
         target = 200 if kind == "postgresql" else None
         if target:

@@ -36,6 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench._server import cpu_seconds, postgres_processes, process_tree
 from permits.feed import FeedRight, PlateKeyer, RightsSnapshotPage
 from permits.model import PermitType, RightKind
 from permits.plates import LOOKALIKE_GROUPS, lookalike_variants
@@ -308,50 +309,6 @@ def _load_worker(args: tuple[int, str, list[bytes], int, float, int]) -> tuple[i
     return ok, bad
 
 
-def _cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU seconds of the given processes (Linux /proc)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / tick
-    return total
-
-
-def _process_tree(root: int) -> list[int]:
-    """``root`` and its descendants (the uvicorn supervisor and its workers)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry.name))
-    found, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        found.append(pid)
-        todo.extend(children.get(pid, []))
-    return found
-
-
-def _postgres_backends(database: str) -> list[int]:
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-            except OSError:
-                continue
-            if cmd.startswith("postgres:"):  # the database's backends and the server's writers
-                pids.append(int(entry.name))
-    return pids
-
-
 def _measure_rate(
     port: int, token: str, paths: list[bytes], seconds: float, processes: int, conns: int
 ) -> tuple[float, int]:
@@ -462,16 +419,15 @@ def _bench_one(name: str, url: str, args: argparse.Namespace) -> None:
     try:
         paths = _check_paths(plates, 5000, args.seed)
         _measure_rate(port, token, paths, 2.0, args.load_processes, args.connections)  # warm-up
-        database = url.rsplit("/", 1)[-1]
-        app_pids = _process_tree(proc.pid)
-        db_pids = _postgres_backends(database) if name == "postgresql" else []
-        app0, db0 = _cpu_seconds(app_pids), _cpu_seconds(db_pids)
+        app_pids = process_tree(proc.pid)
+        db_pids = postgres_processes() if name == "postgresql" else []
+        app0, db0 = cpu_seconds(app_pids), cpu_seconds(db_pids)
         rate, bad = _measure_rate(
             port, token, paths, args.seconds, args.load_processes, args.connections
         )
         requests = rate * args.seconds
-        app_ms = (_cpu_seconds(app_pids) - app0) / requests * 1000
-        db_ms = (_cpu_seconds(db_pids) - db0) / requests * 1000
+        app_ms = (cpu_seconds(app_pids) - app0) / requests * 1000
+        db_ms = (cpu_seconds(db_pids) - db0) / requests * 1000
         print(
             f"GET /rights/check         {rate:>12,.0f} req/s  ({args.workers} uvicorn workers, "
             f"{args.load_processes}x{args.connections} keep-alive connections, "
