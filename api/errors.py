@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.fines.rules import FineError, InvalidObjection, InvalidPayment, Overpayment
 from api.review.rules import ClaimError, DecisionRefused, InvalidTransition, ReviewError
 from permits.errors import (
+    AreaQuotaFullError,
     CsvImportError,
     FeedError,
     InvalidPermitError,
@@ -104,6 +105,7 @@ DOMAIN_STATUS: dict[type[Exception], int] = {
     FeedError: 410,
     InvalidTransitionError: 409,
     QuotaError: 409,
+    AreaQuotaFullError: 409,
     VisitorBudgetExceededError: 409,
     InvalidPermitError: 422,
     NaiveDatetimeError: 422,

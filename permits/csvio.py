@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TextIO, TypeVar
 
@@ -113,8 +114,22 @@ def _parse_row(line: int, row: dict[str, str]) -> Permit:
         raise CsvRowError(line, getattr(exc, "field", None), str(exc)) from None
 
 
+@dataclass(frozen=True, slots=True)
+class CsvPermit:
+    """A permit read from CSV with its line number (the header is line 1)."""
+
+    line: int
+    permit: Permit
+
+
 def read_permits_csv(stream: TextIO | Iterable[str]) -> list[Permit]:
     """All permits of a CSV file, or ``CsvImportError`` listing every bad row (none imported)."""
+    return [row.permit for row in read_permit_rows(stream)]
+
+
+def read_permit_rows(stream: TextIO | Iterable[str]) -> list[CsvPermit]:
+    """Like ``read_permits_csv``, with each permit's line number (for later per-line checks,
+    such as the area quota on import)."""
     reader = csv.DictReader(stream)
     header = reader.fieldnames or []
     missing = sorted(REQUIRED_COLUMNS - set(header))
@@ -128,7 +143,7 @@ def read_permits_csv(stream: TextIO | Iterable[str]) -> list[Permit]:
         raise CsvImportError(
             [CsvRowError(1, None, "; ".join(parts) + f"; expected: {','.join(COLUMNS)}")]
         )
-    permits: list[Permit] = []
+    permits: list[CsvPermit] = []
     errors: list[CsvRowError] = []
     first_line: dict[str, int] = {}
     for row in reader:
@@ -151,7 +166,7 @@ def read_permits_csv(stream: TextIO | Iterable[str]) -> list[Permit]:
             )
             continue
         first_line[permit.id] = line
-        permits.append(permit)
+        permits.append(CsvPermit(line, permit))
     if errors:
         raise CsvImportError(errors)
     return permits

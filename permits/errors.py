@@ -81,6 +81,25 @@ class QuotaError(PermitsError, ValueError):
     code = "quota_error"
 
 
+class AreaQuotaFullError(QuotaError):
+    """A permit would take (or reach into) an area whose quota has no room for it."""
+
+    code = "area_quota_full"
+
+    def __init__(
+        self, area_code: str, capacity: int, holders: int, waiting: int, what: str
+    ) -> None:
+        self.area_code = area_code
+        self.capacity = capacity
+        self.holders = holders
+        self.waiting = waiting
+        places = "place" if capacity == 1 else "places"
+        super().__init__(
+            f"area {area_code!r} is full: its quota is {capacity} {places}, {holders} held, "
+            f"{waiting} waiting; {what}"
+        )
+
+
 class FeedError(PermitsError, ValueError):
     """A rights feed (snapshot / changes page) that cannot be used."""
 

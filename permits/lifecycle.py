@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 
 from permits.errors import InvalidPermitError, InvalidTransitionError
 from permits.model import Permit, PermitStatus, PlatePeriod, require_aware
@@ -166,11 +166,43 @@ def change_plate(
     return TransitionResult(new_permit, record)
 
 
+def is_past_validity(permit: Permit, at: datetime) -> bool:
+    """True when the permit's validity ended before ``at`` (a permit still counts at exactly
+    its ``valid_to``, like its rights)."""
+    require_aware("at", at)
+    return permit.valid_to is not None and permit.valid_to < at
+
+
 def is_due_to_expire(permit: Permit, at: datetime) -> bool:
     """True when the permit could still be used but its validity ended before ``at``."""
     require_aware("at", at)
-    return (
-        PermitAction.EXPIRE in TRANSITIONS[permit.status]
-        and permit.valid_to is not None
-        and permit.valid_to < at
-    )
+    return PermitAction.EXPIRE in TRANSITIONS[permit.status] and is_past_validity(permit, at)
+
+
+def expire_if_due(permit: Permit, at: datetime, actor: str) -> TransitionResult | None:
+    """The expiry rule (verlopen), applied by the backend's background job.
+
+    - A granted, active or suspended permit whose ``valid_to`` lies before ``at`` expires
+      (its rights ended at ``valid_to`` already; the status makes lists, quota counts and the
+      waiting list see it, and frees its quota place).
+    - A waitlisted application whose ``valid_to`` lies before ``at`` is refused: no place
+      became free in time, and granting it now would hand out a dead permit.
+    - Anything else is left alone (None): permits without an end or still valid, final
+      permits, and applications that are applied or in review (the back office decides them).
+
+    The reason names the end of the validity in UTC.
+    """
+    if permit.valid_to is None or not is_past_validity(permit, at):
+        return None
+    ended = permit.valid_to.astimezone(UTC).isoformat(timespec="seconds")
+    if is_due_to_expire(permit, at):
+        return transition(permit, PermitAction.EXPIRE, f"validity ended at {ended}", at, actor)
+    if permit.status is PermitStatus.WAITLISTED:
+        return transition(
+            permit,
+            PermitAction.REFUSE,
+            f"validity ended at {ended} before a place became free",
+            at,
+            actor,
+        )
+    return None

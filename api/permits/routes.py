@@ -185,6 +185,9 @@ def get_permit(session: SessionDep, _: Backoffice, permit_id: str) -> PermitDeta
 def update_permit(
     session: SessionDep, actor: Backoffice, permit_id: str, body: PermitUpdate
 ) -> PermitDetailOut:
+    """Change the holder, areas, validity or visitor budget, with a reason. Adding an area
+    whose quota is full is 409 ``area_quota_full``; giving up the area of the permit's quota
+    place grants it to the first waiting application."""
     changes = service.PermitChanges(
         holder_ref=body.holder,
         area_codes=frozenset(body.area_codes) if body.area_codes is not None else None,

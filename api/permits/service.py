@@ -33,7 +33,8 @@ from api.permits.db import (
     VisitorSessionRow,
 )
 from api.rights.repository import SqlRightsRepository, join_areas, lock_rights, split_areas
-from permits.errors import InvalidPermitError, QuotaError
+from permits.csvio import CsvPermit
+from permits.errors import CsvImportError, CsvRowError, InvalidPermitError, QuotaError
 from permits.lifecycle import (
     PermitAction,
     TransitionRecord,
@@ -41,6 +42,7 @@ from permits.lifecycle import (
     transition,
 )
 from permits.lifecycle import change_plate as domain_change_plate
+from permits.lifecycle import expire_if_due as domain_expire_if_due
 from permits.model import (
     PaidSession,
     Permit,
@@ -50,7 +52,18 @@ from permits.model import (
     VisitorSession,
 )
 from permits.plates import normalise_plate
-from permits.quota import AreaQuota, WaitingEntry, release_place, review_application
+from permits.quota import HOLDER_STATUSES as DOMAIN_HOLDER_STATUSES
+from permits.quota import (
+    AreaLoad,
+    AreaQuota,
+    ReleaseOutcome,
+    WaitingEntry,
+    fill_places,
+    place_loaded_permits,
+    plan_area_change,
+    release_place,
+    review_application,
+)
 from permits.visitor import (
     VisitorAccount,
     session_minutes,
@@ -58,7 +71,8 @@ from permits.visitor import (
     stop_visitor_session,
 )
 
-HOLDER_STATUSES = (PermitStatus.GRANTED, PermitStatus.ACTIVE, PermitStatus.SUSPENDED)
+HOLDER_STATUSES = tuple(s for s in PermitStatus if s in DOMAIN_HOLDER_STATUSES)
+EXPIRY_ACTOR = "system (permit expiry)"
 LIFECYCLE_ACTIONS = (
     PermitAction.SUSPEND,
     PermitAction.REVOKE,
@@ -233,6 +247,16 @@ def load_quota(session: Session, row: AreaQuotaRow) -> AreaQuota:
     )
 
 
+def load_quotas(session: Session, area_codes: Iterable[str]) -> dict[str, AreaQuota]:
+    """The quotas of those of ``area_codes`` that have one, by area code."""
+    quotas: dict[str, AreaQuota] = {}
+    for code in sorted(set(area_codes)):
+        row = session.get(AreaQuotaRow, code)
+        if row is not None:
+            quotas[code] = load_quota(session, row)
+    return quotas
+
+
 def set_quota(
     session: Session,
     area_code: str,
@@ -253,18 +277,15 @@ def set_quota(
     session.flush()
     quota = load_quota(session, row)
     at = utcnow()
-    while quota.has_free_place and quota.waiting:
-        first = quota.waiting[0].permit_id
-        permit = load_permit(session, first)
-        result = transition(
-            permit,
-            PermitAction.GRANT,
-            f"place free in area {area_code} (capacity raised to {capacity}); "
-            "first on waiting list",
+    if quota.has_free_place and quota.waiting:
+        outcome = fill_places(
+            quota,
+            _waiting_permits(session, quota),
             at,
             actor_name(actor),
+            why=f"place free in area {area_code} (capacity raised to {capacity})",
         )
-        _granted(session, result, area_code, at, actor_name(actor))
+        _grant_waiting(session, area_code, outcome, at, actor_name(actor))
         quota = load_quota(session, row)
     record(session, actor, "permit_quota.set", "permit_quota", area_code, f"capacity {capacity}")
     return quota
@@ -294,21 +315,45 @@ def _granted(
     return activated.permit
 
 
-def _release(session: Session, permit_row: PermitRow, at: datetime, actor: str) -> None:
-    """Free the quota place ``permit_row`` held and grant the first waiting applications."""
+def _waiting_permits(session: Session, quota: AreaQuota) -> dict[str, Permit]:
+    return {e.permit_id: load_permit(session, e.permit_id) for e in quota.waiting}
+
+
+def _grant_waiting(
+    session: Session, area_code: str, outcome: ReleaseOutcome, at: datetime, actor: str
+) -> list[str]:
+    """Store the applications ``fill_places`` granted from the waiting list (each activated,
+    with its events and one audit row); returns their permit ids."""
+    granted: list[str] = []
+    for result in outcome.granted:
+        _granted(session, result, area_code, at, actor)
+        app = _application_of(session, result.permit.id)
+        record(
+            session,
+            None,
+            "permit_application.granted_from_waiting_list",
+            "permit_application",
+            app.id if app is not None else result.permit.id,
+            f"permit {result.permit.id}: {result.record.reason}",
+        )
+        granted.append(result.permit.id)
+    return granted
+
+
+def _release(session: Session, permit_row: PermitRow, at: datetime, actor: str) -> list[str]:
+    """Free the quota place ``permit_row`` held and grant the first waiting applications;
+    returns the permit ids granted."""
     area = permit_row.quota_area_code
     if area is None:
-        return
+        return []
     qrow = session.get(AreaQuotaRow, area)
     if qrow is None:
-        return
+        return []
     quota = load_quota(session, qrow)
     if permit_row.id not in quota.holders:
         quota = replace(quota, holders=quota.holders | {permit_row.id})
-    waiting = {e.permit_id: load_permit(session, e.permit_id) for e in quota.waiting}
-    outcome = release_place(quota, permit_row.id, waiting, at, actor)
-    for result in outcome.granted:
-        _granted(session, result, area, at, actor)
+    outcome = release_place(quota, permit_row.id, _waiting_permits(session, quota), at, actor)
+    return _grant_waiting(session, area, outcome, at, actor)
 
 
 # --------------------------------------------------------------------------- permits
@@ -348,13 +393,9 @@ def create_permit(session: Session, data: NewPermit, actor: Principal | None) ->
     quota_area = ""
     qrow = _quota_row_for(session, permit)
     if qrow is not None:
-        quota = load_quota(session, qrow)
-        if not quota.has_free_place or quota.waiting:
-            raise QuotaError(
-                f"area {qrow.area_code!r} is full ({quota.capacity} places, "
-                f"{len(quota.waiting)} waiting); file an application "
-                "(POST /api/v1/permit-applications) to join the waiting list"
-            )
+        load_quota(session, qrow).require_open(
+            "file an application (POST /api/v1/permit-applications) to join the waiting list"
+        )
         quota_area = qrow.area_code
     store_permit(session, permit, quota_area_code=quota_area)
     _add_created_event(session, permit, "granted directly by the back office", actor_name(actor))
@@ -375,11 +416,17 @@ class PermitChanges:
 def update_permit(
     session: Session, permit_id: str, changes: PermitChanges, reason: str, actor: Principal | None
 ) -> Permit:
-    """Change a permit's holder, areas, validity or visitor budget (with a reason)."""
+    """Change a permit's holder, areas, validity or visitor budget (with a reason).
+
+    An area change follows ``permits.quota.plan_area_change``: adding a full area is refused
+    (``AreaQuotaFullError``); giving up the area of the permit's quota place frees that place
+    for the first waiting application.
+    """
     lock_rights(session)
     if not reason.strip():
         raise InvalidPermitError("reason", reason, "every change needs a reason")
-    permit = load_permit(session, permit_id)
+    row = get_permit_row(session, permit_id)
+    permit = _to_domain(row, plate_rows(session, permit_id))
     valid_to = None if changes.clear_valid_to else (changes.valid_to or permit.valid_to)
     updated = replace(
         permit,
@@ -391,8 +438,21 @@ def update_permit(
         if changes.visitor_budget_minutes is not None
         else permit.visitor_budget_minutes,
     )
-    store_permit(session, updated)
     name = actor_name(actor)
+    quota_area: str | None = None  # unchanged
+    if updated.area_codes != permit.area_codes:
+        app = _application_of(session, permit.id)
+        change = plan_area_change(
+            permit,
+            updated.area_codes,
+            load_quotas(session, permit.area_codes | updated.area_codes),
+            held_area=row.quota_area_code,
+            waiting_area=app.waiting_area_code if app is not None else None,
+        )
+        if change.released is not None:
+            _release(session, row, utcnow(), name)
+        quota_area = change.place or ""
+    store_permit(session, updated, quota_area_code=quota_area)
     session.add(
         PermitEventRow(
             permit_id=permit.id,
@@ -812,9 +872,28 @@ def visitor_sessions(session: Session, permit_id: str) -> list[VisitorSessionRow
 
 
 # --------------------------------------------------------------------------- CSV
-def import_permits(session: Session, permits: Sequence[Permit], actor_name_: str) -> int:
-    """Store permits read from CSV (all or nothing; ids must be new)."""
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    count: int
+    areas_over_quota: tuple[AreaLoad, ...]  # only with allow_over_quota
+
+
+def import_permits(
+    session: Session,
+    rows: Sequence[CsvPermit],
+    actor_name_: str,
+    *,
+    allow_over_quota: bool = False,
+) -> ImportReport:
+    """Store permits read from CSV (all or nothing; ids must be new).
+
+    Holders (granted, active, suspended) take a place in their quota area in file order
+    (``permits.quota.place_loaded_permits``). A row beyond its area's capacity is a bad row
+    (``CsvImportError``, nothing imported) unless ``allow_over_quota``: then it is imported
+    and the areas over their quota are reported.
+    """
     lock_rights(session)
+    permits = [r.permit for r in rows]
     ids = [p.id for p in permits]
     dupes = sorted({i for i in ids if ids.count(i) > 1}) if len(set(ids)) != len(ids) else []
     if dupes:
@@ -828,18 +907,104 @@ def import_permits(session: Session, permits: Sequence[Permit], actor_name_: str
             f"{len(existing)} permit id(s) already exist, nothing imported: "
             f"{', '.join(sorted(existing)[:10])}"
         )
+    areas: set[str] = set()
     for permit in permits:
-        store_permit(session, permit)
+        areas |= permit.area_codes
+    plan = place_loaded_permits(permits, load_quotas(session, areas))
+    if plan.over_quota and not allow_over_quota:
+        line_of = {r.permit.id: r.line for r in rows}
+        raise CsvImportError(
+            [
+                CsvRowError(
+                    line_of[o.permit_id],
+                    "area_codes",
+                    f"area {o.area_code!r} is over its quota: {o.capacity} places, "
+                    f"{o.held_before + o.loaded_before} taken ({o.held_before} in the "
+                    f"database, {o.loaded_before} by earlier rows of this file)",
+                )
+                for o in plan.over_quota
+            ]
+        )
+    for permit in permits:
+        store_permit(session, permit, quota_area_code=plan.places.get(permit.id, ""))
         _add_created_event(session, permit, "imported from CSV", actor_name_)
-    record(
-        session,
-        None,
-        "permit.imported",
-        "permit",
-        "csv",
-        f"{len(permits)} permits by {actor_name_}",
+    over = plan.areas_over_quota
+    detail = f"{len(permits)} permits by {actor_name_}"
+    if over:
+        detail += "; over quota: " + ", ".join(
+            f"{a.area_code} {a.held_after}/{a.capacity}" for a in over
+        )
+    record(session, None, "permit.imported", "permit", "csv", detail[:500])
+    return ImportReport(len(permits), over)
+
+
+# --------------------------------------------------------------------------- expiry
+def permits_due_for_expiry(session: Session, now: datetime, limit: int) -> list[str]:
+    """Ids of permits ``expire_if_due`` would change: waitlisted applications first (so a
+    place freed in the same run is not offered to them), then holders, oldest end first."""
+    due: list[str] = []
+    for statuses in ((PermitStatus.WAITLISTED,), HOLDER_STATUSES):
+        due += session.exec(
+            select(PermitRow.id)
+            .where(
+                col(PermitRow.status).in_([s.value for s in statuses]),
+                col(PermitRow.valid_to).is_not(None),
+                col(PermitRow.valid_to) < now,
+            )
+            .order_by(col(PermitRow.valid_to), col(PermitRow.id))
+            .limit(limit - len(due))
+        ).all()
+        if len(due) >= limit:
+            break
+    return due
+
+
+@dataclass(frozen=True, slots=True)
+class ExpiryOutcome:
+    permit_id: str
+    status: PermitStatus  # expired, or refused (a waiting application)
+    granted: tuple[str, ...]  # waiting applications granted the freed place
+
+
+def expire_if_due(session: Session, permit_id: str, now: datetime) -> ExpiryOutcome | None:
+    """Apply ``permits.lifecycle.expire_if_due`` to one permit in the caller's transaction.
+
+    Takes the rights write lock first and then reads the permit, so two processes running the
+    job at once serialise here and the second finds nothing to do (None). An expired holder's
+    quota place goes to the first waiting application; a refused application leaves the list.
+    """
+    lock_rights(session)
+    row = session.exec(
+        select(PermitRow).where(PermitRow.id == permit_id).execution_options(populate_existing=True)
+    ).first()
+    if row is None:
+        return None
+    result = domain_expire_if_due(
+        _to_domain(row, plate_rows(session, permit_id)), now, EXPIRY_ACTOR
     )
-    return len(permits)
+    if result is None:
+        return None
+    add_event(session, result.record)
+    granted: list[str] = []
+    app = _application_of(session, permit_id)
+    if result.permit.status is PermitStatus.EXPIRED:
+        granted = _release(session, row, now, EXPIRY_ACTOR)
+        record(session, None, "permit.expire", "permit", permit_id, result.record.reason)
+    else:
+        if app is not None:
+            app.waiting_area_code = app.waiting_order = app.waiting_since = None
+            _decided(app, "refuse", result.record.reason, EXPIRY_ACTOR, now)
+            session.add(app)
+        record(
+            session,
+            None,
+            "permit_application.refused_validity_ended",
+            "permit_application",
+            app.id if app is not None else permit_id,
+            f"permit {permit_id}: {result.record.reason}",
+        )
+    store_permit(session, result.permit)
+    return ExpiryOutcome(permit_id, result.permit.status, tuple(granted))
 
 
 def iter_permits(session: Session, batch: int = 1000) -> Iterator[Permit]:

@@ -1,4 +1,5 @@
-"""Admin commands: ``purge [--dry-run]``, ``tick`` (grace step + purge once), ``seed-tariffs``."""
+"""Admin commands: ``purge [--dry-run]``, ``tick`` (grace step, permit expiry and purge once),
+``seed-tariffs``."""
 
 from __future__ import annotations
 
@@ -23,14 +24,17 @@ def register(admin_app: typer.Typer) -> None:
         prefix = "would remove" if dry_run else "removed"
         typer.echo(f"{prefix}: {report.summary()}")
 
-    @admin_app.command("tick", help="One run of the background jobs: grace step, then purge.")
+    @admin_app.command(
+        "tick", help="One run of the background jobs: grace step, permit expiry, then purge."
+    )
     def tick() -> None:
         from api.retention.jobs import tick as run_tick
 
         report = run_tick(_app().state)
         typer.echo(f"grace: {report.grace}")
+        typer.echo(f"expiry: {report.expiry or 'failed (see log)'}")
         typer.echo(f"purge: {report.purge.summary() if report.purge else 'failed (see log)'}")
-        if report.grace is None or report.purge is None:
+        if report.grace is None or report.expiry is None or report.purge is None:
             raise typer.Exit(1)
 
     @admin_app.command("seed-tariffs", help="Add the example cost and WAHV tables where empty.")

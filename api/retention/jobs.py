@@ -1,6 +1,7 @@
-"""The background work of a server process: the grace step and the purge, every
-``background_interval_s``. Safe with several processes: both steps use row locks and
-conditional updates, so running them twice at once changes nothing twice.
+"""The background work of a server process: the grace step, the permit expiry and the purge,
+every ``background_interval_s``. Safe with several processes: the steps use row locks (the
+expiry step the rights write lock) and conditional updates, so running them twice at once
+changes nothing twice.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from api.permits.jobs import ExpiryReport, run_expiry_step
 from api.retention.service import PurgeReport, run_purge
 from api.review.service import GraceReport, run_grace_step
 
@@ -23,12 +25,15 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True, slots=True)
 class TickReport:
     grace: GraceReport | None
+    expiry: ExpiryReport | None
     purge: PurgeReport | None
 
 
 def tick(state: Any, *, now: datetime | None = None) -> TickReport:
-    """One run of the grace step and the purge with the app's own parts (``app.state``)."""
+    """One run of the grace step, the permit expiry and the purge with the app's own parts
+    (``app.state``). A step that fails is logged and reported as None; the others still run."""
     grace: GraceReport | None = None
+    expiry: ExpiryReport | None = None
     purge: PurgeReport | None = None
     try:
         grace = run_grace_step(
@@ -42,10 +47,14 @@ def tick(state: Any, *, now: datetime | None = None) -> TickReport:
     except Exception:
         log.exception("background job: grace step failed")
     try:
+        expiry = run_expiry_step(state.engine, now=now)
+    except Exception:
+        log.exception("background job: permit expiry failed")
+    try:
         purge = run_purge(state.engine, state.evidence_store, state.settings, now=now)
     except Exception:
         log.exception("background job: purge failed")
-    return TickReport(grace, purge)
+    return TickReport(grace, expiry, purge)
 
 
 async def _loop(state: Any, interval_s: float, stop: asyncio.Event) -> None:

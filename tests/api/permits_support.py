@@ -59,3 +59,31 @@ def check(client, headers, plate: str, point: tuple[float, float], at: datetime 
     r = client.get("/api/v1/rights/check", params=params, headers=headers)
     assert r.status_code == 200, r.text
     return r.json()
+
+
+def apply_for(client, headers, plate: str, **body: Any) -> int:  # type: ignore[no-untyped-def]
+    """File a resident application (``permit_body`` fields) and return its id (in review)."""
+    payload = permit_body(plates=[plate], **body) | {
+        "applicant": {"name": "A. Jansen", "address": "Noordstraat 1"},
+        "documents": [{"ref": "doc-1", "kind": "proof_of_address"}],
+    }
+    r = client.post("/api/v1/permit-applications", json=payload, headers=headers)
+    assert r.status_code == 201, r.text
+    assert r.json()["status"] == "in_review"
+    return int(r.json()["id"])
+
+
+def decide(client, headers, app_id: int, decision: str = "grant") -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    r = client.post(
+        f"/api/v1/permit-applications/{app_id}/decide",
+        json={"decision": decision, "reason": "checked documents"},
+        headers=headers,
+    )
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
+def create_permit(client, headers, plate: str, **body: Any) -> str:  # type: ignore[no-untyped-def]
+    r = client.post("/api/v1/permits", json=permit_body(plates=[plate], **body), headers=headers)
+    assert r.status_code == 201, r.text
+    return str(r.json()["id"])

@@ -168,7 +168,10 @@ def test_permits_quota_and_waiting_list_through_the_api(client, bo, accounts, to
     # a direct grant may not jump the queue
     full = client.post("/api/v1/permits", json=permit_body(plates=["DD44DD"]), headers=bo)
     assert full.status_code == 409
-    assert full.json()["code"] == "quota_error"
+    assert full.json()["code"] == "area_quota_full"
+    assert full.json()["detail"].startswith(
+        "area '9999_NOORD' is full: its quota is 1 place, 1 held, 2 waiting;"
+    )
     # granting a waiting application by hand is refused while no place is free
     assert _decide(client, bo, a3).status_code == 409
     assert check(client, boa, "BB22BB", NOORD)["reason"] == "none"

@@ -238,6 +238,7 @@ def test_retention_admin_commands(world, settings, engine, monkeypatch):
     tick = runner.invoke(cli, ["admin", "tick"])
     assert tick.exit_code == 0, tick.output
     assert "grace: GraceReport(checked=0" in tick.output
+    assert "expiry: ExpiryReport(expired=0, refused=0, granted=0, failed=0)" in tick.output
     seed = runner.invoke(cli, ["admin", "seed-tariffs"])
     assert seed.output.strip() == "added 0 cost and 0 offence entries"
     with Session(engine) as s:

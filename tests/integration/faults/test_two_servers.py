@@ -98,3 +98,97 @@ def test_two_servers_process_each_hit_once(db_url, engine, accounts, tmp_path):
         ).all()
         assert len(per_hit) == 30
         assert {count for _, count in per_hit} == {1}
+
+
+def test_two_servers_expire_each_permit_once(db_url, engine, tmp_path):
+    """Both servers' job loops see the same permits pass their end at the same moment: each is
+    expired once, and each waiting application gets the freed place once."""
+    from api.db import session_scope
+    from api.permits.db import PermitEventRow, PermitRow
+    from api.permits.service import NewPermit, apply_for_permit, create_permit, decide_application
+    from api.permits.service import set_quota as set_area_quota
+    from permits.model import PermitType
+
+    holders, waiting = 40, 20
+    area = "9999_NOORD"
+    ports = [free_port(), free_port()]
+    servers = [_start(db_url, tmp_path / "data", p) for p in ports]
+    try:
+        for p in ports:
+            _wait_ready(f"http://127.0.0.1:{p}")
+        start = datetime.now(UTC) - timedelta(days=1)
+        ends = datetime.now(UTC) + timedelta(seconds=8)  # after the setup, during the loops
+
+        def new(plate: str, valid_to: datetime) -> NewPermit:
+            return NewPermit(
+                PermitType.RESIDENT, f"H-{plate}", (plate,), frozenset({area}), start, valid_to
+            )
+
+        with session_scope(engine) as session:
+            set_area_quota(session, area, holders, [PermitType.RESIDENT], None)
+        ending = []
+        for i in range(holders):
+            with session_scope(engine) as session:
+                ending.append(create_permit(session, new(f"EX{i:02d}AA", ends), None).id)
+        apps = []
+        for i in range(waiting):
+            with session_scope(engine) as session:
+                app = apply_for_permit(
+                    session, new(f"WT{i:02d}BB", ends + timedelta(days=365)), {}, [], None
+                )
+                apps.append(app.permit_id)
+                decide_application(session, app.id or 0, "grant", "checked", None)
+        assert datetime.now(UTC) < ends, "setup took too long for this test"
+
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            with Session(engine) as s:
+                left = s.exec(
+                    select(func.count())
+                    .select_from(PermitRow)
+                    .where(col(PermitRow.status).in_(["active", "waitlisted"]))
+                    .where(col(PermitRow.id).in_(ending + apps))
+                ).one()
+                granted = s.exec(
+                    select(func.count())
+                    .select_from(PermitRow)
+                    .where(col(PermitRow.id).in_(apps), PermitRow.status == "active")
+                ).one()
+            if datetime.now(UTC) > ends and left == waiting and granted == waiting:
+                break
+            time.sleep(0.2)
+        time.sleep(1.0)  # a few more rounds of both loops
+    finally:
+        for srv in servers:
+            srv.terminate()
+        for srv in servers:
+            srv.wait(timeout=30)
+    with Session(engine) as s:
+        statuses = dict(
+            s.exec(
+                select(PermitRow.id, PermitRow.status).where(col(PermitRow.id).in_(ending))
+            ).all()
+        )
+        assert set(statuses.values()) == {"expired"}
+        expire_events = dict(
+            s.exec(
+                select(PermitEventRow.permit_id, func.count())
+                .where(PermitEventRow.action == "expire")
+                .group_by(col(PermitEventRow.permit_id))
+            ).all()
+        )
+        assert expire_events == dict.fromkeys(ending, 1)
+        grants = dict(
+            s.exec(
+                select(PermitEventRow.permit_id, func.count())
+                .where(PermitEventRow.action == "grant", PermitEventRow.from_status == "waitlisted")
+                .group_by(col(PermitEventRow.permit_id))
+            ).all()
+        )
+        assert grants == dict.fromkeys(apps, 1)
+        holders_now = s.exec(
+            select(func.count())
+            .select_from(PermitRow)
+            .where(PermitRow.quota_area_code == area, PermitRow.status == "active")
+        ).one()
+        assert holders_now == waiting
