@@ -11,6 +11,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import func as sa_func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 
 from api.audit.service import record
@@ -29,6 +31,8 @@ class ZoneSet:
 
 
 EMPTY = ZoneSet(0, ZoneIndex(()))
+# asked on every ingest and rights check: a Core statement built once
+_LATEST_VERSION = sa_select(sa_func.max(ZoneVersionRow.__table__.c.version))  # type: ignore[attr-defined]
 
 
 class ZoneCatalog:
@@ -37,7 +41,7 @@ class ZoneCatalog:
         self._lock = threading.Lock()
 
     def current(self, session: Session) -> ZoneSet:
-        latest = session.exec(select(func.max(ZoneVersionRow.version))).one() or 0
+        latest = session.connection().execute(_LATEST_VERSION).scalar() or 0
         if latest == self._current.version:
             return self._current
         with self._lock:
