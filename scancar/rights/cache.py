@@ -3,7 +3,7 @@
 The file holds only keyed plate hashes (32-byte HMAC-SHA256, see ``permits.feed``), never a
 plain plate, so a stolen car's disk does not tell who holds which permit. A check hashes the
 read plate (and, when it has no right, its look-alike variants) with the enrolment key and
-decides with the rules of ``permits.rules`` (see ``_best_record``).
+decides by the rules of ``permits.rules``, applied to packed records (``_best_record``).
 
 Two in-memory indexes sit in front of the SQLite file (choose with ``index=``):
 
@@ -146,10 +146,7 @@ IndexMode = Literal["filter", "memory"]
 _SELECT_PLATE = (
     "SELECT id, kind, permit_type, areas, start_us, end_us FROM rights WHERE plate_key = ?"
 )
-_SELECT_ALL = (
-    "SELECT plate_key, id, kind, permit_type, areas, start_us, end_us FROM rights "
-    "ORDER BY plate_key"
-)
+_SELECT_ALL = "SELECT plate_key, id, kind, permit_type, areas, start_us, end_us FROM rights"
 # (id, kind, permit_type, areas, start_us, end_us) as stored
 _Row = tuple[str, int, int | None, str, int, int | None]
 _OPEN_END = (1 << 63) - 1  # later than any datetime, so "open-ended runs longest" is plain >
@@ -189,15 +186,15 @@ def _best_record(
     excluded_types: frozenset[int],
     best: _Best | None,
 ) -> _Best | None:
-    """``permits.rules._best`` on packed records, in integer microseconds: no datetime, right
-    or enum object is made per record.
+    """The best of ``best`` and the rights in ``records`` for a check, by the rules of
+    ``permits.rules`` (``match_reason``, then ``_beats``), worked out on the packed records in
+    integer microseconds so that no datetime, enum or right object is made per record.
 
     A record counts when it covers ``area_code``, its permit type is not excluded, and either
-    ``start <= at <= end`` (rank of its kind) or it is a session that starts after ``at`` but
-    no later than ``at + grace`` (late payment). Among counting records the lower rank wins,
-    then the later end (open-ended is ``_OPEN_END``, the latest), then the smaller id. UTF-8
-    keeps code point order, but ids are compared as ``str`` anyway.
-    ``tests/integration/rights_cache`` checks this against ``permits.rules.decide``.
+    ``start <= at <= end`` (the rank of its kind) or it is a session that starts after ``at``
+    but no later than ``at + grace = until`` (late payment). The lower rank wins, then the
+    later end (open-ended is stored as ``_OPEN_END``, later than any time), then the smaller
+    id. ``test_cache_decides_like_rules_on_crowded_plates`` holds this to ``permits.rules``.
     """
     offset, size, unpack = 0, len(records), _RECORD.unpack_from
     while offset < size:
@@ -230,12 +227,12 @@ class _AreaSets:
 
     def __init__(self) -> None:
         self.sets: list[frozenset[str]] = []
-        self._index: dict[str, int] = {}
+        self.known: dict[str, int] = {}
 
     def index(self, area_text: str) -> int:
-        i = self._index.get(area_text)
+        i = self.known.get(area_text)
         if i is None:
-            i = self._index[area_text] = len(self.sets)
+            i = self.known[area_text] = len(self.sets)
             self.sets.append(frozenset(area_text.split(",")) if area_text else frozenset())
         return i
 
@@ -315,17 +312,26 @@ class _MemoryIndex:
         self.areas = _AreaSets()
         self._plates: dict[bytes, bytes] = {}
         self._bytes = 0
-        pack = self.areas.pack
-        current: bytes | None = None
-        records: list[bytes] = []
-        for digest, *row in conn.execute(_SELECT_ALL):
-            if digest != current:
-                if current is not None:
-                    self._store(current, records)
-                current, records = digest, []
-            records.append(pack(tuple(row)))
-        if current is not None:
-            self._store(current, records)
+        # ``_AreaSets.pack`` inlined: opening is this loop, once per right.
+        plates, area_index, area_of = self._plates, self.areas.index, self.areas.known.get
+        pack = _RECORD.pack
+        for digest, right_id, kind, ptype, area_text, start_us, end_us in conn.execute(_SELECT_ALL):
+            encoded = right_id.encode()
+            area = area_of(area_text)
+            record = (
+                pack(
+                    start_us,
+                    _OPEN_END if end_us is None else end_us,
+                    kind,
+                    _NO_TYPE if ptype is None else ptype,
+                    area_index(area_text) if area is None else area,
+                    len(encoded),
+                )
+                + encoded
+            )
+            previous = plates.get(digest)
+            plates[digest] = record if previous is None else previous + record
+        self._bytes = sum(map(len, plates.values()))
 
     def _store(self, digest: bytes, records: list[bytes]) -> None:
         old = self._plates.pop(digest, None)
@@ -611,8 +617,7 @@ class SqliteRightsCache:
                         None if end_us == _OPEN_END else from_us(end_us),
                     )
             best = None
-            for digest in keyer.lookalike_digests(plate):
-                records = records_of(digest)
+            for records in map(records_of, keyer.lookalike_digests(plate)):
                 if records is not None:
                     best = _best_record(
                         records, area_sets, area_code, at_us, until_us, excluded, best
