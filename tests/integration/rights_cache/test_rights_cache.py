@@ -450,14 +450,6 @@ def test_cache_decides_like_rules_on_crowded_plates(cache: SqliteRightsCache) ->
     assert ties > 100  # the tie-breaks were exercised
 
 
-@pytest.mark.parametrize("plate", ["GZ123T", "80XD1", "BBBBBB", "XXXXXX", "0123456789", "Q"])
-def test_lookalike_digests_are_the_keys_of_domain_variants(plate: str) -> None:
-    keyer = PlateKeyer(KEY)
-    digests = keyer.lookalike_digests(plate)
-    assert len(digests) == len(set(digests)) == len(lookalike_variants(plate))
-    assert set(digests) == {keyer.digest(v) for v in lookalike_variants(plate)}
-
-
 # --- the RightsSource -------------------------------------------------------------------
 
 
