@@ -601,10 +601,11 @@ class SqliteRightsCache:
         until_us = at_us + grace_minutes * 60_000_000
         excluded = self._excluded_types(allowed_permit_types)
         keyer = self._keyer
+        digest = keyer.digest(plate)
         with self._lock:
             index = self._index
             records_of, area_sets = index.records_of, index.areas.sets
-            records = records_of(keyer.digest(plate))
+            records = records_of(digest)
             if records is not None:
                 best = _best_record(records, area_sets, area_code, at_us, until_us, excluded, None)
                 if best is not None:
