@@ -7,10 +7,10 @@ decides by the rules of ``permits.rules``, applied to packed records (``_best_re
 
 Two in-memory indexes sit in front of the SQLite file (choose with ``index=``):
 
-- ``"memory"`` (default, ~200 MB per million rights): every plate's rights packed in a dict,
+- ``"memory"`` (default, ~220 MB per million rights): every plate's rights packed in a dict,
   so a check never touches SQLite; the file stays the durable store.
-- ``"filter"`` (~8 MB per million rights, for small devices; about half as fast for plates
-  with a right): a Bloom filter over the stored hashes; a hash that is certainly absent costs
+- ``"filter"`` (~8 MB filter per million rights, for small devices; a third as fast for
+  plates with a right): a Bloom filter over the stored hashes; a hash that is certainly absent costs
   no query, a present one is read from SQLite.
 
 Either index lives in this object, so all writes must go through the same
@@ -625,7 +625,7 @@ class SqliteRightsCache:
                     )
         if best is None:
             return NO_RIGHT
-        return Decision(allowed=False, reason=DecisionReason.LOOKALIKE_RIGHT, right_id=best[2])
+        return Decision(False, DecisionReason.LOOKALIKE_RIGHT, best[2])
 
     def _excluded_types(self, allowed_permit_types: Iterable[PermitType] | None) -> frozenset[int]:
         if allowed_permit_types is None:
