@@ -10,8 +10,8 @@ Two in-memory indexes sit in front of the SQLite file (choose with ``index=``):
 - ``"memory"`` (default, ~220 MB per million rights): every plate's rights packed in a dict,
   so a check never touches SQLite; the file stays the durable store.
 - ``"filter"`` (~8 MB filter per million rights, for small devices; a third as fast for
-  plates with a right): a Bloom filter over the stored hashes; a hash that is certainly absent costs
-  no query, a present one is read from SQLite.
+  plates with a right): a Bloom filter over the stored hashes; a hash that is certainly
+  absent costs no query, a present one is read from SQLite.
 
 Either index lives in this object, so all writes must go through the same
 ``SqliteRightsCache`` (one writer per file).
