@@ -32,6 +32,7 @@ from permits.model import (
     RightKind,
     require_aware,
 )
+from permits.plates import LOOKALIKE_GROUPS
 from permits.ports import RightsFeedSource
 
 FEED_VERSION = 1
@@ -43,6 +44,15 @@ DEFAULT_CHANGES_LIMIT = 1_000
 PLATE_KEY_HEX = re.compile(r"^[0-9a-f]{64}$")
 AREA_CODE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 _BLOCK = 64  # SHA-256 block size
+# For each byte value, the other bytes of its OCR look-alike group (``permits.plates``).
+_LOOKALIKE_BYTES: tuple[tuple[int, ...], ...] = tuple(
+    tuple(
+        sorted(
+            ord(alt) for group in LOOKALIKE_GROUPS if chr(b) in group for alt in group - {chr(b)}
+        )
+    )
+    for b in range(256)
+)
 
 
 def _require_key(key: bytes) -> None:
@@ -80,6 +90,27 @@ class PlateKeyer:
 
     def hex(self, plate: str) -> str:
         return self.digest(plate).hex()
+
+    def lookalike_digests(self, plate: str) -> list[bytes]:
+        """The HMACs of every look-alike variant of a normalised plate: one per plate in
+        ``permits.plates.lookalike_variants(plate)`` (so without the plate itself).
+
+        The variants are made by changing one byte of a scratch buffer at a time, never as
+        separate strings, because the car hashes them for every plate it reads without a right.
+        """
+        buffer = bytearray(plate.encode())
+        inner_copy, outer_copy, table = self._inner_copy, self._outer_copy, _LOOKALIKE_BYTES
+        digests: list[bytes] = []
+        for i, original in enumerate(buffer):
+            for alternative in table[original]:
+                buffer[i] = alternative
+                inner = inner_copy()
+                inner.update(buffer)
+                outer = outer_copy()
+                outer.update(inner.digest())
+                digests.append(outer.digest())
+            buffer[i] = original
+        return digests
 
 
 def plate_key(plate: str, key: bytes) -> str:

@@ -55,7 +55,7 @@ class RightLike(Protocol):
 
 PRECEDENCE: tuple[DecisionReason, ...] = tuple(DecisionReason)
 _RANK: dict[DecisionReason, int] = {reason: i for i, reason in enumerate(PRECEDENCE)}
-_KIND_REASON: dict[RightKind, DecisionReason] = {
+KIND_REASON: dict[RightKind, DecisionReason] = {
     RightKind.EXEMPTION: DecisionReason.EXEMPTION,
     RightKind.PERMIT: DecisionReason.PERMIT,
     RightKind.VISITOR: DecisionReason.VISITOR,
@@ -96,7 +96,7 @@ def match_reason(
     ):
         return None
     if right.start <= at and (right.end is None or at <= right.end):
-        return _KIND_REASON[right.kind]
+        return KIND_REASON[right.kind]
     if right.kind in SESSION_KINDS and at < right.start <= grace_end:
         return DecisionReason.LATE_PAYMENT_WITHIN_GRACE
     return None

@@ -3,15 +3,15 @@
 The file holds only keyed plate hashes (32-byte HMAC-SHA256, see ``permits.feed``), never a
 plain plate, so a stolen car's disk does not tell who holds which permit. A check hashes the
 read plate (and, when it has no right, its look-alike variants) with the enrolment key and
-decides with the same ``permits.rules`` the backend uses.
+decides by the rules of ``permits.rules``, applied to packed records (``_best_record``).
 
 Two in-memory indexes sit in front of the SQLite file (choose with ``index=``):
 
-- ``"memory"`` (default, ~200 MB per million rights): every plate's rights packed in a dict,
+- ``"memory"`` (default, ~220 MB per million rights): every plate's rights packed in a dict,
   so a check never touches SQLite; the file stays the durable store.
-- ``"filter"`` (~8 MB per million rights, for small devices; about half as fast for plates
-  with a right): a Bloom filter over the stored hashes; a hash that is certainly absent costs
-  no query, a present one is read from SQLite.
+- ``"filter"`` (~8 MB filter per million rights, for small devices; a third as fast for
+  plates with a right): a Bloom filter over the stored hashes; a hash that is certainly
+  absent costs no query, a present one is read from SQLite.
 
 Either index lives in this object, so all writes must go through the same
 ``SqliteRightsCache`` (one writer per file).
@@ -22,19 +22,29 @@ from __future__ import annotations
 import sqlite3
 import struct
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import Literal, NamedTuple, Protocol
+from typing import Literal, Protocol
 
 from permits.feed import FeedRight, PlateKeyer, RightsChangesPage, RightsSnapshotPage
-from permits.model import NO_RIGHT, ChangeOp, Decision, PermitType, RightKind, require_aware
-from permits.plates import LOOKALIKE_GROUPS, is_normalised_plate, normalise_plate
+from permits.model import (
+    NO_RIGHT,
+    ChangeOp,
+    Decision,
+    DecisionReason,
+    PermitType,
+    RightKind,
+    require_aware,
+)
+from permits.plates import is_normalised_plate, normalise_plate
 from permits.rules import (
+    KIND_REASON,
     MAX_GRACE_MINUTES,
-    decide_in_window,
-    needs_lookalikes,
+    PRECEDENCE,
+    SESSION_KINDS,
+    ZONE_INDEPENDENT_PERMIT_TYPES,
     validate_check_args,
 )
 from scancar.rights.errors import CacheKeyMismatchError, FeedOrderError
@@ -42,7 +52,6 @@ from scancar.rights.errors import CacheKeyMismatchError, FeedOrderError
 SCHEMA_VERSION = "1"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
-_GRACE: tuple[timedelta, ...] = tuple(timedelta(minutes=m) for m in range(MAX_GRACE_MINUTES + 1))
 _KINDS: tuple[RightKind, ...] = tuple(RightKind)
 _KIND_CODE: dict[RightKind, int] = {k: i for i, k in enumerate(_KINDS)}
 _TYPES: tuple[PermitType, ...] = tuple(PermitType)
@@ -79,10 +88,6 @@ _COPY_STAGING = (
     "SELECT plate_key, id, kind, permit_type, areas, start_us, end_us FROM snapshot_staging "
     "ORDER BY plate_key, id"
 )
-_SELECT = (
-    "SELECT id, kind, permit_type, areas, start_us, end_us FROM rights "
-    "WHERE plate_key = ? AND start_us <= ? AND (end_us IS NULL OR end_us >= ?)"
-)
 _INSERT = (
     "INSERT OR REPLACE INTO rights (plate_key, id, kind, permit_type, areas, start_us, end_us) "
     "VALUES (?, ?, ?, ?, ?, ?, ?)"
@@ -95,33 +100,7 @@ def to_us(at: datetime) -> int:
 
 
 def from_us(us: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=us)
-
-
-class CachedRight(NamedTuple):
-    """A right as read back from the cache: what ``permits.rules.decide`` needs, no plate."""
-
-    id: str
-    kind: RightKind
-    area_codes: frozenset[str]
-    start: datetime
-    end: datetime | None
-    permit_type: PermitType | None
-
-
-_ALTERNATIVES: dict[str, tuple[str, ...]] = {
-    ch: tuple(sorted(group - {ch})) for group in LOOKALIKE_GROUPS for ch in group
-}
-
-
-def lookalike_plates(plate: str) -> list[str]:
-    """Same plates as ``permits.plates.lookalike_variants`` (as a list; a little faster)."""
-    return [
-        plate[:i] + alt + plate[i + 1 :]
-        for i, ch in enumerate(plate)
-        if ch in _ALTERNATIVES
-        for alt in _ALTERNATIVES[ch]
-    ]
+    return _EPOCH + timedelta(0, 0, us)  # positional: a little faster than microseconds=
 
 
 class PresenceFilter:
@@ -167,31 +146,80 @@ IndexMode = Literal["filter", "memory"]
 _SELECT_PLATE = (
     "SELECT id, kind, permit_type, areas, start_us, end_us FROM rights WHERE plate_key = ?"
 )
-_SELECT_ALL = (
-    "SELECT plate_key, id, kind, permit_type, areas, start_us, end_us FROM rights "
-    "ORDER BY plate_key"
-)
+_SELECT_ALL = "SELECT plate_key, id, kind, permit_type, areas, start_us, end_us FROM rights"
 # (id, kind, permit_type, areas, start_us, end_us) as stored
 _Row = tuple[str, int, int | None, str, int, int | None]
-_OPEN_END = (1 << 63) - 1
+_OPEN_END = (1 << 63) - 1  # later than any datetime, so "open-ended runs longest" is plain >
 _NO_TYPE = 255
 _RECORD = struct.Struct("<qqBBIH")  # start, end (or _OPEN_END), kind, type, area set, id length
+_RECORD_SIZE = _RECORD.size
+
+# The decision rules of ``permits.rules`` as small integers, indexed by the stored codes.
+_RANK: dict[DecisionReason, int] = {reason: i for i, reason in enumerate(PRECEDENCE)}
+_KIND_RANK: tuple[int, ...] = tuple(_RANK[KIND_REASON[kind]] for kind in _KINDS)
+_IS_SESSION: tuple[bool, ...] = tuple(kind in SESSION_KINDS for kind in _KINDS)
+_LATE_RANK = _RANK[DecisionReason.LATE_PAYMENT_WITHIN_GRACE]
+_NO_EXCLUDED_TYPES: frozenset[int] = frozenset()
 
 
-class _RightsIndex(Protocol):
-    def might_contain(self, digest: bytes) -> bool:
-        """False when the cache certainly holds no right for ``digest``."""
-        ...
+def _excluded_type_codes(allowed_permit_types: Iterable[PermitType]) -> frozenset[int]:
+    """Codes of the permit types whose rights do not count where ``allowed_permit_types`` are
+    accepted (``match_reason``: zone-independent types always count)."""
+    allowed = frozenset(allowed_permit_types)
+    return frozenset(
+        code
+        for code, ptype in enumerate(_TYPES)
+        if ptype not in ZONE_INDEPENDENT_PERMIT_TYPES and ptype not in allowed
+    )
 
-    def rights_for(
-        self, digest: bytes, area_code: str, at_us: int, until_us: int
-    ) -> list[CachedRight]:
-        """Rights of ``digest`` that cover ``area_code`` and overlap ``[at_us, until_us]``."""
-        ...
 
-    def refresh(self, digests: Iterable[bytes]) -> None: ...
-    @property
-    def size_bytes(self) -> int: ...
+# The best right found so far: (rank of its reason, end in microseconds, id).
+_Best = tuple[int, int, str]
+
+
+def _best_record(
+    records: bytes,
+    area_sets: list[frozenset[str]],
+    area_code: str,
+    at_us: int,
+    until_us: int,
+    excluded_types: frozenset[int],
+    best: _Best | None,
+) -> _Best | None:
+    """The best of ``best`` and the rights in ``records`` for a check, by the rules of
+    ``permits.rules`` (``match_reason``, then ``_beats``), worked out on the packed records in
+    integer microseconds so that no datetime, enum or right object is made per record.
+
+    A record counts when it covers ``area_code``, its permit type is not excluded, and either
+    ``start <= at <= end`` (the rank of its kind) or it is a session that starts after ``at``
+    but no later than ``at + grace = until`` (late payment). The lower rank wins, then the
+    later end (open-ended is stored as ``_OPEN_END``, later than any time), then the smaller
+    id. ``test_cache_decides_like_rules_on_crowded_plates`` holds this to ``permits.rules``.
+    """
+    offset, size, unpack = 0, len(records), _RECORD.unpack_from
+    while offset < size:
+        start_us, end_us, kind, ptype, area, id_len = unpack(records, offset)
+        offset += _RECORD_SIZE
+        id_end = offset + id_len
+        codes = area_sets[area]
+        if (codes and area_code not in codes) or ptype in excluded_types:
+            offset = id_end
+            continue
+        if start_us <= at_us <= end_us:
+            rank = _KIND_RANK[kind]
+        elif _IS_SESSION[kind] and at_us < start_us <= until_us:
+            rank = _LATE_RANK
+        else:
+            offset = id_end
+            continue
+        if best is None or rank < best[0] or (rank == best[0] and end_us > best[1]):
+            best = (rank, end_us, records[offset:id_end].decode())
+        elif rank == best[0] and end_us == best[1]:
+            right_id = records[offset:id_end].decode()
+            if right_id < best[2]:
+                best = (rank, end_us, right_id)
+        offset = id_end
+    return best
 
 
 class _AreaSets:
@@ -199,26 +227,43 @@ class _AreaSets:
 
     def __init__(self) -> None:
         self.sets: list[frozenset[str]] = []
-        self._index: dict[str, int] = {}
+        self.known: dict[str, int] = {}
 
     def index(self, area_text: str) -> int:
-        i = self._index.get(area_text)
+        i = self.known.get(area_text)
         if i is None:
-            i = self._index[area_text] = len(self.sets)
+            i = self.known[area_text] = len(self.sets)
             self.sets.append(frozenset(area_text.split(",")) if area_text else frozenset())
         return i
 
+    def pack(self, row: _Row) -> bytes:
+        """One stored row as a packed record (``_RECORD`` + the id in UTF-8)."""
+        right_id, kind, ptype, area_text, start_us, end_us = row
+        encoded = right_id.encode()
+        return (
+            _RECORD.pack(
+                start_us,
+                _OPEN_END if end_us is None else end_us,
+                kind,
+                _NO_TYPE if ptype is None else ptype,
+                self.index(area_text),
+                len(encoded),
+            )
+            + encoded
+        )
 
-def _cached_right(area_codes: frozenset[str], row: _Row) -> CachedRight:
-    right_id, kind, ptype, _, start_us, end_us = row
-    return CachedRight(
-        right_id,
-        _KINDS[kind],
-        area_codes,
-        _EPOCH + timedelta(microseconds=start_us),
-        None if end_us is None else _EPOCH + timedelta(microseconds=end_us),
-        None if ptype is None else _TYPES[ptype],
-    )
+
+class _RightsIndex(Protocol):
+    areas: _AreaSets
+
+    @property
+    def records_of(self) -> Callable[[bytes], bytes | None]:
+        """The packed records of a plate hash, or None when the cache holds no right for it."""
+        ...
+
+    def refresh(self, digests: Iterable[bytes]) -> None: ...
+    @property
+    def size_bytes(self) -> int: ...
 
 
 class _FilterIndex:
@@ -226,7 +271,7 @@ class _FilterIndex:
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
-        self._areas = _AreaSets()
+        self.areas = _AreaSets()
         self._filter = self._build()
 
     def _build(self) -> PresenceFilter:
@@ -244,19 +289,15 @@ class _FilterIndex:
         for digest in added:
             self._filter.add(digest)
 
-    def might_contain(self, digest: bytes) -> bool:
-        return self._filter.might_contain(digest)
+    @property
+    def records_of(self) -> Callable[[bytes], bytes | None]:
+        return self._records_of
 
-    def rights_for(
-        self, digest: bytes, area_code: str, at_us: int, until_us: int
-    ) -> list[CachedRight]:
-        rights: list[CachedRight] = []
-        areas = self._areas
-        for row in self._conn.execute(_SELECT, (digest, until_us, at_us)):
-            area_codes = areas.sets[areas.index(row[3])]
-            if not area_codes or area_code in area_codes:
-                rights.append(_cached_right(area_codes, row))
-        return rights
+    def _records_of(self, digest: bytes) -> bytes | None:
+        if not self._filter.might_contain(digest):
+            return None
+        rows = self._conn.execute(_SELECT_PLATE, (digest,)).fetchall()
+        return b"".join(map(self.areas.pack, rows)) if rows else None
 
     @property
     def size_bytes(self) -> int:
@@ -268,34 +309,29 @@ class _MemoryIndex:
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
-        self._areas = _AreaSets()
+        self.areas = _AreaSets()
         self._plates: dict[bytes, bytes] = {}
         self._bytes = 0
-        current: bytes | None = None
-        records: list[bytes] = []
-        for digest, *row in conn.execute(_SELECT_ALL):
-            if digest != current:
-                if current is not None:
-                    self._store(current, records)
-                current, records = digest, []
-            records.append(self._pack(tuple(row)))
-        if current is not None:
-            self._store(current, records)
-
-    def _pack(self, row: _Row) -> bytes:
-        right_id, kind, ptype, area_text, start_us, end_us = row
-        encoded = right_id.encode()
-        return (
-            _RECORD.pack(
-                start_us,
-                _OPEN_END if end_us is None else end_us,
-                kind,
-                _NO_TYPE if ptype is None else ptype,
-                self._areas.index(area_text),
-                len(encoded),
+        # ``_AreaSets.pack`` inlined: opening is this loop, once per right.
+        plates, area_index, area_of = self._plates, self.areas.index, self.areas.known.get
+        pack = _RECORD.pack
+        for digest, right_id, kind, ptype, area_text, start_us, end_us in conn.execute(_SELECT_ALL):
+            encoded = right_id.encode()
+            area = area_of(area_text)
+            record = (
+                pack(
+                    start_us,
+                    _OPEN_END if end_us is None else end_us,
+                    kind,
+                    _NO_TYPE if ptype is None else ptype,
+                    area_index(area_text) if area is None else area,
+                    len(encoded),
+                )
+                + encoded
             )
-            + encoded
-        )
+            previous = plates.get(digest)
+            plates[digest] = record if previous is None else previous + record
+        self._bytes = sum(map(len, plates.values()))
 
     def _store(self, digest: bytes, records: list[bytes]) -> None:
         old = self._plates.pop(digest, None)
@@ -309,45 +345,16 @@ class _MemoryIndex:
     def refresh(self, digests: Iterable[bytes]) -> None:
         for digest in set(digests):
             rows = self._conn.execute(_SELECT_PLATE, (digest,)).fetchall()
-            self._store(digest, [self._pack(row) for row in rows])
+            self._store(digest, [self.areas.pack(row) for row in rows])
 
-    def might_contain(self, digest: bytes) -> bool:
-        return digest in self._plates
-
-    def rights_for(
-        self, digest: bytes, area_code: str, at_us: int, until_us: int
-    ) -> list[CachedRight]:
-        value = self._plates.get(digest)
-        if value is None:
-            return []
-        rights: list[CachedRight] = []
-        sets = self._areas.sets
-        offset, size, record = 0, len(value), _RECORD
-        while offset < size:
-            start_us, end_us, kind, ptype, area, id_len = record.unpack_from(value, offset)
-            offset += record.size
-            area_codes = sets[area]
-            if (
-                start_us <= until_us
-                and end_us >= at_us
-                and (not area_codes or area_code in area_codes)
-            ):
-                rights.append(
-                    CachedRight(
-                        value[offset : offset + id_len].decode(),
-                        _KINDS[kind],
-                        area_codes,
-                        _EPOCH + timedelta(microseconds=start_us),
-                        None if end_us == _OPEN_END else _EPOCH + timedelta(microseconds=end_us),
-                        None if ptype == _NO_TYPE else _TYPES[ptype],
-                    )
-                )
-            offset += id_len
-        return rights
+    @property
+    def records_of(self) -> Callable[[bytes], bytes | None]:
+        return self._plates.get
 
     @property
     def size_bytes(self) -> int:
         """Payload bytes held (hash keys and Python object overhead not included)."""
+        return self._bytes + 32 * len(self._plates)
         return self._bytes + 32 * len(self._plates)
 
 
@@ -372,6 +379,7 @@ class SqliteRightsCache:
         self._index_mode: IndexMode = index
         self._keyer = PlateKeyer(key)
         self._lock = threading.RLock()
+        self._excluded_by_allowed: dict[frozenset[PermitType], frozenset[int]] = {}
         self._conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
@@ -582,34 +590,55 @@ class SqliteRightsCache:
         """
         if not is_normalised_plate(plate):
             plate = normalise_plate(plate)
-        validate_check_args(at, grace_minutes)
-        grace_end = at + _GRACE[grace_minutes]
+        if not (
+            at.__class__ is datetime
+            and at.tzinfo is UTC
+            and grace_minutes.__class__ is int
+            and 0 <= grace_minutes <= MAX_GRACE_MINUTES
+        ):  # anything but the usual UTC time and whole minutes gets the full check
+            validate_check_args(at, grace_minutes)
         at_us = (at - _EPOCH) // _US
         until_us = at_us + grace_minutes * 60_000_000
-        digest = self._keyer.digest
+        excluded = self._excluded_types(allowed_permit_types)
+        keyer = self._keyer
+        digest = keyer.digest(plate)
         with self._lock:
             index = self._index
-            # Bound once: for most hashes (look-alike variants above all) the index says "no"
-            # without a query or a decode.
-            might_contain, rights_for = index.might_contain, index.rights_for
-            key = digest(plate)
-            exact = rights_for(key, area_code, at_us, until_us) if might_contain(key) else []
-            if exact:
-                decision = decide_in_window(
-                    exact, (), area_code, at, grace_end, allowed_permit_types=allowed_permit_types
-                )
-                if not needs_lookalikes(decision):
-                    return decision
-            lookalikes: list[CachedRight] = []
-            for variant in lookalike_plates(plate):
-                key = digest(variant)
-                if might_contain(key):
-                    lookalikes.extend(rights_for(key, area_code, at_us, until_us))
-        if not exact and not lookalikes:
+            records_of, area_sets = index.records_of, index.areas.sets
+            records = records_of(digest)
+            if records is not None:
+                best = _best_record(records, area_sets, area_code, at_us, until_us, excluded, None)
+                if best is not None:
+                    rank, end_us, right_id = best
+                    # allowed, reason, right_id, valid_until (positional: a little faster)
+                    return Decision(
+                        True,
+                        PRECEDENCE[rank],
+                        right_id,
+                        None if end_us == _OPEN_END else from_us(end_us),
+                    )
+            best = None
+            for records in map(records_of, keyer.lookalike_digests(plate)):
+                if records is not None:
+                    best = _best_record(
+                        records, area_sets, area_code, at_us, until_us, excluded, best
+                    )
+        if best is None:
             return NO_RIGHT
-        return decide_in_window(
-            exact, lookalikes, area_code, at, grace_end, allowed_permit_types=allowed_permit_types
-        )
+        return Decision(False, DecisionReason.LOOKALIKE_RIGHT, best[2])
+
+    def _excluded_types(self, allowed_permit_types: Iterable[PermitType] | None) -> frozenset[int]:
+        if allowed_permit_types is None:
+            return _NO_EXCLUDED_TYPES
+        if not isinstance(allowed_permit_types, frozenset):
+            return _excluded_type_codes(allowed_permit_types)
+        excluded = self._excluded_by_allowed.get(allowed_permit_types)
+        if excluded is None:
+            if len(self._excluded_by_allowed) >= 64:  # only a handful of zone kinds exist
+                self._excluded_by_allowed.clear()
+            excluded = _excluded_type_codes(allowed_permit_types)
+            self._excluded_by_allowed[allowed_permit_types] = excluded
+        return excluded
 
     # --- lifetime -----------------------------------------------------------------------
     def close(self) -> None:

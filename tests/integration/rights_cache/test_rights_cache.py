@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -18,6 +19,7 @@ from permits.feed import (
     RightsSnapshotPage,
     changes_page,
     snapshot_pages,
+    to_feed_right,
 )
 from permits.lifecycle import PermitAction, change_plate, transition
 from permits.memory import InMemoryRightsRepository
@@ -29,11 +31,14 @@ from permits.model import (
     PermitStatus,
     PermitType,
     PlatePeriod,
+    Right,
+    RightKind,
     VisitorSession,
 )
 from permits.plates import lookalike_variants
+from permits.rules import decide
 from permits.service import check as backend_check
-from scancar.rights.cache import IndexMode, SqliteRightsCache, lookalike_plates
+from scancar.rights.cache import IndexMode, SqliteRightsCache
 from scancar.rights.errors import (
     CacheKeyMismatchError,
     FeedOrderError,
@@ -369,11 +374,80 @@ def test_sync_takes_snapshot_when_cursor_is_refused(cache: SqliteRightsCache) ->
     assert cache.check("NN11NN", "A1", NOW).reason is DecisionReason.PAID
 
 
-@pytest.mark.parametrize("plate", ["GZ123T", "80XD1", "BBBBBB", "XXXXXX", "0123456789", "Q"])
-def test_lookalike_plates_equal_domain_variants(plate: str) -> None:
-    listed = lookalike_plates(plate)
-    assert len(listed) == len(set(listed))
-    assert set(listed) == lookalike_variants(plate)
+def _crowded_rights(rng: random.Random, plates: list[str]) -> list[Right]:
+    """Many rights per plate on a 5-minute grid: equal ends, starts at the check time or at
+    the end of its grace period, and ids whose string order differs from their number order."""
+    grid = [NOW + timedelta(minutes=5 * k) for k in range(-6, 7)]
+    ptypes = [t for t in PermitType if t is not PermitType.VISITOR]
+    rights = []
+    for n in range(400):
+        kind = rng.choice(list(RightKind))
+        ptype = {
+            RightKind.PAID: None,
+            RightKind.VISITOR: PermitType.VISITOR,
+            RightKind.EXEMPTION: PermitType.EXEMPTION,
+        }.get(kind, rng.choice(ptypes))
+        start = rng.choice(grid)
+        end = rng.choice([None, *(t for t in grid if t >= start)])
+        rights.append(
+            Right(
+                id=f"r{n}",
+                kind=kind,
+                plate_key=rng.choice(plates),
+                area_codes=frozenset(rng.sample(AREAS[:3], rng.choice([0, 1, 1, 2]))),
+                start=start,
+                end=end,
+                permit_type=ptype,
+            )
+        )
+    return rights
+
+
+def test_cache_decides_like_rules_on_crowded_plates(cache: SqliteRightsCache) -> None:
+    """Ties (same reason, same end), boundary times and permit-type filters, against
+    ``permits.rules.decide`` on the same rights."""
+    rng = random.Random(4)
+    base = ["GZ123T", "8D05SB", "LL0001"]
+    holders = sorted({v for p in base for v in sorted(lookalike_variants(p))[:4]} | set(base))
+    rights = _crowded_rights(rng, holders)
+    keyer = PlateKeyer(KEY)
+    page = RightsSnapshotPage(
+        key_id=keyer.key_id,
+        snapshot_id="crowded",
+        generated_at=NOW,
+        window_start=NOW - timedelta(hours=1),
+        window_end=NOW + timedelta(hours=24),
+        cursor="0",
+        page=0,
+        is_last=True,
+        rights=[to_feed_right(r, keyer) for r in rights],
+    )
+    cache.apply_snapshot([page])
+    by_plate: dict[str, list[Right]] = {}
+    for right in rights:
+        by_plate.setdefault(right.plate_key, []).append(right)
+    candidates = holders + sorted({v for p in holders for v in lookalike_variants(p)})
+    amsterdam = ZoneInfo("Europe/Amsterdam")
+    type_sets = [None, frozenset({PermitType.RESIDENT}), frozenset({PermitType.BUSINESS})]
+    reasons: set[DecisionReason] = set()
+    ties = 0
+    for _ in range(3000):
+        plate = rng.choice(candidates)
+        at = NOW + timedelta(minutes=5 * rng.randint(-7, 7), microseconds=rng.choice([0, 0, 1]))
+        at = at.astimezone(amsterdam) if rng.random() < 0.3 else at
+        area, grace, types = rng.choice(AREAS), rng.choice([0, 5, 10]), rng.choice(type_sets)
+        exact = by_plate.get(plate, [])
+        lookalikes = [r for v in lookalike_variants(plate) for r in by_plate.get(v, [])]
+        expected = decide(exact, lookalikes, area, at, grace, allowed_permit_types=types)
+        got = cache.check(plate, area, at, grace, allowed_permit_types=types)
+        assert got == expected, (plate, area, at, grace, types)
+        reasons.add(expected.reason)
+        winner = next((r for r in exact if r.id == expected.right_id), None)
+        ties += winner is not None and any(
+            r.id != winner.id and r.end == winner.end and r.kind is winner.kind for r in exact
+        )
+    assert reasons == set(DecisionReason)
+    assert ties > 100  # the tie-breaks were exercised
 
 
 # --- the RightsSource -------------------------------------------------------------------

@@ -23,6 +23,7 @@ from permits.feed import (
 )
 from permits.memory import InMemoryRightsRepository
 from permits.model import ChangeOp, PermitType, Right, RightKind
+from permits.plates import lookalike_variants
 
 KEY = bytes(range(32))
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -45,6 +46,15 @@ def test_plate_key_is_hmac_sha256_hex(plate: str) -> None:
     expected = hmac.new(KEY, plate.encode(), hashlib.sha256).hexdigest()
     assert plate_key(plate, KEY) == expected
     assert PlateKeyer(KEY).hex(plate) == expected
+
+
+@pytest.mark.parametrize("plate", ["GZ123T", "80XD1", "BBBBBB", "XXXXXX", "0123456789", "Q"])
+def test_plate_keyer_lookalike_digests_are_the_keys_of_the_variants(plate: str) -> None:
+    keyer = PlateKeyer(KEY)
+    digests = keyer.lookalike_digests(plate)
+    variants = lookalike_variants(plate)
+    assert len(digests) == len(set(digests)) == len(variants)
+    assert set(digests) == {hmac.new(KEY, v.encode(), hashlib.sha256).digest() for v in variants}
 
 
 def test_plate_keyer_handles_keys_longer_than_a_block() -> None:
