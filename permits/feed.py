@@ -146,14 +146,14 @@ class FeedRight(BaseModel):
     @field_validator("plate_key")
     @classmethod
     def _plate_key_is_hex(cls, v: str) -> str:
-        if not PLATE_KEY_HEX.match(v):
+        if not PLATE_KEY_HEX.fullmatch(v):
             raise ValueError(f"plate_key must be 64 lowercase hex characters; got {v!r}")
         return v
 
     @field_validator("area_codes")
     @classmethod
     def _area_codes_are_codes(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        bad = [code for code in v if not AREA_CODE.match(code)]
+        bad = [code for code in v if not AREA_CODE.fullmatch(code)]
         if bad:
             raise ValueError(
                 f"area codes must be 1-64 characters of A-Z a-z 0-9 _ . : -; got {bad!r}"

@@ -42,7 +42,7 @@ def normalise_plate(raw: str) -> str:
         raise InvalidPlateError(raw, "the plate is empty")
     if len(plate) > MAX_PLATE_LENGTH:
         raise InvalidPlateError(raw, f"at most {MAX_PLATE_LENGTH} characters are allowed")
-    if not _VALID.match(plate):
+    if not _VALID.fullmatch(plate):
         bad = sorted({ch for ch in plate if not ("A" <= ch <= "Z" or "0" <= ch <= "9")})
         raise InvalidPlateError(
             raw,
@@ -54,7 +54,7 @@ def normalise_plate(raw: str) -> str:
 
 def is_normalised_plate(plate: str) -> bool:
     """True when ``plate`` is already in stored form (A-Z0-9, 1..10 characters)."""
-    return bool(_VALID.match(plate))
+    return bool(_VALID.fullmatch(plate))
 
 
 def lookalike_variants(plate: str) -> frozenset[str]:

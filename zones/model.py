@@ -81,7 +81,7 @@ _CLOCK = re.compile(r"^([0-9]{2}):([0-9]{2})$")
 
 def parse_clock(text: str, *, is_end: bool = False) -> int:
     """Parse `HH:MM` into minutes after midnight; `24:00` is allowed as an end only."""
-    match = _CLOCK.match(text)
+    match = _CLOCK.fullmatch(text)
     if match is None:
         raise InvalidZoneError("time", text, "expected HH:MM, e.g. '09:00' or '24:00'")
     hours, minutes = int(match.group(1)), int(match.group(2))

@@ -405,3 +405,12 @@ def test_check_late_payment_found_through_window() -> None:
     repo = InMemoryRightsRepository([_right(kind=RightKind.PAID, start=T0 + 3 * M)])
     assert check(repo, "GZ123T", AREA, T0, 5).reason is DecisionReason.LATE_PAYMENT_WITHIN_GRACE
     assert check(repo, "GZ123T", AREA, T0, 2).reason is DecisionReason.NONE
+
+
+@pytest.mark.parametrize("raw", ["GZ123T\n", "GZ-123-T\n", "GZ123T\r\n"])
+def test_plate_with_a_line_break_is_refused(raw: str) -> None:
+    from permits.plates import is_normalised_plate, normalise_plate
+
+    assert not is_normalised_plate(raw)
+    with pytest.raises(InvalidPlateError, match="not allowed"):
+        normalise_plate(raw)
