@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -154,6 +155,58 @@ def test_render_plate_detailed_char_boxes_one_per_character_inside_plate(
         assert (y2 - y1) > 0.3 * h
     xs = [b[0] for b in plate.char_boxes if b[1] == plate.char_boxes[0][1]]
     assert xs == sorted(xs)
+
+
+def _ink_of_char(plate_img: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    x1, y1, x2, y2 = box
+    gray = cv2.cvtColor(plate_img[y1:y2, x1:x2], cv2.COLOR_BGR2GRAY)
+    return np.asarray(gray < 100)  # black ink on a yellow or light blue plate
+
+
+def _ink_width(ink: np.ndarray) -> int:
+    cols = np.flatnonzero(ink.any(axis=0))
+    return int(cols[-1] - cols[0] + 1)
+
+
+@pytest.mark.parametrize(
+    ("display", "style"),
+    [
+        ("JS-43-PB", PlateStyle.NL),
+        ("56-JTT-5", PlateStyle.NL),
+        ("CDJ-123", PlateStyle.NL_DIPLOMATIC),
+    ],
+)
+def test_render_plate_dutch_j_is_the_plate_font_j(display: str, style: PlateStyle) -> None:
+    # shape of the J on real Dutch plates (shared/data/plates-nl-dev): no descender, a stem on
+    # the right, a foot over the whole width with a flat, rounded bottom whose left end rises
+    # to about a quarter of the height, 0.8 x as wide as the other characters
+    plate = render_plate_detailed(display, style, rng=np.random.default_rng(3))
+    chars = display.replace("-", "")
+    inks = [_ink_of_char(plate.image, box) for box in plate.char_boxes]
+    ink = inks[chars.index("J")]
+    h = ink.shape[0]
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    left, width = int(cols[0]), _ink_width(ink)
+    assert rows[0] <= 1
+    assert rows[-1] >= h - 2  # stands on the baseline, nothing squashed below it
+    others = [_ink_width(i) for c, i in zip(chars, inks, strict=True) if c != "J"]
+    assert 0.7 <= width / float(np.median(others)) <= 0.9
+    upper = np.flatnonzero(ink[: round(0.6 * h)].any(axis=0))
+    assert upper[0] - left >= 0.5 * width  # only the stem up there
+    assert ink[round(0.8 * h), left : left + width].mean() >= 0.9  # the foot spans the width
+    end_top = np.flatnonzero(ink[:, left : left + max(1, round(0.15 * width))].any(axis=1))[0]
+    assert 0.7 * h <= end_top <= 0.82 * h
+    bottom = np.flatnonzero(ink[rows[-1]])
+    assert bottom[0] > left  # rounded, not a pointed tail
+    assert bottom[-1] - bottom[0] + 1 >= 0.4 * width  # flat bottom
+
+
+def test_render_plate_foreign_j_is_not_the_dutch_one() -> None:
+    gb = render_plate_detailed("JA12 JKL", PlateStyle.GB, rng=np.random.default_rng(0))
+    nl = render_plate_detailed("JS-43-PB", PlateStyle.NL, rng=np.random.default_rng(0))
+    gb_j, nl_j = (_ink_of_char(p.image, p.char_boxes[0]) for p in (gb, nl))
+    # the font's own J (descender squashed onto the baseline) is much narrower for its height
+    assert _ink_width(gb_j) / gb_j.shape[0] < 0.85 * _ink_width(nl_j) / nl_j.shape[0]
 
 
 def test_render_plate_formats_normalised_dutch_text_with_sidecode_dashes() -> None:
