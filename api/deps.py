@@ -49,7 +49,7 @@ SessionDep = Annotated[Session, Depends(get_session)]
 
 
 async def get_bearer_claim(
-    settings: SettingsDep,
+    request: Request,
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> BearerClaim:
     """The caller's token checked without the database (presence, shape, JWT signature and
@@ -60,7 +60,7 @@ async def get_bearer_claim(
             "authentication required: send 'Authorization: Bearer <token>'",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    return read_bearer(token, settings)
+    return read_bearer(token, request.app.state.settings)
 
 
 BearerClaimDep = Annotated[BearerClaim, Depends(get_bearer_claim)]

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
-from sqlalchemy import insert
+from sqlalchemy import Engine, insert
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -72,7 +72,6 @@ def _keyer(request: Request) -> PlateKeyer:
 @router.get("/check", response_model=CheckOut)
 async def check_rights(
     request: Request,
-    session: SessionDep,
     caller: Annotated[PendingPrincipal, allow_deferred(Role.BOA, Role.BACKOFFICE, Role.DEVICE)],
     plate: Annotated[str, Query(min_length=1, max_length=20, description="any spelling")],
     lon: Annotated[float, Query(ge=-180, le=180)],
@@ -91,7 +90,7 @@ async def check_rights(
     grace = request.app.state.settings.default_grace_minutes
     # one worker-thread hop for the caller's check, the lookup, the check-log row and the commit
     result = await run_in_threadpool(
-        _check_and_log, session, zones, caller, normalised, lon, lat, when, grace
+        _check_and_log, request.app.state.engine, zones, caller, normalised, lon, lat, when, grace
     )
     zone, decision = result.zone, result.decision
     out = CheckOut(
@@ -118,6 +117,24 @@ async def check_rights(
 
 
 def _check_and_log(
+    engine: Engine,
+    zones: RecentZoneSet,
+    pending: PendingPrincipal,
+    plate: str,
+    lon: float,
+    lat: float,
+    when: datetime,
+    default_grace_minutes: int,
+) -> PointCheck:
+    # the session lives inside this one worker-thread call (no session dependency: on the
+    # busiest read route its bookkeeping costs as much as the lookup)
+    with Session(engine, expire_on_commit=False) as session:
+        return _check_and_log_in(
+            session, zones, pending, plate, lon, lat, when, default_grace_minutes
+        )
+
+
+def _check_and_log_in(
     session: Session,
     zones: RecentZoneSet,
     pending: PendingPrincipal,
