@@ -129,23 +129,22 @@ def _check_and_log(
     # the session lives inside this one worker-thread call (no session dependency: on the
     # busiest read route its bookkeeping costs as much as the lookup)
     with Session(engine, expire_on_commit=False) as session:
-        return _check_and_log_in(
-            session, zones, pending, plate, lon, lat, when, default_grace_minutes
-        )
+        caller = pending.resolve(session)
+        result = check_at_point(session, zones, plate, lon, lat, when, default_grace_minutes)
+        _log_check(session, caller, plate, lon, lat, when, result)
+        session.commit()
+    return result
 
 
-def _check_and_log_in(
+def _log_check(
     session: Session,
-    zones: RecentZoneSet,
-    pending: PendingPrincipal,
+    caller: Principal,
     plate: str,
     lon: float,
     lat: float,
     when: datetime,
-    default_grace_minutes: int,
-) -> PointCheck:
-    caller = pending.resolve(session)
-    result = check_at_point(session, zones, plate, lon, lat, when, default_grace_minutes)
+    result: PointCheck,
+) -> None:
     zone, decision = result.zone, result.decision
     session.connection().execute(
         _LOG_INSERT,
@@ -165,8 +164,6 @@ def _check_and_log_in(
             "right_id": decision.right_id,
         },
     )
-    session.commit()
-    return result
 
 
 @router.get("/feed-key", response_model=FeedKeyOut)

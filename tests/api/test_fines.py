@@ -52,11 +52,6 @@ def tariffs(engine):
         seed_default_tariffs(s)
 
 
-@pytest.fixture
-def bo(accounts):
-    return accounts.headers("backoffice")
-
-
 class Flow:
     """Makes confirmed hits the way the car and a BOA do."""
 

@@ -10,17 +10,7 @@ from sqlmodel import Session, select
 
 from api.audit.db import AuditRow
 from api.permits.db import PermitEventRow
-from tests.api.permits_support import NOORD, check, iso, load_town, now, permit_body
-
-
-@pytest.fixture
-def bo(accounts):
-    return accounts.headers("backoffice")
-
-
-@pytest.fixture
-def town(engine):
-    load_town(engine)
+from tests.api.permits_support import NOORD, check, iso, now, permit_body
 
 
 def test_permits_create_returns_active_permit_with_normalised_plates(client, bo):

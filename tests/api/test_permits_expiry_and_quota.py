@@ -20,22 +20,11 @@ from tests.api.permits_support import (
     check,
     create_permit,
     decide,
-    load_town,
     now,
 )
 
 NOORD_AREA = "9999_NOORD"
 ZUID_AREA = "9999_ZUID"
-
-
-@pytest.fixture
-def bo(accounts):
-    return accounts.headers("backoffice")
-
-
-@pytest.fixture
-def town(engine):
-    load_town(engine)
 
 
 def _quota(client, bo, area: str, capacity: int) -> dict:

@@ -22,17 +22,7 @@ from permits.model import (
     PlatePeriod,
     VisitorSession,
 )
-from tests.api.permits_support import CENTRUM, NOORD, OUTSIDE, check, load_town, now, permit_body
-
-
-@pytest.fixture
-def bo(accounts):
-    return accounts.headers("backoffice")
-
-
-@pytest.fixture
-def town(engine):
-    load_town(engine)
+from tests.api.permits_support import CENTRUM, NOORD, OUTSIDE, check, now, permit_body
 
 
 def test_rights_check_normalises_plate_returns_zone_and_logs(client, bo, accounts, town, engine):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -52,14 +54,26 @@ def _wait_ready(base: str) -> None:
     raise AssertionError(f"{base} did not become ready")
 
 
-def test_two_servers_process_each_hit_once(db_url, engine, accounts, tmp_path):
-    token = accounts.device("car-two")
-    old = datetime.now(UTC) - timedelta(hours=1)  # grace long over
+@contextlib.contextmanager
+def _two_servers(db_url: str, data_dir) -> Iterator[list[int]]:  # type: ignore[no-untyped-def]
+    """Two ``scancar serve`` processes on one database and data dir, ready; their ports."""
     ports = [free_port(), free_port()]
-    servers = [_start(db_url, tmp_path / "data", p) for p in ports]
+    servers = [_start(db_url, data_dir, p) for p in ports]
     try:
         for p in ports:
             _wait_ready(f"http://127.0.0.1:{p}")
+        yield ports
+    finally:
+        for srv in servers:
+            srv.terminate()
+        for srv in servers:
+            srv.wait(timeout=30)
+
+
+def test_two_servers_process_each_hit_once(db_url, engine, accounts, tmp_path):
+    token = accounts.device("car-two")
+    old = datetime.now(UTC) - timedelta(hours=1)  # grace long over
+    with _two_servers(db_url, tmp_path / "data") as ports:
         n = 30
         for i in range(n):  # post through both servers, alternating
             meta, parts = observation(
@@ -82,11 +96,6 @@ def test_two_servers_process_each_hit_once(db_url, engine, accounts, tmp_path):
                 break
             time.sleep(0.2)
         time.sleep(1.0)  # a few more rounds of both loops
-    finally:
-        for srv in servers:
-            srv.terminate()
-        for srv in servers:
-            srv.wait(timeout=30)
     with Session(engine) as s:
         statuses = s.exec(select(HitRow.status)).all()
         assert sorted(set(statuses)) == ["awaiting_review"]
@@ -111,11 +120,7 @@ def test_two_servers_expire_each_permit_once(db_url, engine, tmp_path):
 
     holders, waiting = 40, 20
     area = "9999_NOORD"
-    ports = [free_port(), free_port()]
-    servers = [_start(db_url, tmp_path / "data", p) for p in ports]
-    try:
-        for p in ports:
-            _wait_ready(f"http://127.0.0.1:{p}")
+    with _two_servers(db_url, tmp_path / "data"):
         start = datetime.now(UTC) - timedelta(days=1)
         ends = datetime.now(UTC) + timedelta(seconds=8)  # after the setup, during the loops
 
@@ -158,11 +163,6 @@ def test_two_servers_expire_each_permit_once(db_url, engine, tmp_path):
                 break
             time.sleep(0.2)
         time.sleep(1.0)  # a few more rounds of both loops
-    finally:
-        for srv in servers:
-            srv.terminate()
-        for srv in servers:
-            srv.wait(timeout=30)
     with Session(engine) as s:
         statuses = dict(
             s.exec(
