@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import sys
 import tempfile
@@ -192,7 +193,20 @@ def main() -> None:
         f"baseline JPEG decode only: {decode_fps:.1f} frames/s; pipeline / decode = "
         f"{fps / decode_fps:.3f}"
     )
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    now_mb = _rss_mb()
+    print(
+        f"car process resident memory: {now_mb:.0f} MB after the run, {peak_mb:.0f} MB peak "
+        "(the OCR model, the zone index and the rights cache loaded)"
+    )
     print(f"load average: {os.getloadavg()}")
+
+
+def _rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 if __name__ == "__main__":
