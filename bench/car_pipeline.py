@@ -197,7 +197,8 @@ def main() -> None:
     now_mb = _rss_mb()
     print(
         f"car process resident memory: {now_mb:.0f} MB after the run, {peak_mb:.0f} MB peak "
-        "(the OCR model, the zone index and the rights cache loaded)"
+        "(the OCR model, the zone index and the rights cache loaded; the peak includes the "
+        "rendering when this run rendered the route)"
     )
     print(f"load average: {os.getloadavg()}")
 
