@@ -190,11 +190,11 @@ def _plate_region(plate: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.bool_], 
     height = y2 - y1
     inside = np.zeros((h, w), dtype=np.uint8)
     inside[y1:y2, x1:x2] = plate[y1:y2, x1:x2]
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(inside, connectivity=8)
-    big = [i for i in range(1, n) if stats[i, cv2.CC_STAT_AREA] >= 0.02 * height * (x2 - x1)]
+    contours, _ = cv2.findContours(inside, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    big = [c for c in contours if cv2.contourArea(c) >= 0.02 * height * (x2 - x1)]
     if not big or height < 6:
         return None
-    points = np.column_stack(np.nonzero(np.isin(labels, big)))[:, ::-1].astype(np.int32)
+    points = np.concatenate(big)
     hull = np.zeros((h, w), dtype=np.uint8)
     cv2.fillConvexPoly(hull, cv2.convexHull(points), 1)
     rim = 2 * max(1, round(0.05 * height)) + 1  # the plate's edge and border line
