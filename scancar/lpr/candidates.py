@@ -166,7 +166,7 @@ def plate_obstruction(crop: Image) -> float:
     k = max(3, round(0.3 * height)) | 1  # about a character's stroke gap
     surround = cv2.dilate(value, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
     ink = (value < 0.4 * plate_value) | (
-        (value >= 0.6 * plate_value) & (value < 0.85 * surround.astype(np.float32))
+        (value >= 0.6 * plate_value) & (value < 0.9 * surround.astype(np.float32))
     )
     hidden = cv2.morphologyEx((mask & ~(plate | ink)).astype(np.uint8), cv2.MORPH_OPEN, _OPEN_3X3)
     n, _, stats, _ = cv2.connectedComponentsWithStats(hidden, connectivity=8)
