@@ -63,7 +63,12 @@ FOREIGN_PATTERNS: dict[str, re.Pattern[str]] = {
     "ES": re.compile(r"^[0-9]{4}[BCDFGHJKLMNPRSTVWXYZ]{3}$"),
     "GB": re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z]{3}$"),
     "LU": re.compile(r"^(?:[A-Z]{2}[0-9]{4}|[0-9]{4,6}|[A-Z][0-9]{4})$"),
-    "PL": re.compile(r"^(?=.{7,8}$)[A-Z]{2,3}[A-Z0-9]{4,5}$"),
+    # county code, then a series of 4-5 with at most two letters, never B D I O Z (they look
+    # like 8 0 1 0 2); after a two-letter code the series starts with a digit
+    "PL": re.compile(
+        r"^(?=.{7,8}$)(?:[A-Z]{2}(?=[0-9])|[A-Z]{3})(?!(?:[0-9]*[A-Z]){3})"
+        r"[0-9ACEFGHJKLMNPQRSTUVWXY]{4,5}$"
+    ),
 }
 _GENERIC_PLATE = re.compile(r"^(?=.*[0-9])[A-Z0-9]{4,8}$")
 

@@ -186,6 +186,18 @@ def test_is_plausible_foreign_patterns(plate, country, ok):
     assert is_plausible_foreign(plate, country) is ok
 
 
+@pytest.mark.parametrize(
+    ("plate", "ok"),
+    [("WA12345", True), ("KR1234A", True), ("PO123AC", True), ("WX1AC23", True),
+     ("SGL1A23", True), ("SGLAC12", True), ("SGL12345", True), ("GAO2459Q", True),
+     ("FR1TUUR", False),  # a FRITUUR sign: four letters in the series
+     ("XN7282D", False),  # D is not used in the series (it looks like 0)
+     ("WAC1234", True), ("WA1234", False), ("WAA123ABC", False)],
+)  # fmt: skip
+def test_polish_pattern_follows_the_series_rules(plate, ok):
+    assert is_plausible_foreign(plate, "PL") is ok
+
+
 def test_read_rules_refuse_floors_outside_zero_one():
     with pytest.raises(InvalidSettingError, match=r"char_floor 1\.5.*0\.0\.\.1\.0"):
         ReadRules(char_floor=1.5)
