@@ -107,7 +107,8 @@ class PlateRecognizer:
         self, ocr: OcrText, candidate: Candidate, crop: Image, colour: PlateColour
     ) -> PlateRead:
         v = judge(ocr, self.settings.rules, colour=colour)
-        obstruction = plate_obstruction(crop) if colour == "yellow" else 0.0
+        # measured where it matters: valid reads of yellow plates (0.3-0.5 ms each)
+        obstruction = plate_obstruction(crop) if colour == "yellow" and v.valid else 0.0
         obstructed = obstruction > self.settings.max_obstruction
         return PlateRead(
             plate=v.plate,
