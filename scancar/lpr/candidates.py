@@ -136,6 +136,7 @@ def plate_colour(crop: Image) -> PlateColour:
 
 
 _OPEN_3X3 = np.ones((3, 3), dtype=np.uint8)
+_PALE_YELLOW_LO = np.array([14, 50, 40], dtype=np.uint8)
 
 
 def plate_obstruction(crop: Image) -> float:
@@ -168,7 +169,11 @@ def plate_obstruction(crop: Image) -> float:
     ink = (value < 0.4 * plate_value) | (
         (value >= 0.6 * plate_value) & (value < 0.9 * surround.astype(np.float32))
     )
-    hidden = cv2.morphologyEx((mask & ~(plate | ink)).astype(np.uint8), cv2.MORPH_OPEN, _OPEN_3X3)
+    # yellow paled by glare still counts as plate up to ~0.8 glare opacity (saturation >= 50)
+    pale = cv2.inRange(hsv, _PALE_YELLOW_LO, _PLATE_YELLOW_HI) > 0
+    hidden = cv2.morphologyEx(
+        (mask & ~(plate | pale | ink)).astype(np.uint8), cv2.MORPH_OPEN, _OPEN_3X3
+    )
     n, _, stats, _ = cv2.connectedComponentsWithStats(hidden, connectivity=8)
     if n < 2:
         return 0.0
