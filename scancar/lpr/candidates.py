@@ -135,6 +135,77 @@ def plate_colour(crop: Image) -> PlateColour:
     return "other"
 
 
+_OPEN_3X3 = np.ones((3, 3), dtype=np.uint8)
+_PALE_YELLOW_LO = np.array([14, 50, 40], dtype=np.uint8)
+
+
+def plate_obstruction(crop: Image) -> float:
+    """How much of a yellow plate is hidden: the largest patch inside the plate that is neither
+    plate yellow, EU-band blue nor character ink (glare washing the plate out, a pole or a bush
+    in front of it), in units of the plate height squared. One character of a Dutch plate covers
+    about 0.25; clean plates measure below 0.1 (rim, screws, dirt specks).
+
+    The plate is the convex hull of the yellow (and blue) parts within the rows and columns of
+    the crop that are mostly yellow, less its rim. Ink is darker than 0.4 of the plate's yellow,
+    or, where glare brightens the plate, clearly darker than its surroundings (characters still
+    visible through glare are not hidden). Occluders as dark as the ink are not seen. 0.0 when
+    the crop shows too little yellow to tell (not a yellow plate: nothing is measured).
+    """
+    if crop.ndim != 3 or crop.shape[0] < 8 or crop.shape[1] < 16:
+        return 0.0
+    hsv = cv2.cvtColor(crop, cv2.COLOR_BGR2HSV)
+    yellow = cv2.inRange(hsv, _PLATE_YELLOW_LO, _PLATE_YELLOW_HI) > 0
+    if np.count_nonzero(yellow) < 20:
+        return 0.0
+    plate = yellow | (cv2.inRange(hsv, *_COLOUR_RANGES[1]) > 0)
+    region = _plate_region(plate)
+    if region is None:
+        return 0.0
+    mask, height = region
+    value = hsv[:, :, 2]
+    plate_value = float(np.median(value[yellow]))
+    k = max(3, round(0.3 * height)) | 1  # about a character's stroke gap
+    surround = cv2.dilate(value, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    ink = (value < 0.4 * plate_value) | (
+        (value >= 0.6 * plate_value) & (value < 0.9 * surround.astype(np.float32))
+    )
+    # yellow paled by glare still counts as plate up to ~0.8 glare opacity (saturation >= 50)
+    pale = cv2.inRange(hsv, _PALE_YELLOW_LO, _PLATE_YELLOW_HI) > 0
+    hidden = cv2.morphologyEx(
+        (mask & ~(plate | pale | ink)).astype(np.uint8), cv2.MORPH_OPEN, _OPEN_3X3
+    )
+    n, _, stats, _ = cv2.connectedComponentsWithStats(hidden, connectivity=8)
+    if n < 2:
+        return 0.0
+    return round(float(stats[1:, cv2.CC_STAT_AREA].max()) / float(height * height), 4)
+
+
+def _plate_region(plate: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.bool_], int] | None:
+    """The plate inside a crop (mask, plate height) from its colour mask: the convex hull of the
+    sizeable colour blobs in the rows and columns that are mostly plate colour, less the rim."""
+    h, w = plate.shape
+    rows = np.flatnonzero(plate[:, w // 5 : w - w // 5].mean(axis=1) >= 0.35)
+    if rows.size == 0:
+        return None
+    y1, y2 = int(rows[0]), int(rows[-1]) + 1
+    cols = np.flatnonzero(plate[y1:y2].mean(axis=0) >= 0.35)
+    if cols.size == 0:
+        return None
+    x1, x2 = int(cols[0]), int(cols[-1]) + 1
+    height = y2 - y1
+    inside = np.zeros((h, w), dtype=np.uint8)
+    inside[y1:y2, x1:x2] = plate[y1:y2, x1:x2]
+    contours, _ = cv2.findContours(inside, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    big = [c for c in contours if cv2.contourArea(c) >= 0.02 * height * (x2 - x1)]
+    if not big or height < 6:
+        return None
+    points = np.concatenate(big)
+    hull = np.zeros((h, w), dtype=np.uint8)
+    cv2.fillConvexPoly(hull, cv2.convexHull(points), 1)
+    rim = 2 * max(1, round(0.05 * height)) + 1  # the plate's edge and border line
+    return np.asarray(cv2.erode(hull, np.ones((rim, rim), dtype=np.uint8))) > 0, height
+
+
 def _plate_shaped(
     w: float, h: float, s: FinderSettings, img_h: int, min_h: int, *, min_aspect: float = 99.0
 ) -> bool:

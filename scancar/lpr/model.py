@@ -121,6 +121,8 @@ class PlateRead:
 
     ``valid`` means the text is a plate of ``country`` (a Dutch sidecode for NL). Only a read
     that is ``valid`` and not ``low_confidence`` may become a hit (:attr:`is_hit_eligible`).
+    ``low_confidence``: a character below the confidence floor, or ``obstructed`` (glare or
+    something in front hides part of the plate, see ``candidates.plate_obstruction``).
     """
 
     plate: str  # normalised, no dashes
@@ -141,6 +143,8 @@ class PlateRead:
     candidate_score: float = 0.0
     char_blobs: int = 0  # character blobs the finder saw (0: not counted)
     colour: PlateColour = "unknown"
+    obstruction: float = 0.0  # largest hidden patch of a yellow plate, plate heights squared
+    obstructed: bool = False  # obstruction over the recognizer's limit (then low_confidence)
 
     @property
     def is_hit_eligible(self) -> bool:

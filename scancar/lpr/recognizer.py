@@ -12,11 +12,12 @@ from scancar.lpr.candidates import (
     crop_for_ocr,
     is_colour_image,
     plate_colour,
+    plate_obstruction,
     to_bgr,
 )
 from scancar.lpr.errors import InvalidSettingError
 from scancar.lpr.finder import OpenCvPlateFinder
-from scancar.lpr.model import BBox, Candidate, Frame, Image, PlateRead
+from scancar.lpr.model import BBox, Candidate, Frame, Image, OcrText, PlateColour, PlateRead
 from scancar.lpr.ports import PlateFinder, PlateReader
 from scancar.lpr.rules import ReadRules, judge
 
@@ -27,10 +28,18 @@ class RecognizerSettings:
     rules: ReadRules = field(default_factory=ReadRules)
     min_text_length: int = 3  # shorter reads are not reported at all
     read_whole_crops: bool = True  # an input that is itself a plate crop is read whole
+    # A yellow plate with a hidden patch larger than this (``plate_obstruction``, in plate
+    # heights squared; one character covers ~0.25) is read low-confidence: the OCR guesses
+    # what glare or a pole hides, and it guesses confidently.
+    max_obstruction: float = 0.15
 
     def __post_init__(self) -> None:
         if not 1 <= self.min_text_length <= 10:
             raise InvalidSettingError("min_text_length", self.min_text_length, "1..10")
+        if not 0.0 < self.max_obstruction <= 10.0:
+            raise InvalidSettingError(
+                "max_obstruction", self.max_obstruction, "0.0 < value <= 10.0 plate heights²"
+            )
 
 
 def _pad(crop: Image, s: FinderSettings) -> Image:
@@ -91,30 +100,38 @@ class PlateRecognizer:
             if len(ocr.text) < self.settings.min_text_length:
                 continue
             colour = plate_colour(crops[i]) if has_colour else "unknown"
-            v = judge(ocr, self.settings.rules, colour=colour)
-            reads.append(
-                PlateRead(
-                    plate=v.plate,
-                    display=v.display,
-                    raw_text=ocr.text,
-                    country=v.country,
-                    is_foreign=v.is_foreign,
-                    valid=v.valid,
-                    sidecode=v.sidecode,
-                    low_confidence=v.low_confidence,
-                    corrected=v.corrected,
-                    confidence=v.confidence,
-                    char_confidences=ocr.char_confidences,
-                    bbox=candidates[i].bbox,
-                    crop=crops[i],
-                    region=ocr.region,
-                    region_confidence=ocr.region_confidence,
-                    candidate_score=candidates[i].score,
-                    char_blobs=candidates[i].char_blobs,
-                    colour=colour,
-                )
-            )
+            reads.append(self._to_read(ocr, candidates[i], crops[i], colour))
         return _merge(reads)
+
+    def _to_read(
+        self, ocr: OcrText, candidate: Candidate, crop: Image, colour: PlateColour
+    ) -> PlateRead:
+        v = judge(ocr, self.settings.rules, colour=colour)
+        # measured where it matters: valid reads of yellow plates (0.3-0.5 ms each)
+        obstruction = plate_obstruction(crop) if colour == "yellow" and v.valid else 0.0
+        obstructed = obstruction > self.settings.max_obstruction
+        return PlateRead(
+            plate=v.plate,
+            display=v.display,
+            raw_text=ocr.text,
+            country=v.country,
+            is_foreign=v.is_foreign,
+            valid=v.valid,
+            sidecode=v.sidecode,
+            low_confidence=v.low_confidence or obstructed,
+            corrected=v.corrected,
+            confidence=v.confidence,
+            char_confidences=ocr.char_confidences,
+            bbox=candidate.bbox,
+            crop=crop,
+            region=ocr.region,
+            region_confidence=ocr.region_confidence,
+            candidate_score=candidate.score,
+            char_blobs=candidate.char_blobs,
+            colour=colour,
+            obstruction=obstruction,
+            obstructed=obstructed,
+        )
 
     def recognise(self, frame: Frame | Image) -> list[PlateRead]:
         image = frame.image if isinstance(frame, Frame) else frame

@@ -6,13 +6,19 @@ Rules, in order:
    plates (Portugal and others share Dutch sidecode patterns). A valid Dutch read is taken as
    Dutch unless the region head trusts (``region_floor``) another country *and* the plate is
    visibly not yellow or the text also fits that country's pattern. A yellow plate with a valid
-   Dutch text is always Dutch.
-2. A Dutch read must match a sidecode (or a special series). An invalid Dutch read is corrected
-   with look-alike characters only when exactly one sidecode becomes valid; otherwise it stays
-   invalid.
+   Dutch text is always Dutch. A plate that is visibly neither yellow nor blue (``other``:
+   white, ...) is Dutch only when the region head names the Netherlands too.
+2. A Dutch read must match a sidecode (or a special series). An invalid read is corrected with
+   look-alike characters only when the plate is Dutch by its colour and the region head
+   (:func:`may_correct_to_dutch`) and exactly one sidecode becomes valid; otherwise it stays
+   invalid. A foreign plate is never "corrected" into a Dutch one.
 3. A foreign read (not Dutch, region not NL) is flagged ``is_foreign`` and is valid only when
    it fits the plate pattern of the region head's country, or else of the only country whose
-   pattern fits (several or none: invalid; a miss is better than a wrong plate).
+   pattern fits (several or none: invalid; a miss is better than a wrong plate). When the
+   region head trusts a country whose pattern the read fits up to one look-alike exchange,
+   another country is not guessed: the read is ambiguous. The plate's colour must be one that
+   country issues (``FOREIGN_PLATE_COLOURS``; yellow is Dutch, British, Luxembourgish or old
+   French).
 4. Per-character confidence decides, not the mean: any character (or the end-of-plate slot)
    below ``char_floor`` makes the read ``low_confidence``, and such a read is never a hit.
 """
@@ -22,7 +28,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from scancar.lpr.dutch import correct_dutch_plate
+from permits.plates import LOOKALIKE_GROUPS
+from scancar.lpr.dutch import correct_dutch_plate, parse_dutch_plate
 from scancar.lpr.errors import InvalidSettingError
 from scancar.lpr.model import OcrText, PlateColour
 
@@ -56,9 +63,31 @@ FOREIGN_PATTERNS: dict[str, re.Pattern[str]] = {
     "ES": re.compile(r"^[0-9]{4}[BCDFGHJKLMNPRSTVWXYZ]{3}$"),
     "GB": re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z]{3}$"),
     "LU": re.compile(r"^(?:[A-Z]{2}[0-9]{4}|[0-9]{4,6}|[A-Z][0-9]{4})$"),
-    "PL": re.compile(r"^(?=.{7,8}$)[A-Z]{2,3}[A-Z0-9]{4,5}$"),
+    # county code, then a series of 4-5 with at most two letters, never B D I O Z (they look
+    # like 8 0 1 0 2); after a two-letter code the series starts with a digit
+    "PL": re.compile(
+        r"^(?=.{7,8}$)(?:[A-Z]{2}(?=[0-9])|[A-Z]{3})(?!(?:[0-9]*[A-Z]){3})"
+        r"[0-9ACEFGHJKLMNPQRSTUVWXY]{4,5}$"
+    ),
 }
 _GENERIC_PLATE = re.compile(r"^(?=.*[0-9])[A-Z0-9]{4,8}$")
+
+# Plate colours (``PlateColour``) each country above issues. A plate of another colour is not
+# that country's plate; ``unknown`` (grey or dark frames) rules nothing out. Yellow: British
+# rear plates, Luxembourg, French plates issued before 2009.
+FOREIGN_PLATE_COLOURS: dict[str, frozenset[PlateColour]] = {
+    "BE": frozenset({"other"}),
+    "DE": frozenset({"other"}),
+    "FR": frozenset({"other", "yellow"}),
+    "IT": frozenset({"other"}),
+    "ES": frozenset({"other"}),
+    "GB": frozenset({"other", "yellow"}),
+    "LU": frozenset({"other", "yellow"}),
+    "PL": frozenset({"other"}),
+}
+_LOOKALIKES: dict[str, str] = {
+    ch: "".join(sorted(group - {ch})) for group in LOOKALIKE_GROUPS for ch in group
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,13 +124,34 @@ def is_plausible_foreign(plate: str, country: str) -> bool:
     return pattern is not None and bool(pattern.match(plate)) and bool(_GENERIC_PLATE.match(plate))
 
 
+def fits_with_one_lookalike(plate: str, country: str) -> bool:
+    """True when exchanging one look-alike character (``0``/``O``, ``8``/``B``, ...) makes
+    ``plate`` fit ``country``'s pattern."""
+    return any(
+        is_plausible_foreign(plate[:i] + alt + plate[i + 1 :], country)
+        for i, ch in enumerate(plate)
+        for alt in _LOOKALIKES.get(ch, "")
+    )
+
+
+def is_colour_of(country: str, colour: PlateColour) -> bool:
+    """False when ``country`` issues no plates of that colour (``unknown`` fits every country;
+    so does every colour for a country without an entry)."""
+    allowed = FOREIGN_PLATE_COLOURS.get(country)
+    return colour == "unknown" or allowed is None or colour in allowed
+
+
 def foreign_country(plate: str, region_country: str) -> str | None:
     """The country whose plate pattern ``plate`` fits: the region head's country when it fits,
     else the only country whose pattern fits (the region head often names a neighbour of the
-    right country). ``None`` when none or several fit."""
+    right country). ``None`` when none or several fit, and when the region head's country fits
+    after one look-alike exchange: an Italian ``HF987OD`` read ``HF9870D`` fits only the Polish
+    pattern, but a misread plate of the country the region head names explains it as well."""
     if is_plausible_foreign(plate, region_country):
         return region_country
     if len(plate) < 6:  # short reads are often a part of a longer plate: no guessing
+        return None
+    if fits_with_one_lookalike(plate, region_country):
         return None
     fitting = [c for c in FOREIGN_PATTERNS if is_plausible_foreign(plate, c)]
     return fitting[0] if len(fitting) == 1 else None
@@ -113,6 +163,18 @@ def is_low_confidence(
     if not char_confidences:
         return True
     return min(char_confidences) < floor or length_confidence < floor
+
+
+def may_correct_to_dutch(colour: PlateColour, region_country: str, region_trusted: bool) -> bool:
+    """Whether a look-alike correction may turn a read into a Dutch plate: the plate must be
+    Dutch by its colour *and* by the region head. A yellow or blue plate qualifies unless the
+    region head trusts another country; a plate whose colour cannot be told (grey or dark
+    frame) only when the region head names the Netherlands; a white (``other``) plate never."""
+    if colour in ("yellow", "blue"):
+        return region_country == "NL" or not region_trusted
+    if colour == "unknown":
+        return region_country == "NL"
+    return False
 
 
 def judge(
@@ -140,8 +202,14 @@ def judge(
         and (colour == "other" or is_plausible_foreign(text, region_country))
         and colour not in {"yellow", "blue"}
     )
-    if not foreign_evident:
-        dutch = correct_dutch_plate(text)
+    # a white (or other non-Dutch colour) plate is Dutch only when the region head agrees
+    may_be_dutch = not foreign_evident and (colour != "other" or region_country == "NL")
+    if may_be_dutch:
+        dutch = (
+            correct_dutch_plate(text)
+            if may_correct_to_dutch(colour, region_country, region_trusted)
+            else parse_dutch_plate(text)
+        )
         if dutch is not None:
             corrected = dutch.plate != text
             return Verdict(
@@ -158,7 +226,7 @@ def judge(
     if region_country == "NL":
         return Verdict(text, text, region_country, False, False, None, False, low, confidence)
     country = foreign_country(text, region_country if region_trusted else UNKNOWN_COUNTRY)
-    if country is None:
+    if country is None or not is_colour_of(country, colour):
         shown = region_country if region_trusted else UNKNOWN_COUNTRY
         return Verdict(text, text, shown, shown != UNKNOWN_COUNTRY, False, None, False, low,
                        confidence)  # fmt: skip

@@ -212,10 +212,13 @@ class PassTracker:
         return similarity + iou + 1.0 / (1.0 + shift)
 
     def _finish(self, track: _Track) -> VehiclePass:
-        voted = vote(track.reads)
-        colours = Counter(r.colour for r in track.reads)
+        # reads of a partly hidden plate (glare, a pole in front) do not vote when the plate was
+        # also seen unhidden, and never count as agreeing: the OCR guesses what it cannot see
+        voters = [r for r in track.reads if not r.obstructed] or track.reads
+        voted = vote(voters)
+        colours = Counter(r.colour for r in voters)
         verdict = judge(voted, self.settings.rules, colour=colours.most_common(1)[0][0])
-        agreeing = sum(1 for r in track.reads if r.plate == verdict.plate)
+        agreeing = sum(1 for r in voters if r.plate == verdict.plate and not r.obstructed)
         best = track.best_by_plate.get(verdict.plate) or max(
             track.best_by_plate.values(), key=lambda b: _quality(b.read)
         )

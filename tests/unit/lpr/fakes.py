@@ -48,6 +48,7 @@ def plate_read(
     *,
     valid: bool = True,
     colour: str = "yellow",
+    obstructed: bool = False,
 ) -> PlateRead:
     confs = tuple(conf) if isinstance(conf, Sequence) else (conf,) * len(plate)
     return PlateRead(
@@ -58,7 +59,7 @@ def plate_read(
         is_foreign=False,
         valid=valid,
         sidecode=None,
-        low_confidence=min(confs) < 0.95,
+        low_confidence=min(confs) < 0.95 or obstructed,
         corrected=False,
         confidence=min(confs),
         char_confidences=tuple(float(c) for c in confs),
@@ -67,4 +68,6 @@ def plate_read(
         region="Netherlands",
         region_confidence=0.95,
         colour=colour,  # type: ignore[arg-type]
+        obstruction=0.4 if obstructed else 0.0,
+        obstructed=obstructed,
     )

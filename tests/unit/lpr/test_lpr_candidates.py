@@ -14,10 +14,12 @@ from scancar.lpr.candidates import (
     find_candidates,
     is_colour_image,
     plate_colour,
+    plate_obstruction,
     text_row,
 )
 from scancar.lpr.errors import InvalidSettingError
 from scancar.lpr.model import BBox, Candidate
+from tests.unit.lpr.images import plate_crop, with_glare, with_pole
 
 
 def _found(frame_seed: int, conditions: tuple[str, ...]) -> tuple[int, int, int]:
@@ -112,3 +114,33 @@ def test_text_row_follows_a_sloped_row():
     row = text_row(big.mean(axis=2).astype(np.uint8))
     assert row.count >= 5
     assert row.slope == pytest.approx(np.tan(np.radians(12)), abs=0.06)
+
+
+@pytest.mark.parametrize(
+    ("make", "hidden"),
+    [
+        (plate_crop, False),
+        (lambda: with_pole(plate_crop(), 150, 26), True),  # a post hides the "2"
+        (lambda: with_pole(plate_crop(), 150, 5), False),  # a thin wire hides nothing
+        (lambda: with_glare(plate_crop(), 160, 37, 1.2), True),  # washed out to white
+        (lambda: with_glare(plate_crop(), 160, 37, 0.45), False),  # the ink still shows
+        (lambda: plate_crop("MX352K", seed=8), False),
+    ],
+)
+def test_plate_obstruction_sees_glare_and_posts_in_front_of_a_yellow_plate(make, hidden):
+    assert (plate_obstruction(make()) > 0.15) is hidden
+
+
+def test_plate_obstruction_measures_nothing_on_plates_that_are_not_yellow():
+    white = with_pole(plate_crop("AB123CD", "fr"), 150, 26)
+    assert plate_obstruction(white) == 0.0
+    grey = cv2.cvtColor(cv2.cvtColor(with_pole(plate_crop(), 150, 26), cv2.COLOR_BGR2GRAY),
+                        cv2.COLOR_GRAY2BGR)  # fmt: skip
+    assert plate_obstruction(grey) == 0.0
+
+
+def test_plate_obstruction_grows_with_the_hidden_part():
+    crop = plate_crop()
+    sizes = [plate_obstruction(with_pole(crop, 150, w)) for w in (12, 26, 40)]
+    assert sizes[0] < sizes[1] < sizes[2]
+    assert sizes[1] == pytest.approx(26 * 0.9 * 55 / 55**2, rel=0.25)  # post x plate height

@@ -33,6 +33,25 @@ def test_tracker_votes_one_pass_per_vehicle():
     assert p.first_seen < p.last_seen
 
 
+def test_tracker_does_not_let_reads_of_a_hidden_plate_vote():
+    box = (100, 40, 160, 52)
+    clean = [[plate_read("GZ123T", box)] for _ in range(2)]
+    hidden = [[plate_read("GZ128T", box, obstructed=True)] for _ in range(3)]  # a post in front
+    p = _drive(PassTracker(), clean + hidden)[0]
+    assert (p.plate, p.agreeing_frames, p.frames_seen, p.is_hit_eligible) == ("GZ123T", 2, 5, True)
+
+
+def test_tracker_pass_of_only_hidden_reads_is_never_a_hit():
+    seq = [[plate_read("GZ128T", (100, 40, 160, 52), obstructed=True)] for _ in range(4)]
+    p = _drive(PassTracker(), seq)[0]
+    assert (p.plate, p.agreeing_frames, p.low_confidence, p.is_hit_eligible) == (
+        "GZ128T",
+        0,
+        True,
+        False,
+    )
+
+
 def test_tracker_overview_is_the_exact_frame_of_the_best_crop():
     seq = [[plate_read("GZ123T", (100 - 8 * i, 40, 160 - 8 * i, 52), conf=c)] for i, c in
            enumerate([0.9, 0.95, 0.999, 0.93])]  # fmt: skip
