@@ -66,27 +66,23 @@ async def get_bearer_claim(
 BearerClaimDep = Annotated[BearerClaim, Depends(get_bearer_claim)]
 
 
-async def get_principal(request: Request, session: SessionDep, claim: BearerClaimDep) -> Principal:
-    principal = await run_in_threadpool(confirm_bearer, session, claim)
-    request.state.principal = principal
-    return principal
-
-
 def _refuse_role(role: Role, roles: tuple[Role, ...]) -> Forbidden:
     allowed = ", ".join(r.value for r in roles)
     return Forbidden(f"role '{role.value}' may not do this; allowed: {allowed}")
 
 
 class RoleGuard:
-    """A dependency that lets only the given roles through (403 for the others)."""
+    """A dependency that lets only the given roles through (403 for the others); the caller is
+    confirmed against the database before the route runs."""
 
     def __init__(self, roles: tuple[Role, ...]):
         self.roles = roles
 
-    async def __call__(self, principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
-        if principal.role not in self.roles:
-            raise _refuse_role(principal.role, self.roles)
-        return principal
+    async def __call__(
+        self, request: Request, session: SessionDep, claim: BearerClaimDep
+    ) -> Principal:
+        pending = PendingPrincipal(request, claim, self.roles)
+        return await run_in_threadpool(pending.resolve, session)
 
 
 class PendingPrincipal:

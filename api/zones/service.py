@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import func as sa_func
 from sqlalchemy import select as sa_select
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from api.audit.service import record
 from api.auth.principal import Principal
@@ -35,13 +35,18 @@ EMPTY = ZoneSet(0, ZoneIndex(()))
 _LATEST_VERSION = sa_select(sa_func.max(ZoneVersionRow.__table__.c.version))  # type: ignore[attr-defined]
 
 
+def latest_version(session: Session) -> int:
+    """The newest zone version number, 0 when none was imported yet."""
+    return int(session.connection().execute(_LATEST_VERSION).scalar() or 0)
+
+
 class ZoneCatalog:
     def __init__(self) -> None:
         self._current = EMPTY
         self._lock = threading.Lock()
 
     def current(self, session: Session) -> ZoneSet:
-        latest = session.connection().execute(_LATEST_VERSION).scalar() or 0
+        latest = latest_version(session)
         if latest == self._current.version:
             return self._current
         with self._lock:
@@ -71,7 +76,7 @@ def store_version(
     note: str = "",
 ) -> ZoneVersionRow:
     """Save an imported (already validated) zone set as the next version, with an audit row."""
-    latest = session.exec(select(func.max(ZoneVersionRow.version))).one() or 0
+    latest = latest_version(session)
     row = ZoneVersionRow(
         version=latest + 1,
         created_by=actor.name if actor else (actor_name or "system"),
