@@ -78,16 +78,7 @@ def serve(url: str, data_dir: Path, workers: int) -> Iterator[tuple[str, subproc
         cwd=REPO,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        raise RuntimeError("server did not start")
+    wait_until_up(proc, f"{base}/readyz")
     try:
         yield base, proc
     finally:
@@ -96,6 +87,20 @@ def serve(url: str, data_dir: Path, workers: int) -> Iterator[tuple[str, subproc
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def wait_until_up(proc: subprocess.Popen[bytes], url: str, timeout_s: float = 60.0) -> None:
+    """Wait until ``url`` answers 200; kill ``proc`` and raise when it does not in time."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError(f"the server did not answer {url} within {timeout_s:.0f} s")
 
 
 def rss_mb(pid: int) -> float:

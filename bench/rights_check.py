@@ -36,7 +36,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._server import cpu_seconds, postgres_processes, process_tree
+from bench._server import (
+    cpu_seconds,
+    free_port,
+    postgres_processes,
+    process_tree,
+    wait_until_up,
+)
 from permits.feed import FeedRight, PlateKeyer, RightsSnapshotPage
 from permits.model import PermitType, RightKind
 from permits.plates import LOOKALIKE_GROUPS, lookalike_variants
@@ -230,14 +236,6 @@ BENCH_SECRET = "bench-secret-key-that-is-long-enough-0123456789"  # noqa: S105 (
 TOWN_POINTS = ((4.3580, 52.0160), (4.3570, 52.0100), (4.3580, 52.0070), (4.3505, 52.0115))
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _check_paths(plates: list[str], n: int, seed: int) -> list[bytes]:
     """Request lines for /rights/check: 50 % plates with a right, 25 % look-alikes of them,
     25 % plates without any right; points in the fixture town's zones."""
@@ -352,9 +350,7 @@ def _prepare_backend(url: str, rights: int, seed: int) -> tuple[list[str], str, 
 
 
 def _serve(url: str, workers: int) -> tuple[subprocess.Popen[bytes], int]:
-    import httpx
-
-    port = _free_port()
+    port = free_port()
     env = dict(
         os.environ,
         SCANCAR_DATABASE_URL=url,
@@ -386,15 +382,8 @@ def _serve(url: str, workers: int) -> tuple[subprocess.Popen[bytes], int]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return proc, port
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("uvicorn did not start")
+    wait_until_up(proc, f"http://127.0.0.1:{port}/healthz")
+    return proc, port
 
 
 def _snapshot_seconds(port: int, token: str) -> tuple[float, int]:
