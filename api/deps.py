@@ -15,7 +15,13 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from api.auth.principal import Principal, Role
-from api.auth.service import BearerClaim, confirm_bearer, read_bearer
+from api.auth.service import (
+    BearerClaim,
+    CallerLookup,
+    SessionCallers,
+    confirm_claim,
+    read_bearer,
+)
 from api.errors import Forbidden, Unauthorized
 from api.settings import BackendSettings
 
@@ -97,7 +103,11 @@ class PendingPrincipal:
     def resolve(self, session: Session) -> Principal:
         """The principal from the database: 401 for an unknown, disabled or revoked caller,
         403 when its role (the database's) is not allowed."""
-        principal = confirm_bearer(session, self._claim)
+        return self.resolve_with(SessionCallers(session))
+
+    def resolve_with(self, lookup: CallerLookup) -> Principal:
+        """``resolve`` with the caller read through ``lookup``."""
+        principal = confirm_claim(lookup, self._claim)
         if principal.role not in self._roles:
             raise _refuse_role(principal.role, self._roles)
         self._request.state.principal = principal

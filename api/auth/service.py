@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, Protocol
 
 from sqlalchemy import bindparam
 from sqlalchemy import select as core_select
@@ -71,26 +71,63 @@ def read_bearer(token: str, settings: BackendSettings) -> BearerClaim:
     return BearerClaim(token, "device", None, Role.DEVICE)
 
 
-def confirm_bearer(session: Session, claim: BearerClaim) -> Principal:
+@dataclass(frozen=True, slots=True)
+class CallerRow:
+    """What the database says about the caller behind a token: a user (``role``, ``active``)
+    or a device (``revoked``)."""
+
+    id: int
+    name: str
+    role: str = Role.DEVICE.value
+    active: bool = True
+    revoked: bool = False
+
+
+class CallerLookup(Protocol):
+    """Where ``confirm_claim`` reads the caller from: SQLAlchemy (``SessionCallers``) or, on
+    the rights check's hot path, the driver connection (``api.rights.check_sql``)."""
+
+    def user(self, user_id: int) -> CallerRow | None: ...
+
+    def device(self, token_hash: str) -> CallerRow | None: ...
+
+
+class SessionCallers:
+    """``CallerLookup`` through a session's connection (Core statements built once)."""
+
+    def __init__(self, session: Session) -> None:
+        self._conn = session.connection()
+
+    def user(self, user_id: int) -> CallerRow | None:
+        row = self._conn.execute(_USER_FOR_TOKEN, {"user_id": user_id}).first()
+        return None if row is None else CallerRow(row.id, row.username, row.role, row.is_active)
+
+    def device(self, token_hash: str) -> CallerRow | None:
+        row = self._conn.execute(_DEVICE_FOR_TOKEN, {"token_hash": token_hash}).first()
+        if row is None:
+            return None
+        return CallerRow(row.id, row.name, revoked=row.revoked_at is not None)
+
+
+def confirm_claim(lookup: CallerLookup, claim: BearerClaim) -> Principal:
     """The database half: the user still exists and is active (its role is the database's, not
     the token's), or the device token is known and not revoked."""
-    conn = session.connection()
     if claim.kind == "user":
-        user = conn.execute(_USER_FOR_TOKEN, {"user_id": claim.user_id}).first()
-        if user is None or not user.is_active:
+        user = lookup.user(claim.user_id or 0)
+        if user is None or not user.active:
             raise Unauthorized("the user of this token is unknown or disabled")
-        return Principal("user", user.id, user.username, Role(user.role))
-    device = conn.execute(_DEVICE_FOR_TOKEN, {"token_hash": hash_device_token(claim.token)}).first()
+        return Principal("user", user.id, user.name, Role(user.role))
+    device = lookup.device(hash_device_token(claim.token))
     if device is None:
         raise Unauthorized("unknown token", headers={"WWW-Authenticate": "Bearer"})
-    if device.revoked_at is not None:
+    if device.revoked:
         raise Unauthorized("this device token has been revoked")
     return Principal("device", device.id, device.name, Role.DEVICE)
 
 
 def authenticate_bearer(session: Session, token: str, settings: BackendSettings) -> Principal:
     """Resolve a bearer token (a user's JWT or a device token) to a principal, or 401."""
-    return confirm_bearer(session, read_bearer(token, settings))
+    return confirm_claim(SessionCallers(session), read_bearer(token, settings))
 
 
 def principal_for_user(user: UserRow) -> Principal:

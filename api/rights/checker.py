@@ -8,10 +8,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from api.review.ports import RightsResult
@@ -24,6 +25,9 @@ from zones import Zone
 
 # An area code no right carries: outside every zone only city-wide rights match.
 NO_AREA = "-"
+# the rights of some plates overlapping [start, end]: ``repository.fetch_rights`` on a
+# SQLAlchemy connection, or ``check_sql.CheckSql.rights`` on the driver's
+FetchRights = Callable[[Sequence[str], datetime, datetime], list[Right]]
 _PERMIT_TYPES = {t.value: t for t in PermitType}
 
 
@@ -53,8 +57,8 @@ class PrefetchingRights:
     variants' rights (one query instead of two); ``permits.service.check`` asks for them only
     when the plate itself has no right, and then gets them from memory."""
 
-    def __init__(self, session: Session) -> None:
-        self._conn = session.connection()
+    def __init__(self, fetch: FetchRights) -> None:
+        self._fetch = fetch
         self._found: dict[str, list[Right]] | None = None
         self._window: tuple[datetime, datetime] | None = None
 
@@ -68,19 +72,19 @@ class PrefetchingRights:
                 wanted |= lookalike_variants(key)
             self._found = {key: [] for key in wanted}
             self._window = (start, end)
-            for right in fetch_rights(self._conn, sorted(wanted), start, end):
+            for right in self._fetch(sorted(wanted), start, end):
                 self._found[right.plate_key].append(right)
         if not keys <= self._found.keys():
-            rights = fetch_rights(self._conn, sorted(keys), start, end)
+            rights = self._fetch(sorted(keys), start, end)
             return [r for r in rights if r.covers_area(area_code)]
         return [r for k in keys for r in self._found[k] if r.covers_area(area_code)]
 
 
 def decide_for_zone(
-    session: Session, plate: str, rules: ZoneRightsRules, at: datetime, grace_minutes: int
+    fetch: FetchRights, plate: str, rules: ZoneRightsRules, at: datetime, grace_minutes: int
 ) -> Decision:
     return check(
-        PrefetchingRights(session),
+        PrefetchingRights(fetch),
         plate,
         rules.area_code,
         at,
@@ -101,23 +105,25 @@ class RecentZoneSet:
     version query costs as much as the rights lookup itself). A new zone version therefore
     reaches ``/rights/check`` within ``max_age_s``."""
 
-    def __init__(self, catalog: ZoneCatalog, max_age_s: float = 1.0) -> None:
+    def __init__(self, catalog: ZoneCatalog, engine: Engine, max_age_s: float = 1.0) -> None:
         self.catalog = catalog
+        self.engine = engine
         self.max_age_s = max_age_s
         self._zone_set: ZoneSet | None = None
         self._checked = 0.0
 
-    def current(self, session: Session) -> ZoneSet:
+    def current(self) -> ZoneSet:
         now = time.monotonic()
         if self._zone_set is None or now - self._checked > self.max_age_s:
-            self._zone_set = self.catalog.current(session)
+            with Session(self.engine) as session:
+                self._zone_set = self.catalog.current(session)
             self._checked = now
         return self._zone_set
 
 
 def check_at_point(
-    session: Session,
-    catalog: ZoneCatalog | RecentZoneSet,
+    zone_set: ZoneSet,
+    fetch: FetchRights,
     plate: str,
     lon: float,
     lat: float,
@@ -125,10 +131,9 @@ def check_at_point(
     default_grace_minutes: int,
 ) -> PointCheck:
     """Locate the zone at (lon, lat) and decide with its area code, grace and permit types."""
-    zone_set = catalog.current(session)
     zone = zone_set.index.locate(lon, lat)
     rules = rules_for_zone(zone, default_grace_minutes)
-    decision = decide_for_zone(session, plate, rules, at, rules.grace_minutes)
+    decision = decide_for_zone(fetch, plate, rules, at, rules.grace_minutes)
     return PointCheck(decision, zone, zone_set.version)
 
 
@@ -144,7 +149,12 @@ class DbRightsChecker:
     ) -> RightsResult:
         zone = self.catalog.zone(session, zone_id)
         rules = rules_for_zone(zone, self.default_grace_minutes)
-        decision = decide_for_zone(session, plate, rules, at, grace_minutes)
+        conn = session.connection()
+
+        def fetch(plates: Sequence[str], start: datetime, end: datetime) -> list[Right]:
+            return fetch_rights(conn, plates, start, end)
+
+        decision = decide_for_zone(fetch, plate, rules, at, grace_minutes)
         return RightsResult(
             allowed=decision.allowed,
             reason=decision.reason.value,

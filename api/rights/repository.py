@@ -13,7 +13,7 @@ cursor from another deployment, or from before the log was rebuilt, is refused (
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -227,7 +227,8 @@ class SqlRightsRepository:
 _SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # how ``UTCDateTime`` stores times on SQLite
 
 
-def _sqlite_time(value: datetime) -> str:
+def sqlite_time(value: datetime) -> str:
+    """A time as ``UTCDateTime`` stores it on SQLite (for driver SQL)."""
     return value.astimezone(UTC).strftime(_SQLITE_TIME)
 
 
@@ -239,35 +240,44 @@ def _from_pg(value: datetime | None) -> datetime | None:
     return None if value is None else value.astimezone(UTC)
 
 
-def fetch_rights(
-    conn: Connection, plates: Sequence[str], start: datetime, end: datetime
-) -> list[Right]:
-    """Rights of ``plates`` overlapping ``[start, end]``: the hot path of every check.
-
-    Plain driver SQL (no statement compilation per call); the times are converted exactly as
-    ``api.db.UTCDateTime`` does. The plate index makes it one index range scan per plate.
-    """
-    if not plates:
-        return []
-    sqlite = conn.dialect.name == "sqlite"
+def rights_statement(
+    dialect_name: str, plates: Sequence[str], start: datetime, end: datetime
+) -> tuple[str, tuple[Any, ...]]:
+    """Driver SQL and parameters for the rights of ``plates`` overlapping ``[start, end]``
+    (``?`` for SQLite, ``%s`` for psycopg; values are bound, never formatted in). The plate
+    index makes it one index range scan per plate."""
+    sqlite = dialect_name == "sqlite"
     mark = "?" if sqlite else "%s"
-    placeholders = ", ".join([mark] * len(plates))  # values are bound, never formatted in
+    placeholders = ", ".join([mark] * len(plates))
     sql = (
         'SELECT id, kind, plate, area_codes, start, "end", permit_type FROM rights '  # noqa: S608
         f"WHERE plate IN ({placeholders}) "
         f'AND start <= {mark} AND ("end" IS NULL OR "end" >= {mark})'
     )
     if sqlite:
-        params: tuple[Any, ...] = (*plates, _sqlite_time(end), _sqlite_time(start))
-        convert = _from_sqlite
-    else:
-        params = (*plates, end, start)
-        convert = _from_pg  # type: ignore[assignment]
-    rows = conn.exec_driver_sql(sql, params).all()
+        return sql, (*plates, sqlite_time(end), sqlite_time(start))
+    return sql, (*plates, end, start)
+
+
+def rights_from_rows(dialect_name: str, rows: Iterable[Sequence[Any]]) -> list[Right]:
+    """``Right``s from rows of ``rights_statement``, times converted as ``UTCDateTime`` does."""
+    convert = _from_sqlite if dialect_name == "sqlite" else _from_pg
     return [
         right_from_values(i, k, p, a, convert(s), convert(e), t)  # type: ignore[arg-type]
         for i, k, p, a, s, e, t in rows
     ]
+
+
+def fetch_rights(
+    conn: Connection, plates: Sequence[str], start: datetime, end: datetime
+) -> list[Right]:
+    """Rights of ``plates`` overlapping ``[start, end]`` through a SQLAlchemy connection
+    (plain driver SQL: no statement compilation per call)."""
+    if not plates:
+        return []
+    name = conn.dialect.name
+    sql, params = rights_statement(name, plates, start, end)
+    return rights_from_rows(name, conn.exec_driver_sql(sql, params).all())
 
 
 def _max_seq(conn: Connection) -> int:

@@ -8,16 +8,15 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
-from sqlalchemy import Engine, insert
-from sqlmodel import Session
+from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from api.auth.principal import Principal, Role
 from api.db import utcnow
 from api.deps import PendingPrincipal, SessionDep, SettingsDep, allow, allow_deferred
 from api.errors import Unprocessable
+from api.rights.check_sql import check_sql
 from api.rights.checker import PointCheck, RecentZoneSet, check_at_point
-from api.rights.db import RightsCheckLogRow
 from api.rights.feed import snapshot_lines
 from api.rights.repository import SqlRightsRepository
 from permits.feed import DEFAULT_CHANGES_LIMIT, PlateKeyer, RightsChangesPage, changes_page
@@ -25,9 +24,6 @@ from permits.plates import normalise_plate
 
 router = APIRouter(prefix="/api/v1/rights", tags=["rights"])
 NDJSON = "application/x-ndjson"
-# built once: a Core insert with the values bound per call (the ORM-style ``.values(...)``
-# costs more than the whole rights lookup)
-_LOG_INSERT = insert(RightsCheckLogRow.__table__)  # type: ignore[attr-defined]
 
 
 class CheckZoneOut(BaseModel):
@@ -59,7 +55,7 @@ class FeedKeyOut(BaseModel):
 def _zones(request: Request) -> RecentZoneSet:
     zones: RecentZoneSet | None = getattr(request.app.state, "recent_zone_set", None)
     if zones is None or zones.catalog is not request.app.state.zone_catalog:
-        zones = RecentZoneSet(request.app.state.zone_catalog)
+        zones = RecentZoneSet(request.app.state.zone_catalog, request.app.state.engine)
         request.app.state.recent_zone_set = zones
     return zones
 
@@ -89,6 +85,7 @@ async def check_rights(
     zones = _zones(request)
     grace = request.app.state.settings.default_grace_minutes
     # one worker-thread hop for the caller's check, the lookup, the check-log row and the commit
+    # one worker-thread hop for the caller's check, the lookup and the check-log row
     result = await run_in_threadpool(
         _check_and_log, request.app.state.engine, zones, caller, normalised, lon, lat, when, grace
     )
@@ -126,44 +123,32 @@ def _check_and_log(
     when: datetime,
     default_grace_minutes: int,
 ) -> PointCheck:
-    # the session lives inside this one worker-thread call (no session dependency: on the
-    # busiest read route its bookkeeping costs as much as the lookup)
-    with Session(engine, expire_on_commit=False) as session:
-        caller = pending.resolve(session)
-        result = check_at_point(session, zones, plate, lon, lat, when, default_grace_minutes)
-        _log_check(session, caller, plate, lon, lat, when, result)
-        session.commit()
+    # all on the driver connection (``check_sql``): SQLAlchemy's per-statement machinery cost
+    # more than the statements themselves on this route
+    with check_sql(engine) as sql:
+        caller = pending.resolve_with(sql)
+        result = check_at_point(
+            zones.current(), sql.rights, plate, lon, lat, when, default_grace_minutes
+        )
+        zone, decision = result.zone, result.decision
+        sql.log(
+            {
+                "at": utcnow(),
+                "actor_type": caller.kind,
+                "actor_id": caller.id,
+                "actor_name": caller.name,
+                "plate": plate,
+                "lon": lon,
+                "lat": lat,
+                "check_at": when,
+                "zone_id": zone.id if zone else None,
+                "area_code": zone.area_code if zone else None,
+                "allowed": decision.allowed,
+                "reason": decision.reason.value,
+                "right_id": decision.right_id,
+            }
+        )
     return result
-
-
-def _log_check(
-    session: Session,
-    caller: Principal,
-    plate: str,
-    lon: float,
-    lat: float,
-    when: datetime,
-    result: PointCheck,
-) -> None:
-    zone, decision = result.zone, result.decision
-    session.connection().execute(
-        _LOG_INSERT,
-        {
-            "at": utcnow(),
-            "actor_type": caller.kind,
-            "actor_id": caller.id,
-            "actor_name": caller.name,
-            "plate": plate,
-            "lon": lon,
-            "lat": lat,
-            "check_at": when,
-            "zone_id": zone.id if zone else None,
-            "area_code": zone.area_code if zone else None,
-            "allowed": decision.allowed,
-            "reason": decision.reason.value,
-            "right_id": decision.right_id,
-        },
-    )
 
 
 @router.get("/feed-key", response_model=FeedKeyOut)
