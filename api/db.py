@@ -71,7 +71,9 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def make_engine(database_url: str, *, pool_size: int = 10) -> Engine:
+def make_engine(
+    database_url: str, *, pool_size: int = 10, ping_after_idle_s: float | None = None
+) -> Engine:
     """An engine for SQLite (WAL, foreign keys) or PostgreSQL (psycopg 3)."""
     if database_url.startswith("sqlite"):
         path = database_url.split("///", 1)[-1]
@@ -93,7 +95,7 @@ def make_engine(database_url: str, *, pool_size: int = 10) -> Engine:
         max_overflow=pool_size,
         pool_recycle=1800,
     )
-    ping_after_idle(engine, PING_AFTER_IDLE_S)
+    ping_after_idle(engine, PING_AFTER_IDLE_S if ping_after_idle_s is None else ping_after_idle_s)
     return engine
 
 

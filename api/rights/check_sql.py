@@ -107,7 +107,7 @@ def check_sql(engine: Engine) -> Iterator[CheckSql]:
         lost = dialect.is_disconnect(exc, driver_conn, cursor)
         if lost:
             pooled.invalidate(exc)
-            engine.dispose(close=False)  # the other pooled connections are as dead as this one
+            engine.dispose()  # the other pooled connections are as dead as this one
         raise DBAPIError.instance(
             None,
             None,
