@@ -18,8 +18,10 @@ from api.auth.principal import Principal, Role
 from api.auth.service import (
     BearerClaim,
     CallerLookup,
+    CallerRow,
     SessionCallers,
     confirm_claim,
+    principal_from_row,
     read_bearer,
 )
 from api.errors import Forbidden, Unauthorized
@@ -107,7 +109,17 @@ class PendingPrincipal:
 
     def resolve_with(self, lookup: CallerLookup) -> Principal:
         """``resolve`` with the caller read through ``lookup``."""
-        principal = confirm_claim(lookup, self._claim)
+        return self._admit(confirm_claim(lookup, self._claim))
+
+    def resolve_row(self, row: CallerRow | None) -> Principal:
+        """``resolve`` with the caller's row already read (``None``: unknown caller)."""
+        return self._admit(principal_from_row(self._claim, row))
+
+    @property
+    def claim(self) -> BearerClaim:
+        return self._claim
+
+    def _admit(self, principal: Principal) -> Principal:
         if principal.role not in self._roles:
             raise _refuse_role(principal.role, self._roles)
         self._request.state.principal = principal

@@ -26,6 +26,7 @@ from api.reports import routes as report_routes
 from api.review import routes as review_routes
 from api.review.ports import RightsChecker, ZoneRulesSource
 from api.rights import routes as rights_routes
+from api.rights.check_pg import CheckPool
 from api.rights.checker import DbRightsChecker
 from api.rights.feed import feed_key
 from api.settings import BackendSettings, load_backend_settings
@@ -55,9 +56,16 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from api.retention.jobs import background_jobs
 
-        async with background_jobs(app.state):
-            yield
-        engine.dispose()
+        check_pool: CheckPool | None = app.state.check_pool
+        if check_pool is not None:
+            await check_pool.open()
+        try:
+            async with background_jobs(app.state):
+                yield
+        finally:
+            if check_pool is not None:
+                await check_pool.close()
+            engine.dispose()
 
     app = FastAPI(
         title="Scan-car enforcement backend",
@@ -75,6 +83,7 @@ def create_app(
     app.state.rights_checker = rights_checker or DbRightsChecker(
         app.state.zone_catalog, settings.default_grace_minutes
     )
+    app.state.check_pool = CheckPool.for_engine(engine, settings.rights_check_pool_size)
     app.state.rights_key = feed_key(settings)
     app.state.rights_keyer = PlateKeyer(app.state.rights_key)
     app.state.zone_rules = zone_rules or CatalogZoneRules(app.state.zone_catalog)

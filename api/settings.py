@@ -26,6 +26,9 @@ class BackendSettings(BaseSettings):
     # bursts and closed after). Too small a pool makes connections come and go under load, and
     # a new PostgreSQL connection costs more than a hundred queries.
     database_pool_size: int = Field(default=20, ge=1, le=500)
+    # PostgreSQL: GET /rights/check runs on the event loop with its own async connections, at
+    # most this many per server process (a check holds one for its three statements)
+    rights_check_pool_size: int = Field(default=8, ge=1, le=500)
     data_dir: Path = Path("./data")
     secret_key: str = DEVELOPMENT_SECRET_KEY
     access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)

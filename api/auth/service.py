@@ -113,16 +113,21 @@ def confirm_claim(lookup: CallerLookup, claim: BearerClaim) -> Principal:
     """The database half: the user still exists and is active (its role is the database's, not
     the token's), or the device token is known and not revoked."""
     if claim.kind == "user":
-        user = lookup.user(claim.user_id or 0)
-        if user is None or not user.active:
+        return principal_from_row(claim, lookup.user(claim.user_id or 0))
+    return principal_from_row(claim, lookup.device(hash_device_token(claim.token)))
+
+
+def principal_from_row(claim: BearerClaim, row: CallerRow | None) -> Principal:
+    """``confirm_claim`` for a caller row already read (``None``: no such user or device)."""
+    if claim.kind == "user":
+        if row is None or not row.active:
             raise Unauthorized("the user of this token is unknown or disabled")
-        return Principal("user", user.id, user.name, Role(user.role))
-    device = lookup.device(hash_device_token(claim.token))
-    if device is None:
+        return Principal("user", row.id, row.name, Role(row.role))
+    if row is None:
         raise Unauthorized("unknown token", headers={"WWW-Authenticate": "Bearer"})
-    if device.revoked:
+    if row.revoked:
         raise Unauthorized("this device token has been revoked")
-    return Principal("device", device.id, device.name, Role.DEVICE)
+    return Principal("device", row.id, row.name, Role.DEVICE)
 
 
 def authenticate_bearer(session: Session, token: str, settings: BackendSettings) -> Principal:

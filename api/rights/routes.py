@@ -8,15 +8,15 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
-from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from api.auth.principal import Principal, Role
 from api.db import utcnow
 from api.deps import PendingPrincipal, SessionDep, SettingsDep, allow, allow_deferred
 from api.errors import Unprocessable
-from api.rights.check_sql import check_sql
-from api.rights.checker import PointCheck, RecentZoneSet, check_at_point
+from api.rights.check_pg import CheckPool, check_and_log_on_loop
+from api.rights.check_sql import check_and_log_on_thread
+from api.rights.checker import RecentZoneSet, plan_check
 from api.rights.feed import snapshot_lines
 from api.rights.repository import SqlRightsRepository
 from permits.feed import DEFAULT_CHANGES_LIMIT, PlateKeyer, RightsChangesPage, changes_page
@@ -81,21 +81,28 @@ async def check_rights(
             code="naive_datetime",
         )
     when = at or utcnow()
-    normalised = normalise_plate(plate)
+    state = request.app.state
     zones = _zones(request)
-    grace = request.app.state.settings.default_grace_minutes
-    # one worker-thread hop for the caller's check, the lookup, the check-log row and the commit
-    # one worker-thread hop for the caller's check, the lookup and the check-log row
-    result = await run_in_threadpool(
-        _check_and_log, request.app.state.engine, zones, caller, normalised, lon, lat, when, grace
+    zone_set = zones.fresh()
+    if zone_set is None:  # at most once a second: the zone version query
+        zone_set = await run_in_threadpool(zones.current)
+    plan = plan_check(
+        zone_set, normalise_plate(plate), lon, lat, when, state.settings.default_grace_minutes
     )
+    pool: CheckPool | None = state.check_pool
+    if pool is not None and pool.is_open:  # PostgreSQL: no worker thread
+        result = await check_and_log_on_loop(pool, caller, plan, lon, lat)
+    else:
+        result = await run_in_threadpool(
+            check_and_log_on_thread, state.engine, caller, plan, lon, lat
+        )
     zone, decision = result.zone, result.decision
     out = CheckOut(
         allowed=decision.allowed,
         reason=decision.reason.value,
         right_id=decision.right_id,
         valid_until=decision.valid_until,
-        plate=normalised,
+        plate=plan.plate,
         at=when,
         zone=CheckZoneOut(
             id=zone.id,
@@ -111,44 +118,6 @@ async def check_rights(
     )
     # serialised here: FastAPI would validate the model it was just given once more
     return Response(out.model_dump_json(), media_type="application/json")  # type: ignore[return-value]
-
-
-def _check_and_log(
-    engine: Engine,
-    zones: RecentZoneSet,
-    pending: PendingPrincipal,
-    plate: str,
-    lon: float,
-    lat: float,
-    when: datetime,
-    default_grace_minutes: int,
-) -> PointCheck:
-    # all on the driver connection (``check_sql``): SQLAlchemy's per-statement machinery cost
-    # more than the statements themselves on this route
-    with check_sql(engine) as sql:
-        caller = pending.resolve_with(sql)
-        result = check_at_point(
-            zones.current(), sql.rights, plate, lon, lat, when, default_grace_minutes
-        )
-        zone, decision = result.zone, result.decision
-        sql.log(
-            {
-                "at": utcnow(),
-                "actor_type": caller.kind,
-                "actor_id": caller.id,
-                "actor_name": caller.name,
-                "plate": plate,
-                "lon": lon,
-                "lat": lat,
-                "check_at": when,
-                "zone_id": zone.id if zone else None,
-                "area_code": zone.area_code if zone else None,
-                "allowed": decision.allowed,
-                "reason": decision.reason.value,
-                "right_id": decision.right_id,
-            }
-        )
-    return result
 
 
 @router.get("/feed-key", response_model=FeedKeyOut)
