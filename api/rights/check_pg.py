@@ -91,6 +91,10 @@ class CheckPool:
     def is_open(self) -> bool:
         return self._pool is not None
 
+    def stats(self) -> dict[str, int]:
+        """psycopg_pool's counters (``requests_num``: connections handed out, ...)."""
+        return self._pool.get_stats() if self._pool is not None else {}
+
     async def open(self) -> None:
         """Open a new pool (a closed psycopg pool cannot be reopened). No connection is made
         until the first check needs one."""

@@ -1,9 +1,12 @@
-"""The rights check's driver-SQL path (``api.rights.check_sql``) and the pool's ping after idle:
-the check-log row in full, callers confirmed the same way as elsewhere, a lost connection."""
+"""The rights check's two database paths: driver SQL on a worker thread (``api.rights.check_sql``,
+SQLite) and async connections on the event loop (``api.rights.check_pg``, PostgreSQL). The
+check-log row in full, callers confirmed the same way as elsewhere, a lost connection, and both
+pools' ping after idle."""
 
 from __future__ import annotations
 
 import time
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -94,19 +97,58 @@ def _terminate_other_backends(url: str) -> int:
     return len(rows)
 
 
-@pytest.mark.postgres
-def test_lost_connection_is_503_then_the_next_check_works(pg_database, settings, tmp_path):
-    from fastapi.testclient import TestClient
+def test_check_path_follows_the_database(client, app, bo, town, db_url):
+    """PostgreSQL checks run on the event loop (the async pool serves them); SQLite has no
+    async pool and uses the worker thread."""
+    check(client, bo, "GZ123T", NOORD)
+    pool = app.state.check_pool
+    if db_url.startswith("sqlite"):
+        assert pool is None
+    else:
+        assert pool.is_open
+        assert pool.stats()["requests_num"] >= 1
 
+
+@pytest.fixture
+def pg_settings(pg_database, tmp_path):  # type: ignore[no-untyped-def]
+    from api.settings import BackendSettings
+    from tests.conftest import TEST_SECRET
+
+    return BackendSettings(
+        env="test",
+        database_url=pg_database,
+        data_dir=tmp_path / "data",
+        secret_key=TEST_SECRET,
+        run_background_jobs=False,
+    )
+
+
+def _pg_app(pg_database, settings, *, loop_path: bool, ping_after_idle_s: float = 3600):  # type: ignore[no-untyped-def]
+    """An app on ``pg_database`` with a device; checks on the event loop or, with
+    ``loop_path=False``, on the worker thread (no async pool)."""
     from api.auth.service import create_device
     from api.db import make_engine, session_scope
     from api.main import create_app
+    from api.rights.check_pg import CheckPool
 
     engine = make_engine(pg_database, pool_size=2, ping_after_idle_s=3600)
     with session_scope(engine) as s:
-        _, token = create_device(s, name="car-lost-conn")
-    app = create_app(settings.model_copy(update={"database_url": pg_database}), engine=engine)
-    headers = {"Authorization": f"Bearer {token}"}
+        _, token = create_device(s, name=f"car-{uuid.uuid4().hex[:8]}")
+    app = create_app(settings, engine=engine)
+    if loop_path:
+        _, kwargs = engine.dialect.create_connect_args(engine.url)
+        app.state.check_pool = CheckPool(kwargs, 2, ping_after_idle_s=ping_after_idle_s)
+    else:
+        app.state.check_pool = None
+    return app, engine, {"Authorization": f"Bearer {token}"}
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("loop_path", [True, False], ids=["event-loop", "worker-thread"])
+def test_lost_connection_is_503_then_the_next_check_works(pg_database, pg_settings, loop_path):
+    from fastapi.testclient import TestClient
+
+    app, engine, headers = _pg_app(pg_database, pg_settings, loop_path=loop_path)
     params = {"plate": "GZ123T", "lon": NOORD[0], "lat": NOORD[1]}
     try:
         with TestClient(app) as client:
@@ -120,8 +162,77 @@ def test_lost_connection_is_503_then_the_next_check_works(pg_database, settings,
             assert lost.json()["code"] == "database_unavailable"
             again = client.get("/api/v1/rights/check", params=params, headers=headers)
             assert again.status_code == 200, again.text
+            if loop_path:
+                assert app.state.check_pool.stats()["requests_num"] >= 3
     finally:
         engine.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("idle_s", [0.1, 3600.0])
+def test_async_pool_pings_an_idle_connection(pg_database, pg_settings, idle_s):
+    """The event loop's pool pings a connection idle for longer than the limit and replaces it
+    when its server is gone; below the limit the check meets the dead connection (503)."""
+    from fastapi.testclient import TestClient
+
+    app, engine, headers = _pg_app(
+        pg_database, pg_settings, loop_path=True, ping_after_idle_s=idle_s
+    )
+    params = {"plate": "GZ123T", "lon": NOORD[0], "lat": NOORD[1]}
+    try:
+        with TestClient(app) as client:
+            first = client.get("/api/v1/rights/check", params=params, headers=headers)
+            assert first.status_code == 200, first.text
+            assert _terminate_other_backends(pg_database) >= 1
+            time.sleep(0.3)
+            after = client.get("/api/v1/rights/check", params=params, headers=headers)
+            assert after.status_code == (200 if idle_s < 0.3 else 503), after.text
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_async_pool_pings_connections_returned_before_a_loss(pg_database):
+    """After one connection turns out lost, every connection returned before that is pinged
+    before its next use (the server restarted under all of them), though none sat idle."""
+    import asyncio
+
+    from sqlalchemy.exc import DBAPIError
+
+    from api.db import make_engine
+    from api.rights.check_pg import CheckPool
+
+    engine = make_engine(pg_database, pool_size=1)
+    _, kwargs = engine.dialect.create_connect_args(engine.url)
+    engine.dispose()
+
+    async def backend_pid(pool: CheckPool) -> int:
+        async with pool.statements() as sql:
+            cursor = sql._cursor
+            await cursor.execute("SELECT pg_backend_pid()")
+            row = await cursor.fetchone()
+            return int(row[0])
+
+    async def scenario() -> tuple[set[int], int]:
+        pool = CheckPool(kwargs, 2, ping_after_idle_s=3600)
+        await pool.open()
+        try:
+            async with pool.statements() as a, pool.statements() as b:  # two connections
+                pids = set()
+                for sql in (a, b):
+                    await sql._cursor.execute("SELECT pg_backend_pid()")
+                    pids.add((await sql._cursor.fetchone())[0])
+            await asyncio.to_thread(_terminate_other_backends, pg_database)
+            with pytest.raises(DBAPIError) as lost:
+                await backend_pid(pool)
+            assert lost.value.connection_invalidated
+            return pids, await backend_pid(pool)
+        finally:
+            await pool.close()
+
+    before, after = asyncio.run(scenario())
+    assert len(before) == 2
+    assert after not in before
 
 
 @pytest.mark.postgres
