@@ -17,7 +17,6 @@ from starlette.concurrency import run_in_threadpool
 from api.auth.principal import Principal, Role
 from api.auth.service import (
     BearerClaim,
-    CallerLookup,
     CallerRow,
     SessionCallers,
     confirm_claim,
@@ -105,11 +104,7 @@ class PendingPrincipal:
     def resolve(self, session: Session) -> Principal:
         """The principal from the database: 401 for an unknown, disabled or revoked caller,
         403 when its role (the database's) is not allowed."""
-        return self.resolve_with(SessionCallers(session))
-
-    def resolve_with(self, lookup: CallerLookup) -> Principal:
-        """``resolve`` with the caller read through ``lookup``."""
-        return self._admit(confirm_claim(lookup, self._claim))
+        return self._admit(confirm_claim(SessionCallers(session), self._claim))
 
     def resolve_row(self, row: CallerRow | None) -> Principal:
         """``resolve`` with the caller's row already read (``None``: unknown caller)."""
@@ -128,9 +123,9 @@ class PendingPrincipal:
 
 class DeferredRoleGuard(RoleGuard):
     """Like ``RoleGuard``, but the database half of authentication is left to the route, which
-    must call ``PendingPrincipal.resolve`` before it does anything else. A token that cannot
-    be valid gets its 401, and a role the token claims that is not allowed its 403, before the
-    parameters are looked at."""
+    must call ``PendingPrincipal.resolve`` (or ``resolve_row`` with the caller's row it read)
+    before it answers or writes anything. A token that cannot be valid gets its 401, and a
+    role the token claims that is not allowed its 403, before the parameters are looked at."""
 
     async def __call__(  # type: ignore[override]
         self, request: Request, claim: BearerClaimDep

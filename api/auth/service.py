@@ -84,8 +84,9 @@ class CallerRow:
 
 
 class CallerLookup(Protocol):
-    """Where ``confirm_claim`` reads the caller from: SQLAlchemy (``SessionCallers``) or, on
-    the rights check's hot path, the driver connection (``api.rights.check_sql``)."""
+    """Where ``confirm_claim`` reads the caller from (``SessionCallers``). The rights check
+    reads its caller in its own first statement (``api.rights.check_sql``) and confirms it
+    with ``principal_from_row``."""
 
     def user(self, user_id: int) -> CallerRow | None: ...
 

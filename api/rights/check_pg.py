@@ -28,12 +28,11 @@ from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from api.auth.service import BearerClaim, CallerRow
+from api.auth.service import BearerClaim
 from api.db import PING_AFTER_IDLE_S
 from api.deps import PendingPrincipal
-from api.rights.check_sql import CheckStatements, check_log_values
+from api.rights.check_sql import CallerAndRights, CheckStatements, check_log_values
 from api.rights.checker import CheckPlan, PointCheck, conclude_check
-from permits.model import Right
 
 
 class AsyncCheckSql:
@@ -43,13 +42,9 @@ class AsyncCheckSql:
         self._cursor = cursor
         self._sql = statements
 
-    async def caller(self, claim: BearerClaim) -> CallerRow | None:
-        await self._cursor.execute(*self._sql.caller(claim))
-        return self._sql.caller_row(claim, await self._cursor.fetchone())
-
-    async def rights(self, plan: CheckPlan) -> list[Right]:
-        await self._cursor.execute(*self._sql.rights(plan.plates, plan.start, plan.end))
-        return self._sql.rights_from_rows(await self._cursor.fetchall())
+    async def caller_and_rights(self, claim: BearerClaim, plan: CheckPlan) -> CallerAndRights:
+        await self._cursor.execute(*self._sql.caller_and_rights(claim, plan))
+        return self._sql.read_caller_and_rights(claim, await self._cursor.fetchall())
 
     async def log(self, values: Mapping[str, Any]) -> None:
         await self._cursor.execute(self._sql.log_sql, self._sql.log_params(values))
@@ -152,7 +147,8 @@ async def check_and_log_on_loop(
 ) -> PointCheck:
     """Confirm the caller, read the plan's rights, decide, write the check-log row."""
     async with pool.statements() as sql:
-        caller = pending.resolve_row(await sql.caller(pending.claim))
-        result = conclude_check(plan, await sql.rights(plan))
+        read = await sql.caller_and_rights(pending.claim, plan)
+        caller = pending.resolve_row(read.caller)
+        result = conclude_check(plan, read.rights)
         await sql.log(check_log_values(caller, plan, lon, lat, result))
     return result

@@ -1,7 +1,7 @@
 """The rights check's statements, on the pool's driver connection.
 
-``GET /rights/check`` is the busiest read route. Per check it reads the caller, reads the
-rights of the plate and its look-alikes, and writes one check-log row. Through SQLAlchemy's
+``GET /rights/check`` is the busiest read route. Per check it reads the caller and the rights
+of the plate and its look-alikes (one statement), and writes one check-log row. Through SQLAlchemy's
 ``Connection`` each statement cost 0.15-0.35 ms of server CPU in the machinery around it (pool
 events, execution context, result metadata); on the driver's connection, the same round trip
 costs 0.05-0.09 ms (``docs/performance.md``). So these three statements are driver SQL here, in
@@ -19,9 +19,9 @@ the same statements run on the event loop (``check_pg``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine
@@ -33,7 +33,7 @@ from api.auth.service import BearerClaim, CallerRow
 from api.db import utcnow
 from api.deps import PendingPrincipal
 from api.rights.checker import CheckPlan, PointCheck, conclude_check
-from api.rights.repository import rights_from_rows, rights_statement, sqlite_time
+from api.rights.repository import RIGHT_SELECT, rights_condition, rights_from_rows, sqlite_time
 from permits.model import Right
 
 # the check log's columns, in the order of ``CheckSql.log``'s statement
@@ -55,45 +55,66 @@ LOG_COLUMNS = (
 _LOG_TIMES = frozenset({"at", "check_at"})
 
 
+@dataclass(frozen=True, slots=True)
+class CallerAndRights:
+    """What the first statement of a check reads: the caller (``None``: no such user or
+    device) and the rights of the plan's plates over its window."""
+
+    caller: CallerRow | None
+    rights: list[Right]
+
+
 class CheckStatements:
-    """The three statements in a dialect's parameter style (``?`` for SQLite, ``%s`` for
-    psycopg): fixed names, values always bound."""
+    """A check's two statements in a dialect's parameter style (``?`` for SQLite, ``%s`` for
+    psycopg): fixed names, values always bound.
+
+    The first reads the caller and the rights in one round trip: the caller's row (a user by
+    id, a device by token hash) left-joined to the rights of the plan's plates over its
+    window. No row: unknown caller. One row with empty right columns: a caller, no rights.
+    The caller columns are the same for both kinds: id, name, role, and whether it may act
+    (a user's ``is_active``; a device not revoked).
+    """
 
     def __init__(self, dialect_name: str) -> None:
         self.dialect = dialect_name
         self._sqlite = dialect_name == "sqlite"
-        mark = "?" if self._sqlite else "%s"
-        self.user_sql = f"SELECT id, username, role, is_active FROM users WHERE id = {mark}"  # noqa: S608
-        self.device_sql = f"SELECT id, name, revoked_at FROM devices WHERE token_hash = {mark}"  # noqa: S608
+        self._mark = "?" if self._sqlite else "%s"
         self.log_sql = (
             f"INSERT INTO rights_check_log ({', '.join(LOG_COLUMNS)}) "  # noqa: S608
-            f"VALUES ({', '.join([mark] * len(LOG_COLUMNS))})"
+            f"VALUES ({', '.join([self._mark] * len(LOG_COLUMNS))})"
         )
 
-    def caller(self, claim: BearerClaim) -> tuple[str, tuple[Any, ...]]:
-        """The statement that reads the caller behind ``claim`` (a user or a device)."""
+    def caller_and_rights(self, claim: BearerClaim, plan: CheckPlan) -> tuple[str, tuple[Any, ...]]:
+        """The statement reading the caller behind ``claim`` and the rights ``plan`` names."""
+        condition, params = rights_condition(
+            self.dialect, plan.plates, plan.start, plan.end, table="r"
+        )
+        rights = ", ".join(f"r.{column}" for column in RIGHT_SELECT)
+        key: int | str
         if claim.kind == "user":
-            return self.user_sql, (claim.user_id or 0,)
-        return self.device_sql, (hash_device_token(claim.token),)
+            caller = "c.id, c.username, c.role, c.is_active"
+            table, where, key = "users", "c.id", claim.user_id or 0
+        else:
+            caller = "c.id, c.name, 'device', c.revoked_at IS NULL"
+            table, where, key = "devices", "c.token_hash", hash_device_token(claim.token)
+        sql = (
+            f"SELECT {caller}, {rights} FROM {table} c "  # noqa: S608
+            f"LEFT JOIN rights r ON {condition} WHERE {where} = {self._mark}"
+        )
+        return sql, (*params, key)
 
-    @staticmethod
-    def user_row(row: Sequence[Any] | None) -> CallerRow | None:
-        return None if row is None else CallerRow(row[0], row[1], row[2], bool(row[3]))
-
-    @staticmethod
-    def device_row(row: Sequence[Any] | None) -> CallerRow | None:
-        return None if row is None else CallerRow(row[0], row[1], revoked=row[2] is not None)
-
-    def caller_row(self, claim: BearerClaim, row: Sequence[Any] | None) -> CallerRow | None:
-        return self.user_row(row) if claim.kind == "user" else self.device_row(row)
-
-    def rights(
-        self, plates: Sequence[str], start: datetime, end: datetime
-    ) -> tuple[str, tuple[Any, ...]]:
-        return rights_statement(self.dialect, plates, start, end)
-
-    def rights_from_rows(self, rows: Iterable[Sequence[Any]]) -> list[Right]:
-        return rights_from_rows(self.dialect, rows)
+    def read_caller_and_rights(
+        self, claim: BearerClaim, rows: Sequence[Sequence[Any]]
+    ) -> CallerAndRights:
+        if not rows:
+            return CallerAndRights(None, [])
+        cid, name, role, may_act = rows[0][:4]
+        if claim.kind == "user":
+            caller = CallerRow(cid, name, role, active=bool(may_act))
+        else:
+            caller = CallerRow(cid, name, revoked=not may_act)
+        rights = rights_from_rows(self.dialect, (row[4:] for row in rows if row[4] is not None))
+        return CallerAndRights(caller, rights)
 
     def log_params(self, values: Mapping[str, Any]) -> list[Any]:
         """The insert's parameters from ``values`` (every name of ``LOG_COLUMNS``)."""
@@ -107,23 +128,15 @@ class CheckStatements:
 
 
 class CheckSql:
-    """The statements of one rights check on one driver cursor; a ``CallerLookup`` too."""
+    """The statements of one rights check on one driver cursor."""
 
     def __init__(self, cursor: Any, statements: CheckStatements) -> None:
         self._cursor = cursor
         self._sql = statements
 
-    def user(self, user_id: int) -> CallerRow | None:
-        self._cursor.execute(self._sql.user_sql, (user_id,))
-        return self._sql.user_row(self._cursor.fetchone())
-
-    def device(self, token_hash: str) -> CallerRow | None:
-        self._cursor.execute(self._sql.device_sql, (token_hash,))
-        return self._sql.device_row(self._cursor.fetchone())
-
-    def rights(self, plates: Sequence[str], start: datetime, end: datetime) -> list[Right]:
-        self._cursor.execute(*self._sql.rights(plates, start, end))
-        return self._sql.rights_from_rows(self._cursor.fetchall())
+    def caller_and_rights(self, claim: BearerClaim, plan: CheckPlan) -> CallerAndRights:
+        self._cursor.execute(*self._sql.caller_and_rights(claim, plan))
+        return self._sql.read_caller_and_rights(claim, self._cursor.fetchall())
 
     def log(self, values: Mapping[str, Any]) -> None:
         """Insert one check-log row (``values`` has every name of ``LOG_COLUMNS``); in
@@ -136,7 +149,7 @@ def check_sql(engine: Engine) -> Iterator[CheckSql]:
     """A pooled connection in autocommit mode for the length of one check."""
     dialect = engine.dialect
     pooled = engine.raw_connection()
-    driver_conn = pooled.driver_connection
+    driver_conn: Any = pooled.driver_connection
     cursor = None
     try:
         dialect.set_isolation_level(driver_conn, "AUTOCOMMIT")
@@ -191,7 +204,8 @@ def check_and_log_on_thread(
     """Confirm the caller, read the plan's rights, decide, write the check-log row (blocking:
     run it on a worker thread)."""
     with check_sql(engine) as sql:
-        caller = pending.resolve_with(sql)
-        result = conclude_check(plan, sql.rights(plan.plates, plan.start, plan.end))
+        read = sql.caller_and_rights(pending.claim, plan)
+        caller = pending.resolve_row(read.caller)
+        result = conclude_check(plan, read.rights)
         sql.log(check_log_values(caller, plan, lon, lat, result))
     return result

@@ -240,23 +240,35 @@ def _from_pg(value: datetime | None) -> datetime | None:
     return None if value is None else value.astimezone(UTC)
 
 
-def rights_statement(
-    dialect_name: str, plates: Sequence[str], start: datetime, end: datetime
+# the columns ``rights_from_rows`` reads, in its order
+RIGHT_SELECT = ("id", "kind", "plate", "area_codes", "start", '"end"', "permit_type")
+
+
+def rights_condition(
+    dialect_name: str, plates: Sequence[str], start: datetime, end: datetime, *, table: str
 ) -> tuple[str, tuple[Any, ...]]:
-    """Driver SQL and parameters for the rights of ``plates`` overlapping ``[start, end]``
-    (``?`` for SQLite, ``%s`` for psycopg; values are bound, never formatted in). The plate
-    index makes it one index range scan per plate."""
+    """Driver SQL condition and parameters: rows of ``table`` (a name or alias of ``rights``)
+    for ``plates`` overlapping ``[start, end]`` (``?`` for SQLite, ``%s`` for psycopg; values
+    are bound, never formatted in). The plate index makes it one index scan per plate."""
     sqlite = dialect_name == "sqlite"
     mark = "?" if sqlite else "%s"
     placeholders = ", ".join([mark] * len(plates))
     sql = (
-        'SELECT id, kind, plate, area_codes, start, "end", permit_type FROM rights '  # noqa: S608
-        f"WHERE plate IN ({placeholders}) "
-        f'AND start <= {mark} AND ("end" IS NULL OR "end" >= {mark})'
+        f"{table}.plate IN ({placeholders}) AND {table}.start <= {mark} "
+        f'AND ({table}."end" IS NULL OR {table}."end" >= {mark})'
     )
     if sqlite:
         return sql, (*plates, sqlite_time(end), sqlite_time(start))
     return sql, (*plates, end, start)
+
+
+def rights_statement(
+    dialect_name: str, plates: Sequence[str], start: datetime, end: datetime
+) -> tuple[str, tuple[Any, ...]]:
+    """Driver SQL and parameters for the rights of ``plates`` overlapping ``[start, end]``,
+    columns as ``rights_from_rows`` reads them."""
+    condition, params = rights_condition(dialect_name, plates, start, end, table="rights")
+    return f"SELECT {', '.join(RIGHT_SELECT)} FROM rights WHERE {condition}", params  # noqa: S608
 
 
 def rights_from_rows(dialect_name: str, rows: Iterable[Sequence[Any]]) -> list[Right]:
