@@ -93,7 +93,7 @@ def make_engine(
         database_url,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_recycle=1800,
+        pool_recycle=RECYCLE_AFTER_S,
     )
     ping_after_idle(engine, PING_AFTER_IDLE_S if ping_after_idle_s is None else ping_after_idle_s)
     return engine
@@ -101,6 +101,8 @@ def make_engine(
 
 # A pooled connection unused for this long is pinged before it is handed out.
 PING_AFTER_IDLE_S = 5.0
+# A pooled connection older than this is closed instead of reused.
+RECYCLE_AFTER_S = 1800
 
 
 def ping_after_idle(engine: Engine, idle_s: float) -> None:

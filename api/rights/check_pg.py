@@ -7,29 +7,32 @@ the hop cost 0.25 ms and the hand-overs made the check's own work cost 0.85 ms i
 0.46 ms. Here the same statements (``CheckStatements``) run on the event loop, so a check
 needs no thread. SQLite has no async driver here; it keeps the worker thread.
 
-``CheckPool`` is this path's own small pool (psycopg_pool), opened and closed with the app.
-Connections are in autocommit mode: the reads need no transaction and the check-log insert
-commits by itself before the answer goes out. A connection unused for longer than the engine's
+``CheckPool`` is this path's own small pool, opened and closed with the app. Connections are
+in autocommit mode: the reads need no transaction and the check-log insert commits by itself
+before the answer goes out. A connection unused for longer than the engine's
 ``PING_AFTER_IDLE_S`` is pinged before it is handed out, and so is every connection returned
-before a lost-connection error: the database may have restarted under them. Driver errors are
+before a lost-connection error: the database may have restarted under them. Like the engine's
+pool, connections are replaced after ``RECYCLE_AFTER_S``. Driver errors are
 raised as SQLAlchemy's ``DBAPIError`` (503 for a database that is gone), as on the thread path.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
-import weakref
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-from psycopg_pool import AsyncConnectionPool
+from psycopg.pq import TransactionStatus
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 from api.auth.service import BearerClaim
-from api.db import PING_AFTER_IDLE_S
+from api.db import PING_AFTER_IDLE_S, RECYCLE_AFTER_S
 from api.deps import PendingPrincipal
 from api.rights.check_sql import CallerAndRights, CheckStatements, check_log_values
 from api.rights.checker import CheckPlan, PointCheck, conclude_check
@@ -50,10 +53,23 @@ class AsyncCheckSql:
         await self._cursor.execute(self._sql.log_sql, self._sql.log_params(values))
 
 
+@dataclass(slots=True)
+class _Pooled:
+    conn: psycopg.AsyncConnection[Any]
+    created: float
+    returned: float = 0.0
+
+
 class CheckPool:
-    """Async PostgreSQL connections for ``GET /rights/check``; ``open`` and ``close`` run in
-    the app's lifespan (a pool belongs to one event loop). Closed, the route uses the worker
-    thread instead."""
+    """Async PostgreSQL connections for ``GET /rights/check``, at most ``max_size`` in use;
+    ``open`` and ``close`` run in the app's lifespan (a pool belongs to one event loop).
+    Closed, the route uses the worker thread instead.
+
+    Small on purpose, where psycopg_pool would do more: a check that finds no idle connection
+    connects there and then, so a database that is down is a 503 at once, not a wait for a
+    pool that keeps retrying in the background. A check waits only while all ``max_size``
+    connections are in use, for at most ``wait_s``.
+    """
 
     def __init__(
         self,
@@ -61,17 +77,21 @@ class CheckPool:
         max_size: int,
         *,
         ping_after_idle_s: float = PING_AFTER_IDLE_S,
-        timeout_s: float = 10.0,
+        wait_s: float = 10.0,
+        max_idle_s: float = 600.0,
+        max_age_s: float = RECYCLE_AFTER_S,
     ) -> None:
-        self._kwargs = {**connect_kwargs, "autocommit": True}
+        self._kwargs = {"connect_timeout": 5, **connect_kwargs, "autocommit": True}
         self.max_size = max_size
         self.ping_after_idle_s = ping_after_idle_s
-        self.timeout_s = timeout_s
+        self.wait_s = wait_s
+        self.max_idle_s = max_idle_s
+        self.max_age_s = max_age_s
+        self.handed_out = 0  # connections handed to checks since the pool was made
         self._sql = CheckStatements("postgresql")
-        self._pool: AsyncConnectionPool[psycopg.AsyncConnection[Any]] | None = None
-        self._returned: weakref.WeakKeyDictionary[psycopg.AsyncConnection[Any], float] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._idle: list[_Pooled] = []  # the most recently returned last
+        self._slots: asyncio.Semaphore | None = None
+        self._closing: set[asyncio.Task[None]] = set()
         self._lost_at = float("-inf")
 
     @classmethod
@@ -84,57 +104,98 @@ class CheckPool:
 
     @property
     def is_open(self) -> bool:
-        return self._pool is not None
-
-    def stats(self) -> dict[str, int]:
-        """psycopg_pool's counters (``requests_num``: connections handed out, ...)."""
-        return self._pool.get_stats() if self._pool is not None else {}
+        return self._slots is not None
 
     async def open(self) -> None:
-        """Open a new pool (a closed psycopg pool cannot be reopened). No connection is made
-        until the first check needs one."""
-        pool = AsyncConnectionPool(
-            kwargs=self._kwargs,
-            min_size=0,
-            max_size=self.max_size,
-            open=False,
-            check=self._check,
-            reset=self._stamp,
-            timeout=self.timeout_s,
-            name="rights-check",
-        )
-        await pool.open()
-        self._pool = pool
+        """Start handing out connections; none is made until a check needs one."""
+        self._slots = asyncio.Semaphore(self.max_size)
 
     async def close(self) -> None:
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            await pool.close()
+        """Close the idle connections; those in use are closed when they come back."""
+        self._slots = None
+        idle, self._idle = self._idle, []
+        for pooled in idle:
+            self._discard(pooled)
+        if self._closing:
+            await asyncio.gather(*self._closing, return_exceptions=True)
 
-    async def _stamp(self, conn: psycopg.AsyncConnection[Any]) -> None:
-        self._returned[conn] = time.monotonic()
+    async def _acquire(self, slots: asyncio.Semaphore) -> _Pooled:
+        if slots.locked():
+            try:
+                await asyncio.wait_for(slots.acquire(), self.wait_s)
+            except TimeoutError:
+                raise psycopg.OperationalError(
+                    f"no rights-check connection came free within {self.wait_s:g} s "
+                    f"(all {self.max_size} in use)"
+                ) from None
+        else:
+            await slots.acquire()  # returns at once
+        try:
+            while self._idle:
+                pooled = self._idle.pop()
+                if (
+                    time.monotonic() - pooled.returned > self.ping_after_idle_s
+                    or pooled.returned <= self._lost_at
+                ):
+                    try:
+                        await pooled.conn.execute("SELECT 1")
+                    except psycopg.Error:
+                        self._discard(pooled)
+                        continue
+                return pooled
+            conn = await psycopg.AsyncConnection.connect(**self._kwargs)
+            return _Pooled(conn, time.monotonic())
+        except BaseException:
+            slots.release()
+            raise
 
-    async def _check(self, conn: psycopg.AsyncConnection[Any]) -> None:
-        """Ping a connection that sat idle, or came back before a connection was lost; a
-        failed ping makes the pool discard it and hand out another."""
-        returned = self._returned.get(conn)
-        if returned is None:
-            return  # new
-        if time.monotonic() - returned > self.ping_after_idle_s or returned <= self._lost_at:
-            await conn.execute("SELECT 1")
+    def _release(self, pooled: _Pooled, slots: asyncio.Semaphore) -> None:
+        now = time.monotonic()
+        conn = pooled.conn
+        reusable = (
+            self._slots is slots
+            and not conn.closed
+            and not conn.broken
+            and conn.info.transaction_status == TransactionStatus.IDLE
+            and now - pooled.created < self.max_age_s
+        )
+        if reusable:
+            pooled.returned = now
+            self._idle.append(pooled)
+            if now - self._idle[0].returned > self.max_idle_s:
+                self._discard(self._idle.pop(0))
+        else:
+            self._discard(pooled)
+        slots.release()
+
+    def _discard(self, pooled: _Pooled) -> None:
+        task = asyncio.get_running_loop().create_task(self._close_quietly(pooled.conn))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+    @staticmethod
+    async def _close_quietly(conn: psycopg.AsyncConnection[Any]) -> None:
+        with contextlib.suppress(psycopg.Error):
+            await conn.close()
 
     @asynccontextmanager
     async def statements(self) -> AsyncIterator[AsyncCheckSql]:
         """A connection for one check. psycopg errors come out as SQLAlchemy's ``DBAPIError``
-        (``connection_invalidated`` when the connection was lost)."""
-        if self._pool is None:
+        (``connection_invalidated`` when the connection was lost); a database that cannot be
+        reached is an ``OperationalError`` at once."""
+        slots = self._slots
+        if slots is None:
             raise RuntimeError("the rights-check pool is not open")
-        conn: psycopg.AsyncConnection[Any] | None = None
+        pooled: _Pooled | None = None
         try:
-            async with self._pool.connection() as conn:
-                yield AsyncCheckSql(conn.cursor(), self._sql)
+            pooled = await self._acquire(slots)
+            self.handed_out += 1
+            try:
+                yield AsyncCheckSql(pooled.conn.cursor(), self._sql)
+            finally:
+                self._release(pooled, slots)
         except psycopg.Error as exc:
-            lost = conn is not None and (conn.broken or conn.closed)
+            lost = pooled is not None and (pooled.conn.broken or pooled.conn.closed)
             if lost:
                 self._lost_at = time.monotonic()
             raise DBAPIError.instance(

@@ -106,7 +106,7 @@ def test_check_path_follows_the_database(client, app, bo, town, db_url):
         assert pool is None
     else:
         assert pool.is_open
-        assert pool.stats()["requests_num"] >= 1
+        assert pool.handed_out >= 1
 
 
 @pytest.fixture
@@ -163,7 +163,7 @@ def test_lost_connection_is_503_then_the_next_check_works(pg_database, pg_settin
             again = client.get("/api/v1/rights/check", params=params, headers=headers)
             assert again.status_code == 200, again.text
             if loop_path:
-                assert app.state.check_pool.stats()["requests_num"] >= 3
+                assert app.state.check_pool.handed_out >= 3
     finally:
         engine.dispose()
 
@@ -258,3 +258,97 @@ def test_idle_connection_is_pinged_and_replaced(pg_database, idle_s):
                 conn.execute(text("SELECT pg_backend_pid()"))
     finally:
         engine.dispose()
+
+
+def _pool_kwargs(pg_database: str) -> dict:  # type: ignore[type-arg]
+    from api.db import make_engine
+
+    engine = make_engine(pg_database, pool_size=1)
+    _, kwargs = engine.dialect.create_connect_args(engine.url)
+    engine.dispose()
+    return kwargs
+
+
+def test_async_pool_refuses_at_once_when_the_database_cannot_be_reached():
+    """No idle connection and no server: the connection error itself (503), not a wait."""
+    import asyncio
+
+    from sqlalchemy.exc import OperationalError as SaOperationalError
+
+    from api.rights.check_pg import CheckPool
+
+    async def scenario() -> list[str]:
+        pool = CheckPool({"host": "127.0.0.1", "port": 1, "dbname": "none"}, 1, wait_s=0.5)
+        await pool.open()
+        messages = []
+        try:
+            for _ in range(2):  # the one slot comes back: the second try fails the same way
+                with pytest.raises(SaOperationalError) as failed:
+                    async with pool.statements():
+                        pass
+                messages.append(str(failed.value.orig))
+            return messages
+        finally:
+            await pool.close()
+
+    for message in asyncio.run(scenario()):
+        assert "127.0.0.1" in message
+        assert "came free" not in message
+
+
+@pytest.mark.postgres
+def test_async_pool_waits_only_while_every_connection_is_in_use(pg_database):
+    import asyncio
+
+    from sqlalchemy.exc import OperationalError as SaOperationalError
+
+    from api.rights.check_pg import CheckPool
+
+    async def pid(pool: CheckPool) -> int:
+        async with pool.statements() as sql:
+            await sql._cursor.execute("SELECT pg_backend_pid()")
+            return int((await sql._cursor.fetchone())[0])
+
+    async def scenario() -> tuple[str, int, int, int]:
+        pool = CheckPool(_pool_kwargs(pg_database), 1, wait_s=0.2)
+        await pool.open()
+        try:
+            first = await pid(pool)
+            async with pool.statements():  # the only connection is in use
+                with pytest.raises(SaOperationalError) as waited:
+                    await pid(pool)
+            again = await pid(pool)  # the same connection, reused
+            waiter = asyncio.create_task(pid(pool))
+            async with pool.statements():
+                await asyncio.sleep(0.05)  # the waiter waits, then gets the connection
+            return str(waited.value.orig), first, again, await waiter
+        finally:
+            await pool.close()
+
+    message, first, again, after_wait = asyncio.run(scenario())
+    assert "came free within 0.2 s (all 1 in use)" in message
+    assert first == again == after_wait
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(("max_age_s", "reused"), [(3600.0, True), (0.0, False)])
+def test_async_pool_replaces_connections_past_their_age(pg_database, max_age_s, reused):
+    import asyncio
+
+    from api.rights.check_pg import CheckPool
+
+    async def pid(pool: CheckPool) -> int:
+        async with pool.statements() as sql:
+            await sql._cursor.execute("SELECT pg_backend_pid()")
+            return int((await sql._cursor.fetchone())[0])
+
+    async def scenario() -> tuple[int, int]:
+        pool = CheckPool(_pool_kwargs(pg_database), 2, max_age_s=max_age_s)
+        await pool.open()
+        try:
+            return await pid(pool), await pid(pool)
+        finally:
+            await pool.close()
+
+    first, second = asyncio.run(scenario())
+    assert (first == second) is reused
