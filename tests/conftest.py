@@ -120,18 +120,23 @@ def engine(db_url: str) -> Iterator[Engine]:
 
 
 # --------------------------------------------------------------------------- the app
-@pytest.fixture
-def settings(db_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+def make_test_settings(database_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """The backend's settings in tests: the database, data under ``tmp_path``, no jobs."""
     from api.settings import BackendSettings
 
     return BackendSettings(
         env="test",
-        database_url=db_url,
+        database_url=database_url,
         data_dir=tmp_path / "data",
         secret_key=TEST_SECRET,
         run_background_jobs=False,
         log_json=True,
     )
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+    return make_test_settings(db_url, tmp_path)
 
 
 @pytest.fixture

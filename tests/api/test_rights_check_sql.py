@@ -111,16 +111,9 @@ def test_check_path_follows_the_database(client, app, bo, town, db_url):
 
 @pytest.fixture
 def pg_settings(pg_database, tmp_path):  # type: ignore[no-untyped-def]
-    from api.settings import BackendSettings
-    from tests.conftest import TEST_SECRET
+    from tests.conftest import make_test_settings
 
-    return BackendSettings(
-        env="test",
-        database_url=pg_database,
-        data_dir=tmp_path / "data",
-        secret_key=TEST_SECRET,
-        run_background_jobs=False,
-    )
+    return make_test_settings(pg_database, tmp_path)
 
 
 def _pg_app(pg_database, settings, *, loop_path: bool, ping_after_idle_s: float = 3600):  # type: ignore[no-untyped-def]
