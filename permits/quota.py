@@ -317,6 +317,10 @@ class LoadPlan:
     places: Mapping[str, str]  # permit id -> the area it holds a place in
     over_quota: tuple[OverQuotaPlace, ...]  # in load order
     areas: tuple[AreaLoad, ...]  # every quota area the load adds holders to, by code
+    # waitlisted permit id -> the area whose waiting list it joins, in load order
+    waiting: Mapping[str, str] = field(default_factory=dict)
+    # waitlisted permits none of whose areas has a quota for their type: no list to wait on
+    nothing_to_wait_for: tuple[str, ...] = ()
 
     @property
     def areas_over_quota(self) -> tuple[AreaLoad, ...]:
@@ -327,11 +331,25 @@ def place_loaded_permits(permits: Sequence[Permit], quotas: Mapping[str, AreaQuo
     """A first load of existing permits (the municipality's truth): each holder (granted,
     active, suspended) takes a place in its quota area, in load order. The waiting list is
     not consulted (these permits were granted before); the loaded permits that do not fit in
-    the capacity are listed in ``over_quota`` for the caller to refuse or to accept."""
+    the capacity are listed in ``over_quota`` for the caller to refuse or to accept.
+
+    A waitlisted permit joins the end of its quota area's waiting list, in load order (the
+    order of the list it comes from); one with no quota area has nothing to wait for and is
+    listed in ``nothing_to_wait_for``.
+    """
     places: dict[str, str] = {}
     loaded: dict[str, int] = {}
     over: list[OverQuotaPlace] = []
+    waiting: dict[str, str] = {}
+    nothing: list[str] = []
     for permit in permits:
+        if permit.status is PermitStatus.WAITLISTED:
+            area = quota_area_for(permit.type, permit.area_codes, quotas)
+            if area is None:
+                nothing.append(permit.id)
+            else:
+                waiting[permit.id] = area
+            continue
         if permit.status not in HOLDER_STATUSES:
             continue
         area = quota_area_for(permit.type, permit.area_codes, quotas)
@@ -349,4 +367,4 @@ def place_loaded_permits(permits: Sequence[Permit], quotas: Mapping[str, AreaQuo
             (code, len(quotas[code].holders) + n) for code, n in loaded.items()
         )
     )
-    return LoadPlan(places, tuple(over), areas)
+    return LoadPlan(places, tuple(over), areas, waiting, tuple(nothing))

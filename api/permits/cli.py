@@ -62,6 +62,13 @@ def import_file(
             err=True,
         )
     typer.echo(f"imported {report.count} permits")
+    if report.applications:
+        typer.echo(
+            f"{report.applications} of them are applications to decide "
+            f"({report.waitlisted} on a waiting list)"
+        )
+    if report.granted_from_waiting:
+        typer.echo(f"granted at once, places being free: {', '.join(report.granted_from_waiting)}")
 
 
 def _bad_rows(exc: CsvImportError, hint: str = "") -> NoReturn:

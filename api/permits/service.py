@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from api.audit.service import record
@@ -56,6 +56,7 @@ from permits.quota import HOLDER_STATUSES as DOMAIN_HOLDER_STATUSES
 from permits.quota import (
     AreaLoad,
     AreaQuota,
+    LoadPlan,
     ReleaseOutcome,
     WaitingEntry,
     fill_places,
@@ -219,9 +220,15 @@ def events(session: Session, permit_id: str) -> list[PermitEventRow]:
 def _quota_row_for(session: Session, permit: Permit) -> AreaQuotaRow | None:
     """The quota that ``permit`` counts against: its first area (by code) with a quota for its
     permit type."""
-    for code in sorted(permit.area_codes):
+    return _quota_row_for_type(session, permit.type, permit.area_codes)
+
+
+def _quota_row_for_type(
+    session: Session, permit_type: PermitType, area_codes: Iterable[str]
+) -> AreaQuotaRow | None:
+    for code in sorted(area_codes):
         row = session.get(AreaQuotaRow, code)
-        if row is not None and permit.type.value in split_areas(row.permit_types):
+        if row is not None and permit_type.value in split_areas(row.permit_types):
             return row
     return None
 
@@ -275,20 +282,62 @@ def set_quota(
     row.updated_at = utcnow()
     session.add(row)
     session.flush()
-    quota = load_quota(session, row)
+    adopted = _adopt_holders(session, row)
     at = utcnow()
-    if quota.has_free_place and quota.waiting:
-        outcome = fill_places(
-            quota,
-            _waiting_permits(session, quota),
-            at,
-            actor_name(actor),
-            why=f"place free in area {area_code} (capacity raised to {capacity})",
+    _fill_free_places(
+        session,
+        area_code,
+        at,
+        actor_name(actor),
+        why=f"place free in area {area_code} (capacity raised to {capacity})",
+    )
+    detail = f"capacity {capacity}"
+    if adopted:
+        detail += f"; {adopted} permits already in the area now count against it"
+    record(session, actor, "permit_quota.set", "permit_quota", area_code, detail)
+    return load_quota(session, row)
+
+
+def _adopt_holders(session: Session, row: AreaQuotaRow) -> int:
+    """Permits holding no place that now count against ``row``: those stored before the quota
+    existed, or of a type it did not cover. Each takes the place its quota area (the first of
+    its areas, by code, with a quota for its type) now gives it. Returns how many."""
+    types = split_areas(row.permit_types)
+    candidates = session.exec(
+        select(PermitRow).where(
+            col(PermitRow.status).in_([s.value for s in HOLDER_STATUSES]),
+            or_(col(PermitRow.quota_area_code).is_(None), col(PermitRow.quota_area_code) == ""),
+            col(PermitRow.type).in_(sorted(types)),
+            col(PermitRow.area_codes).contains(row.area_code),
         )
-        _grant_waiting(session, area_code, outcome, at, actor_name(actor))
-        quota = load_quota(session, row)
-    record(session, actor, "permit_quota.set", "permit_quota", area_code, f"capacity {capacity}")
-    return quota
+    ).all()
+    adopted = 0
+    for permit_row in candidates:
+        area_codes = split_areas(permit_row.area_codes)
+        if row.area_code not in area_codes:
+            continue  # a longer code that contains this one
+        quota_row = _quota_row_for_type(session, PermitType(permit_row.type), area_codes)
+        if quota_row is not None and quota_row.area_code == row.area_code:
+            permit_row.quota_area_code = row.area_code
+            session.add(permit_row)
+            adopted += 1
+    session.flush()
+    return adopted
+
+
+def _fill_free_places(
+    session: Session, area_code: str, at: datetime, actor: str, *, why: str
+) -> list[str]:
+    """Grant the first waiting applications of ``area_code`` while its quota has free places;
+    returns the granted permit ids."""
+    row = session.get(AreaQuotaRow, area_code)
+    if row is None:
+        return []
+    quota = load_quota(session, row)
+    if not (quota.has_free_place and quota.waiting):
+        return []
+    outcome = fill_places(quota, _waiting_permits(session, quota), at, actor, why=why)
+    return _grant_waiting(session, area_code, outcome, at, actor)
 
 
 def _granted(
@@ -876,6 +925,16 @@ def visitor_sessions(session: Session, permit_id: str) -> list[VisitorSessionRow
 class ImportReport:
     count: int
     areas_over_quota: tuple[AreaLoad, ...]  # only with allow_over_quota
+    applications: int = 0  # rows in review or waitlisted: each now has an application
+    waitlisted: int = 0  # of those, on a waiting list
+    granted_from_waiting: tuple[str, ...] = ()  # waiting permits granted: places were free
+
+
+IMPORTED_APPLICATION_STATES = (
+    PermitStatus.APPLIED,
+    PermitStatus.IN_REVIEW,
+    PermitStatus.WAITLISTED,
+)
 
 
 def import_permits(
@@ -891,6 +950,12 @@ def import_permits(
     (``permits.quota.place_loaded_permits``). A row beyond its area's capacity is a bad row
     (``CsvImportError``, nothing imported) unless ``allow_over_quota``: then it is imported
     and the areas over their quota are reported.
+
+    Rows still in the application process get an application, so that the back office decides
+    them like any other (``applied`` rows are taken into review, as a new application is).
+    ``waitlisted`` rows join the end of their quota area's waiting list in file order (a row
+    whose areas have no quota for its type is a bad row); where the load leaves places free,
+    the first waiting applications are granted at once, as after any freed place.
     """
     lock_rights(session)
     permits = [r.permit for r in rows]
@@ -911,8 +976,56 @@ def import_permits(
     for permit in permits:
         areas |= permit.area_codes
     plan = place_loaded_permits(permits, load_quotas(session, areas))
+    _refuse_bad_load(plan, rows, allow_over_quota=allow_over_quota)
+    at = utcnow()
+    last_order = int(session.exec(select(func.max(PermitApplicationRow.waiting_order))).one() or 0)
+    applications = 0
+    for permit in permits:
+        store_permit(session, permit, quota_area_code=plan.places.get(permit.id, ""))
+        _add_created_event(session, permit, "imported from CSV", actor_name_)
+        if permit.status in IMPORTED_APPLICATION_STATES:
+            waiting_in = plan.waiting.get(permit.id)
+            if waiting_in is not None:
+                last_order += 1
+            _import_application(session, permit, waiting_in, last_order, at, actor_name_)
+            applications += 1
+    session.flush()
+    granted: list[str] = []
+    for code in sorted(set(plan.waiting.values())):
+        granted += _fill_free_places(
+            session, code, at, actor_name_, why=f"place free in area {code} at a CSV import"
+        )
+    over = plan.areas_over_quota
+    detail = f"{len(permits)} permits by {actor_name_}"
+    if applications:
+        detail += f"; {applications} applications ({len(plan.waiting)} waiting)"
+    if over:
+        detail += "; over quota: " + ", ".join(
+            f"{a.area_code} {a.held_after}/{a.capacity}" for a in over
+        )
+    record(session, None, "permit.imported", "permit", "csv", detail[:500])
+    return ImportReport(len(permits), over, applications, len(plan.waiting), tuple(granted))
+
+
+def _refuse_bad_load(plan: LoadPlan, rows: Sequence[CsvPermit], *, allow_over_quota: bool) -> None:
+    """``CsvImportError`` for waitlisted rows with no waiting list to join, and for rows over
+    a quota unless ``allow_over_quota``."""
+    line_of = {r.permit.id: r.line for r in rows}
+    if plan.nothing_to_wait_for:
+        by_id = {r.permit.id: r.permit for r in rows}
+        raise CsvImportError(
+            [
+                CsvRowError(
+                    line_of[pid],
+                    "status",
+                    f"waitlisted, but none of its areas "
+                    f"({', '.join(sorted(by_id[pid].area_codes)) or 'city-wide'}) has a quota "
+                    f"for {by_id[pid].type.value} permits: there is no waiting list to join",
+                )
+                for pid in plan.nothing_to_wait_for
+            ]
+        )
     if plan.over_quota and not allow_over_quota:
-        line_of = {r.permit.id: r.line for r in rows}
         raise CsvImportError(
             [
                 CsvRowError(
@@ -925,20 +1038,38 @@ def import_permits(
                 for o in plan.over_quota
             ]
         )
-    for permit in permits:
-        store_permit(session, permit, quota_area_code=plan.places.get(permit.id, ""))
-        _add_created_event(session, permit, "imported from CSV", actor_name_)
-    over = plan.areas_over_quota
-    detail = f"{len(permits)} permits by {actor_name_}"
-    if over:
-        detail += "; over quota: " + ", ".join(
-            f"{a.area_code} {a.held_after}/{a.capacity}" for a in over
+
+
+def _import_application(
+    session: Session,
+    permit: Permit,
+    waiting_in: str | None,
+    waiting_order: int,
+    at: datetime,
+    actor: str,
+) -> None:
+    """The application of an imported permit still in the application process (an
+    ``applied`` one is taken into review); a waitlisted one joins ``waiting_in``'s list."""
+    if permit.status is PermitStatus.APPLIED:
+        review = transition(
+            permit, PermitAction.START_REVIEW, "imported application received", at, actor
         )
-    record(session, None, "permit.imported", "permit", "csv", detail[:500])
-    return ImportReport(len(permits), over)
+        add_event(session, review.record)
+        store_permit(session, review.permit)
+    app = PermitApplicationRow(
+        permit_id=permit.id,
+        applicant_json=json.dumps({"holder_ref": permit.holder_ref, "source": "csv import"}),
+        documents_json="[]",
+        created_by=actor[:80],
+        created_at=at,
+    )
+    if waiting_in is not None:
+        app.waiting_area_code = waiting_in
+        app.waiting_order = waiting_order
+        app.waiting_since = at
+    session.add(app)
 
 
-# --------------------------------------------------------------------------- expiry
 def permits_due_for_expiry(session: Session, now: datetime, limit: int) -> list[str]:
     """Ids of permits ``expire_if_due`` would change: waitlisted applications first (so a
     place freed in the same run is not offered to them), then holders, oldest end first."""

@@ -398,3 +398,141 @@ def test_permits_import_within_quota_takes_places(client, bo, permits_cli, tmp_p
     # an imported holder that is revoked frees its place like any other
     client.post("/api/v1/permits/I-1/revoke", json={"reason": "moved"}, headers=bo)
     assert _get(client, bo, f"permit-quotas/{NOORD_AREA}")["free_places"] == 1
+
+
+# ------------------------------------------------------------ application rows on import
+def _application_of(client, bo, permit_id: str) -> dict:
+    app_id = _get(client, bo, f"permits/{permit_id}")["application_id"]
+    assert app_id is not None, f"permit {permit_id} has no application"
+    return _get(client, bo, f"permit-applications/{app_id}")
+
+
+def test_permits_import_waitlisted_rows_join_the_waiting_list_in_file_order(
+    client, bo, permits_cli, tmp_path
+):
+    _quota(client, bo, NOORD_AREA, 1)
+    holder = create_permit(client, bo, "ZZ99ZZ", areas=[NOORD_AREA])
+    queued = apply_for(client, bo, "YY88YY", area_codes=[NOORD_AREA])
+    assert decide(client, bo, queued)["waiting_list_position"] == 1
+    path = tmp_path / "permits.csv"
+    path.write_text(
+        "\n".join(
+            [
+                HEADER,
+                f"W-2,resident,H-2,BB22BB,{NOORD_AREA},2026-01-01T00:00:00Z,,waitlisted,",
+                f"W-1,resident,H-1,AA11AA,{NOORD_AREA},2026-01-01T00:00:00Z,,waitlisted,",
+                f"R-1,resident,H-3,CC33CC,{NOORD_AREA},2026-01-01T00:00:00Z,,applied,",
+            ]
+        )
+        + "\n"
+    )
+    result = permits_cli("import", str(path))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "imported 3 permits",
+        "3 of them are applications to decide (2 on a waiting list)",
+    ]
+    # after the application already waiting, in the file's order (not by id)
+    w2, w1 = _application_of(client, bo, "W-2"), _application_of(client, bo, "W-1")
+    assert (w2["status"], w2["waiting_list_area_code"]) == ("waitlisted", NOORD_AREA)
+    assert (w2["waiting_list_position"], w1["waiting_list_position"]) == (2, 3)
+    assert w2["applicant"] == {"holder_ref": "H-2", "source": "csv import"}
+    # an imported 'applied' row is in review and decided like any application
+    r1 = _application_of(client, bo, "R-1")
+    assert r1["status"] == "in_review"
+    assert decide(client, bo, r1["id"])["waiting_list_position"] == 4
+    # places freed go to the imported applications in their turn
+    client.post(f"/api/v1/permits/{holder}/revoke", json={"reason": "moved"}, headers=bo)
+    client.post(
+        f"/api/v1/permits/{_get(client, bo, f'permit-applications/{queued}')['permit_id']}/revoke",
+        json={"reason": "moved"},
+        headers=bo,
+    )
+    assert _get(client, bo, "permits/W-2")["status"] == "active"
+    assert _get(client, bo, "permits/W-1")["status"] == "waitlisted"
+    assert _application_of(client, bo, "W-1")["waiting_list_position"] == 1
+
+
+def test_permits_import_grants_waiting_rows_where_places_are_free(
+    client, bo, permits_cli, tmp_path
+):
+    _quota(client, bo, NOORD_AREA, 2)
+    path = tmp_path / "permits.csv"
+    path.write_text(
+        "\n".join(
+            [
+                HEADER,
+                f"A-1,resident,H-1,AA11AA,{NOORD_AREA},2026-01-01T00:00:00Z,,active,",
+                f"W-1,resident,H-2,BB22BB,{NOORD_AREA},2026-01-01T00:00:00Z,,waitlisted,",
+                f"W-2,resident,H-3,CC33CC,{NOORD_AREA},2026-01-01T00:00:00Z,,waitlisted,",
+            ]
+        )
+        + "\n"
+    )
+    result = permits_cli("import", str(path))
+    assert result.exit_code == 0, result.output
+    assert "granted at once, places being free: W-1" in result.stdout
+    assert _get(client, bo, "permits/W-1")["status"] == "active"
+    assert _application_of(client, bo, "W-1")["decision"] == "grant"
+    assert _application_of(client, bo, "W-2")["waiting_list_position"] == 1
+    quota = _get(client, bo, f"permit-quotas/{NOORD_AREA}")
+    assert (quota["holders"], quota["free_places"], len(quota["waiting"])) == (2, 0, 1)
+
+
+def test_permits_import_refuses_waitlisted_rows_without_a_waiting_list(
+    client, bo, permits_cli, tmp_path
+):
+    _quota(client, bo, NOORD_AREA, 2)  # resident permits only
+    path = tmp_path / "permits.csv"
+    path.write_text(
+        "\n".join(
+            [
+                HEADER,
+                f"W-1,resident,H-1,AA11AA,{NOORD_AREA},2026-01-01T00:00:00Z,,waitlisted,",
+                f"W-2,business,H-2,BB22BB,{NOORD_AREA},2026-01-01T00:00:00Z,,waitlisted,",
+                f"W-3,resident,H-3,CC33CC,{ZUID_AREA},2026-01-01T00:00:00Z,,waitlisted,",
+            ]
+        )
+        + "\n"
+    )
+    result = permits_cli("import", str(path))
+    assert result.exit_code == 1, result.output
+    assert result.stdout.splitlines() == [
+        f"line 3, column 'status': waitlisted, but none of its areas ({NOORD_AREA}) has a quota "
+        "for business permits: there is no waiting list to join",
+        f"line 4, column 'status': waitlisted, but none of its areas ({ZUID_AREA}) has a quota "
+        "for resident permits: there is no waiting list to join",
+    ]
+    assert client.get("/api/v1/permits", headers=bo).json()["count"] == 0
+
+
+# --------------------------------------------------------------------------- a quota set later
+def test_permits_quota_set_later_counts_the_permits_already_there(client, bo, engine):
+    first = create_permit(client, bo, "AA11AA", areas=[NOORD_AREA])
+    create_permit(client, bo, "BB22BB", areas=[ZUID_AREA, NOORD_AREA])
+    create_permit(client, bo, "CC33CC", areas=[NOORD_AREA + "_OOST"])  # another area
+    business = client.post(
+        "/api/v1/permits",
+        json={
+            "type": "business",
+            "holder": "H-9",
+            "plates": ["DD44DD"],
+            "area_codes": [NOORD_AREA],
+            "valid_from": now().isoformat(),
+        },
+        headers=bo,
+    )
+    assert business.status_code == 201, business.text
+    gone = create_permit(client, bo, "EE55EE", areas=[NOORD_AREA])
+    client.post(f"/api/v1/permits/{gone}/revoke", json={"reason": "moved"}, headers=bo)
+
+    quota = _quota(client, bo, NOORD_AREA, 2)
+    assert (quota["holders"], quota["free_places"]) == (2, 0)  # the two resident holders
+    assert any(
+        "2 permits already in the area" in a.detail for a in _audit(engine, "permit_quota.set")
+    )
+    queued = apply_for(client, bo, "FF66FF", area_codes=[NOORD_AREA])
+    assert decide(client, bo, queued)["waiting_list_position"] == 1
+    # a holder counted this way frees its place like any other
+    client.post(f"/api/v1/permits/{first}/revoke", json={"reason": "moved"}, headers=bo)
+    assert _get(client, bo, f"permit-applications/{queued}")["status"] == "active"

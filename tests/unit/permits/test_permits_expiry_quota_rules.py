@@ -289,3 +289,23 @@ def test_read_permit_rows_keeps_line_numbers() -> None:
     rows = read_permit_rows(io.StringIO(text + "\n"))
     assert [(r.line, r.permit.id) for r in rows] == [(2, "R1"), (3, "R2")]
     assert rows[0].permit.status is _S.ACTIVE
+
+
+def test_place_loaded_permits_puts_waitlisted_rows_on_their_quota_areas_list() -> None:
+    quotas = {
+        "A1": AreaQuota("A1", 1, holders=frozenset({"db1"})),
+        "B2": AreaQuota("B2", 5, permit_types=_fs(PermitType.RESIDENT, PermitType.BUSINESS)),
+    }
+    loaded = [
+        _permit("W3", status=_S.WAITLISTED, areas=_fs("B2", "A1")),  # first by code: A1
+        _permit("W1", status=_S.WAITLISTED),
+        _permit("WB", status=_S.WAITLISTED, permit_type=PermitType.BUSINESS, areas=_fs("A1")),
+        _permit("W2", status=_S.WAITLISTED, permit_type=PermitType.BUSINESS, areas=_fs("B2")),
+        _permit("WC", status=_S.WAITLISTED, areas=_fs("C3")),  # C3 has no quota
+        _permit("IR", status=_S.IN_REVIEW),  # an application, but on no list yet
+    ]
+    plan = place_loaded_permits(loaded, quotas)
+    assert list(plan.waiting.items()) == [("W3", "A1"), ("W1", "A1"), ("W2", "B2")]
+    assert plan.nothing_to_wait_for == ("WB", "WC")
+    assert plan.places == {}
+    assert plan.over_quota == ()
