@@ -12,8 +12,8 @@ in autocommit mode: the reads need no transaction and the check-log insert commi
 before the answer goes out. A connection unused for longer than the engine's
 ``PING_AFTER_IDLE_S`` is pinged before it is handed out, and so is every connection returned
 before a lost-connection error: the database may have restarted under them. Like the engine's
-pool, connections are replaced after ``RECYCLE_AFTER_S``. Driver errors are
-raised as SQLAlchemy's ``DBAPIError`` (503 for a database that is gone), as on the thread path.
+pool, connections are replaced after ``RECYCLE_AFTER_S``. Driver errors are raised as
+SQLAlchemy's ``DBAPIError`` (503 for a database that is gone), as on the thread path.
 """
 
 from __future__ import annotations
