@@ -1139,17 +1139,56 @@ def expire_if_due(session: Session, permit_id: str, now: datetime) -> ExpiryOutc
 
 
 def iter_permits(session: Session, batch: int = 1000) -> Iterator[Permit]:
+    """Every permit, for an export: by id, but the waitlisted ones last, in their waiting-list
+    order, so that importing the file again rebuilds the same waiting lists."""
     last = ""
+    waitlisted = PermitStatus.WAITLISTED.value
     while True:
         rows = session.exec(
-            select(PermitRow).where(PermitRow.id > last).order_by(col(PermitRow.id)).limit(batch)
+            select(PermitRow)
+            .where(PermitRow.id > last, PermitRow.status != waitlisted)
+            .order_by(col(PermitRow.id))
+            .limit(batch)
         ).all()
         if not rows:
-            return
-        ids = [r.id for r in rows]
-        plates: dict[str, list[PermitPlateRow]] = {i: [] for i in ids}
-        for p in session.exec(select(PermitPlateRow).where(col(PermitPlateRow.permit_id).in_(ids))):
+            break
+        yield from _with_plates(session, rows)
+        last = rows[-1].id
+    order = 0
+    while True:
+        waiting = session.exec(
+            select(PermitRow, PermitApplicationRow.waiting_order)
+            .join(PermitApplicationRow, col(PermitApplicationRow.permit_id) == PermitRow.id)
+            .where(PermitRow.status == waitlisted, col(PermitApplicationRow.waiting_order) > order)
+            .order_by(col(PermitApplicationRow.waiting_order))
+            .limit(batch)
+        ).all()
+        if not waiting:
+            break
+        yield from _with_plates(session, [row for row, _ in waiting])
+        order = int(waiting[-1][1] or 0)
+    # waitlisted permits without a waiting position (none are made so; kept, not lost)
+    yield from _with_plates(
+        session,
+        session.exec(
+            select(PermitRow)
+            .outerjoin(PermitApplicationRow, col(PermitApplicationRow.permit_id) == PermitRow.id)
+            .where(
+                PermitRow.status == waitlisted, col(PermitApplicationRow.waiting_order).is_(None)
+            )
+            .order_by(col(PermitRow.id))
+        ).all(),
+    )
+
+
+def _with_plates(session: Session, rows: Sequence[PermitRow]) -> Iterator[Permit]:
+    ids = [r.id for r in rows]
+    plates: dict[str, list[PermitPlateRow]] = {i: [] for i in ids}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        for p in session.exec(
+            select(PermitPlateRow).where(col(PermitPlateRow.permit_id).in_(chunk))
+        ):
             plates[p.permit_id].append(p)
-        for r in rows:
-            yield _to_domain(r, plates[r.id])
-        last = ids[-1]
+    for r in rows:
+        yield _to_domain(r, plates[r.id])

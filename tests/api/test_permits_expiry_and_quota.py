@@ -536,3 +536,40 @@ def test_permits_quota_set_later_counts_the_permits_already_there(client, bo, en
     # a holder counted this way frees its place like any other
     client.post(f"/api/v1/permits/{first}/revoke", json={"reason": "moved"}, headers=bo)
     assert _get(client, bo, f"permit-applications/{queued}")["status"] == "active"
+
+
+def test_permits_export_lists_waiting_permits_last_in_waiting_order(
+    client, bo, permits_cli, tmp_path
+):
+    """Importing the export again rebuilds the same waiting lists (file order is list order)."""
+    import csv
+    import io
+
+    _quota(client, bo, NOORD_AREA, 1)
+    create_permit(client, bo, "ZZ99ZZ", areas=[NOORD_AREA])
+    queued = apply_for(client, bo, "YY88YY", area_codes=[NOORD_AREA])
+    decide(client, bo, queued)
+    queued_permit = _get(client, bo, f"permit-applications/{queued}")["permit_id"]
+    path = tmp_path / "permits.csv"
+    path.write_text(
+        "\n".join(
+            [
+                HEADER,
+                f"W-2,resident,H-2,BB22BB,{NOORD_AREA},2026-01-01T00:00:00Z,,waitlisted,",
+                f"A-1,resident,H-1,AA11AA,{ZUID_AREA},2026-01-01T00:00:00Z,,active,",
+                f"W-1,resident,H-3,CC33CC,{NOORD_AREA},2026-01-01T00:00:00Z,,waitlisted,",
+            ]
+        )
+        + "\n"
+    )
+    assert permits_cli("import", str(path)).exit_code == 0
+    out = permits_cli("export")
+    assert out.exit_code == 0, out.output
+    rows = list(csv.DictReader(io.StringIO(out.stdout)))
+    statuses = [(r["id"], r["status"]) for r in rows]
+    waiting = [pid for pid, status in statuses if status == "waitlisted"]
+    assert waiting == [queued_permit, "W-2", "W-1"]
+    assert statuses[-3:] == [(pid, "waitlisted") for pid in waiting]
+    others = [pid for pid, status in statuses if status != "waitlisted"]
+    assert others == sorted(others)
+    assert "A-1" in others
