@@ -73,9 +73,10 @@ def serve(
     import uvicorn
 
     from api import migrate
-    from api.logsetup import configure_logging
+    from api.logsetup import configure_logging, logging_config
 
     settings = _settings()
+    log_config = logging_config(json_lines=settings.log_json)
     configure_logging(json_lines=settings.log_json)
     engine = _engine(settings)
     try:
@@ -100,7 +101,7 @@ def serve(
         host=host,
         port=port,
         workers=workers,
-        log_config=None,
+        log_config=log_config,  # applied again in each worker process
         proxy_headers=True,
         # a busy machine can take several seconds to answer the supervisor's ping; do not
         # kill and restart healthy workers for that

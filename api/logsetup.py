@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import logging
+import logging.config
 import re
 import sys
 from datetime import UTC, datetime
+from typing import Any
 
 from api.context import current_request_id
 
@@ -56,13 +58,33 @@ class TextFormatter(logging.Formatter):
         return base
 
 
-def configure_logging(*, json_lines: bool | None = None, level: int = logging.INFO) -> None:
+def logging_config(*, json_lines: bool | None = None, level: int = logging.INFO) -> dict[str, Any]:
+    """The logging set-up as a ``logging.config.dictConfig`` dict: one stderr handler (JSON
+    lines, or text on a terminal) at ``level`` on the root logger.
+
+    ``scancar serve`` hands it to uvicorn, which applies it in every worker process: with
+    ``--workers`` above 1 the workers are new processes that would otherwise log nothing
+    below WARNING (no access log)."""
     if json_lines is None:
         json_lines = not sys.stderr.isatty()
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if json_lines else TextFormatter())
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    for noisy in ("uvicorn.access",):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    formatter = JsonFormatter if json_lines else TextFormatter
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"main": {"()": f"{formatter.__module__}.{formatter.__qualname__}"}},
+        "handlers": {
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "formatter": "main",
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "root": {"handlers": ["stderr"], "level": logging.getLevelName(level)},
+        # uvicorn's own access log repeats ours (api.access), without the request id
+        "loggers": {"uvicorn.access": {"level": "WARNING"}},
+    }
+
+
+def configure_logging(*, json_lines: bool | None = None, level: int = logging.INFO) -> None:
+    """Apply ``logging_config`` in this process."""
+    logging.config.dictConfig(logging_config(json_lines=json_lines, level=level))

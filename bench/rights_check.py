@@ -38,10 +38,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._server import (
     cpu_seconds,
-    free_port,
     postgres_processes,
     process_tree,
-    wait_until_up,
+    serve,
 )
 from permits.feed import FeedRight, PlateKeyer, RightsSnapshotPage
 from permits.model import PermitType, RightKind
@@ -232,7 +231,6 @@ def measure(db: Path, n: int, seed: int, checks: int, index: IndexMode) -> dict[
 BENCH_PG_URL = os.environ.get(
     "SCANCAR_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
-BENCH_SECRET = "bench-secret-key-that-is-long-enough-0123456789"  # noqa: S105 (bench only)
 TOWN_POINTS = ((4.3580, 52.0160), (4.3570, 52.0100), (4.3580, 52.0070), (4.3505, 52.0115))
 
 
@@ -349,43 +347,6 @@ def _prepare_backend(url: str, rights: int, seed: int) -> tuple[list[str], str, 
     return plates, token, loaded
 
 
-def _serve(url: str, workers: int) -> tuple[subprocess.Popen[bytes], int]:
-    port = free_port()
-    env = dict(
-        os.environ,
-        SCANCAR_DATABASE_URL=url,
-        SCANCAR_SECRET_KEY=BENCH_SECRET,
-        SCANCAR_ENV="development",
-        SCANCAR_RUN_BACKGROUND_JOBS="false",
-        SCANCAR_LOG_JSON="true",
-    )
-    cmd = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "--factory",
-        "api.main:create_app",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--log-level",
-        "warning",
-        "--no-access-log",
-    ]
-    proc = subprocess.Popen(
-        cmd,
-        env=env,
-        cwd=Path(__file__).resolve().parents[1],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    wait_until_up(proc, f"http://127.0.0.1:{port}/healthz")
-    return proc, port
-
-
 def _snapshot_seconds(port: int, token: str) -> tuple[float, int]:
     import httpx
 
@@ -409,8 +370,12 @@ def _snapshot_seconds(port: int, token: str) -> tuple[float, int]:
 def _bench_one(name: str, url: str, args: argparse.Namespace) -> None:
     plates, token, loaded = _prepare_backend(url, args.rights, args.seed)
     print(f"--- backend {name}: {args.rights:,} rights loaded in {loaded:.1f} s")
-    proc, port = _serve(url, args.workers)
-    try:
+    # ``scancar serve`` as in production: JSON access log (to a file), proxy headers
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        serve(url, Path(tmp) / "data", args.workers) as (base, proc),
+    ):
+        port = int(base.rsplit(":", 1)[1])
         paths = _check_paths(plates, 5000, args.seed)
         _measure_rate(port, token, paths, 2.0, args.load_processes, args.connections)  # warm-up
         app_pids = process_tree(proc.pid)
@@ -439,9 +404,6 @@ def _bench_one(name: str, url: str, args: argparse.Namespace) -> None:
             print(
                 f"GET /rights/snapshot      {seconds:>12.1f} s wall for {count:,} rights (NDJSON)"
             )
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def bench_backend_http(args: argparse.Namespace | None = None) -> None:

@@ -19,6 +19,20 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait_until_answering(url: str, timeout_s: float = 60.0) -> None:
+    """Wait until ``url`` answers 200 (a server starting up); ``AssertionError`` after
+    ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    raise AssertionError(f"{url} did not answer 200 within {timeout_s:g} s")
+
+
 @contextmanager
 def serve(app: Any, port: int | None = None) -> Iterator[str]:
     """Serve ``app`` on ``port`` (a free one by default) until the block ends."""
@@ -28,15 +42,7 @@ def serve(app: Any, port: int | None = None) -> Iterator[str]:
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    else:
-        raise RuntimeError("uvicorn did not start")
+    wait_until_answering(f"{base}/healthz", timeout_s=15)
     try:
         yield base
     finally:

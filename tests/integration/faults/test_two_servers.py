@@ -16,7 +16,7 @@ from sqlmodel import Session, col, func, select
 
 from api.hits.db import HitEventRow, HitRow
 from tests.conftest import REPO, TEST_SECRET
-from tests.e2e.server import free_port
+from tests.e2e.server import free_port, wait_until_answering
 from tests.factories import multipart, observation
 
 pytestmark = [pytest.mark.slow]
@@ -42,18 +42,6 @@ def _start(db_url: str, data_dir, port: int) -> subprocess.Popen[bytes]:  # type
     )
 
 
-def _wait_ready(base: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"{base} did not become ready")
-
-
 @contextlib.contextmanager
 def _two_servers(db_url: str, data_dir) -> Iterator[list[int]]:  # type: ignore[no-untyped-def]
     """Two ``scancar serve`` processes on one database and data dir, ready; their ports."""
@@ -61,7 +49,7 @@ def _two_servers(db_url: str, data_dir) -> Iterator[list[int]]:  # type: ignore[
     servers = [_start(db_url, data_dir, p) for p in ports]
     try:
         for p in ports:
-            _wait_ready(f"http://127.0.0.1:{p}")
+            wait_until_answering(f"http://127.0.0.1:{p}/readyz")
         yield ports
     finally:
         for srv in servers:
