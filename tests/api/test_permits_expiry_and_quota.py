@@ -401,6 +401,17 @@ def test_permits_import_within_quota_takes_places(client, bo, permits_cli, tmp_p
 
 
 # ------------------------------------------------------------ application rows on import
+def _csv_row(pid: str, plate: str, status: str, area: str = NOORD_AREA, kind: str = "resident"):  # type: ignore[no-untyped-def]
+    return f"{pid},{kind},H-{pid},{plate},{area},2026-01-01T00:00:00Z,,{status},"
+
+
+def _import(permits_cli, tmp_path, *rows: str):  # type: ignore[no-untyped-def]
+    """``scancar permits import`` of a CSV file with ``rows`` under the header."""
+    path = tmp_path / "permits.csv"
+    path.write_text("\n".join([HEADER, *rows]) + "\n")
+    return permits_cli("import", str(path))
+
+
 def _application_of(client, bo, permit_id: str) -> dict:
     app_id = _get(client, bo, f"permits/{permit_id}")["application_id"]
     assert app_id is not None, f"permit {permit_id} has no application"
@@ -414,19 +425,13 @@ def test_permits_import_waitlisted_rows_join_the_waiting_list_in_file_order(
     holder = create_permit(client, bo, "ZZ99ZZ", areas=[NOORD_AREA])
     queued = apply_for(client, bo, "YY88YY", area_codes=[NOORD_AREA])
     assert decide(client, bo, queued)["waiting_list_position"] == 1
-    path = tmp_path / "permits.csv"
-    path.write_text(
-        "\n".join(
-            [
-                HEADER,
-                f"W-2,resident,H-2,BB22BB,{NOORD_AREA},2026-01-01T00:00:00Z,,waitlisted,",
-                f"W-1,resident,H-1,AA11AA,{NOORD_AREA},2026-01-01T00:00:00Z,,waitlisted,",
-                f"R-1,resident,H-3,CC33CC,{NOORD_AREA},2026-01-01T00:00:00Z,,applied,",
-            ]
-        )
-        + "\n"
+    result = _import(
+        permits_cli,
+        tmp_path,
+        _csv_row("W-2", "BB22BB", "waitlisted"),
+        _csv_row("W-1", "AA11AA", "waitlisted"),
+        _csv_row("R-1", "CC33CC", "applied"),
     )
-    result = permits_cli("import", str(path))
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
         "imported 3 permits",
@@ -436,7 +441,7 @@ def test_permits_import_waitlisted_rows_join_the_waiting_list_in_file_order(
     w2, w1 = _application_of(client, bo, "W-2"), _application_of(client, bo, "W-1")
     assert (w2["status"], w2["waiting_list_area_code"]) == ("waitlisted", NOORD_AREA)
     assert (w2["waiting_list_position"], w1["waiting_list_position"]) == (2, 3)
-    assert w2["applicant"] == {"holder_ref": "H-2", "source": "csv import"}
+    assert w2["applicant"] == {"holder_ref": "H-W-2", "source": "csv import"}
     # an imported 'applied' row is in review and decided like any application
     r1 = _application_of(client, bo, "R-1")
     assert r1["status"] == "in_review"
@@ -457,19 +462,13 @@ def test_permits_import_grants_waiting_rows_where_places_are_free(
     client, bo, permits_cli, tmp_path
 ):
     _quota(client, bo, NOORD_AREA, 2)
-    path = tmp_path / "permits.csv"
-    path.write_text(
-        "\n".join(
-            [
-                HEADER,
-                f"A-1,resident,H-1,AA11AA,{NOORD_AREA},2026-01-01T00:00:00Z,,active,",
-                f"W-1,resident,H-2,BB22BB,{NOORD_AREA},2026-01-01T00:00:00Z,,waitlisted,",
-                f"W-2,resident,H-3,CC33CC,{NOORD_AREA},2026-01-01T00:00:00Z,,waitlisted,",
-            ]
-        )
-        + "\n"
+    result = _import(
+        permits_cli,
+        tmp_path,
+        _csv_row("A-1", "AA11AA", "active"),
+        _csv_row("W-1", "BB22BB", "waitlisted"),
+        _csv_row("W-2", "CC33CC", "waitlisted"),
     )
-    result = permits_cli("import", str(path))
     assert result.exit_code == 0, result.output
     assert "granted at once, places being free: W-1" in result.stdout
     assert _get(client, bo, "permits/W-1")["status"] == "active"
@@ -483,19 +482,13 @@ def test_permits_import_refuses_waitlisted_rows_without_a_waiting_list(
     client, bo, permits_cli, tmp_path
 ):
     _quota(client, bo, NOORD_AREA, 2)  # resident permits only
-    path = tmp_path / "permits.csv"
-    path.write_text(
-        "\n".join(
-            [
-                HEADER,
-                f"W-1,resident,H-1,AA11AA,{NOORD_AREA},2026-01-01T00:00:00Z,,waitlisted,",
-                f"W-2,business,H-2,BB22BB,{NOORD_AREA},2026-01-01T00:00:00Z,,waitlisted,",
-                f"W-3,resident,H-3,CC33CC,{ZUID_AREA},2026-01-01T00:00:00Z,,waitlisted,",
-            ]
-        )
-        + "\n"
+    result = _import(
+        permits_cli,
+        tmp_path,
+        _csv_row("W-1", "AA11AA", "waitlisted"),
+        _csv_row("W-2", "BB22BB", "waitlisted", kind="business"),
+        _csv_row("W-3", "CC33CC", "waitlisted", area=ZUID_AREA),
     )
-    result = permits_cli("import", str(path))
     assert result.exit_code == 1, result.output
     assert result.stdout.splitlines() == [
         f"line 3, column 'status': waitlisted, but none of its areas ({NOORD_AREA}) has a quota "
@@ -511,18 +504,7 @@ def test_permits_quota_set_later_counts_the_permits_already_there(client, bo, en
     first = create_permit(client, bo, "AA11AA", areas=[NOORD_AREA])
     create_permit(client, bo, "BB22BB", areas=[ZUID_AREA, NOORD_AREA])
     create_permit(client, bo, "CC33CC", areas=[NOORD_AREA + "_OOST"])  # another area
-    business = client.post(
-        "/api/v1/permits",
-        json={
-            "type": "business",
-            "holder": "H-9",
-            "plates": ["DD44DD"],
-            "area_codes": [NOORD_AREA],
-            "valid_from": now().isoformat(),
-        },
-        headers=bo,
-    )
-    assert business.status_code == 201, business.text
+    create_permit(client, bo, "DD44DD", areas=[NOORD_AREA], permit_type="business")
     gone = create_permit(client, bo, "EE55EE", areas=[NOORD_AREA])
     client.post(f"/api/v1/permits/{gone}/revoke", json={"reason": "moved"}, headers=bo)
 
@@ -550,19 +532,14 @@ def test_permits_export_lists_waiting_permits_last_in_waiting_order(
     queued = apply_for(client, bo, "YY88YY", area_codes=[NOORD_AREA])
     decide(client, bo, queued)
     queued_permit = _get(client, bo, f"permit-applications/{queued}")["permit_id"]
-    path = tmp_path / "permits.csv"
-    path.write_text(
-        "\n".join(
-            [
-                HEADER,
-                f"W-2,resident,H-2,BB22BB,{NOORD_AREA},2026-01-01T00:00:00Z,,waitlisted,",
-                f"A-1,resident,H-1,AA11AA,{ZUID_AREA},2026-01-01T00:00:00Z,,active,",
-                f"W-1,resident,H-3,CC33CC,{NOORD_AREA},2026-01-01T00:00:00Z,,waitlisted,",
-            ]
-        )
-        + "\n"
+    imported = _import(
+        permits_cli,
+        tmp_path,
+        _csv_row("W-2", "BB22BB", "waitlisted"),
+        _csv_row("A-1", "AA11AA", "active", area=ZUID_AREA),
+        _csv_row("W-1", "CC33CC", "waitlisted"),
     )
-    assert permits_cli("import", str(path)).exit_code == 0
+    assert imported.exit_code == 0, imported.output
     out = permits_cli("export")
     assert out.exit_code == 0, out.output
     rows = list(csv.DictReader(io.StringIO(out.stdout)))
