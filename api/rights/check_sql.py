@@ -1,13 +1,13 @@
 """The rights check's statements, on the pool's driver connection.
 
 ``GET /rights/check`` is the busiest read route. Per check it reads the caller and the rights
-of the plate and its look-alikes (one statement), and writes one check-log row. Through SQLAlchemy's
-``Connection`` each statement cost 0.15-0.35 ms of server CPU in the machinery around it (pool
-events, execution context, result metadata); on the driver's connection, the same round trip
-costs 0.05-0.09 ms (``docs/performance.md``). So these three statements are driver SQL here, in
-the driver's parameter style, values always bound. The connection is taken from the engine's
-pool in autocommit mode: the reads need no transaction and the insert commits by itself before
-the answer goes out, so there are no BEGIN and COMMIT round trips.
+of the plate and its look-alikes (one statement), and writes one check-log row. Through
+SQLAlchemy's ``Connection`` each statement cost 0.15-0.35 ms of server CPU in the machinery
+around it (pool events, execution context, result metadata); on the driver's connection, the
+same round trip costs 0.05-0.09 ms (``docs/performance.md``). So both statements are driver
+SQL here, in the driver's parameter style, values always bound. The connection is taken from
+the engine's pool in autocommit mode: the read needs no transaction and the insert commits by
+itself before the answer goes out, so there are no BEGIN and COMMIT round trips.
 
 Driver errors are raised as SQLAlchemy's ``DBAPIError`` (the app answers 503 for a database
 that is gone). A connection the driver lost is invalidated, and the pool is replaced, as
