@@ -7,6 +7,7 @@ composition root per process) and call the services; a bad setting stops with on
 from __future__ import annotations
 
 import getpass
+import logging
 import sys
 from typing import Annotated
 
@@ -73,6 +74,7 @@ def serve(
     import uvicorn
 
     from api import migrate
+    from api.db import connection_budget_problem
     from api.logsetup import configure_logging, logging_config
 
     settings = _settings()
@@ -88,6 +90,14 @@ def serve(
                 f"the database schema is at {migrate.current_revision(engine)}, the code needs "
                 f"{migrate.head_revision(engine)}: run 'scancar db upgrade' first"
             )
+        problem = connection_budget_problem(
+            engine,
+            workers=workers,
+            pool_size=settings.database_pool_size,
+            check_pool_size=settings.rights_check_pool_size,
+        )
+        if problem:  # a warning: the bursts may never come
+            logging.getLogger("api.cli").warning("%s", problem)
     except Exception as exc:
         if isinstance(exc, typer.Exit):
             raise

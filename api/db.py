@@ -132,6 +132,45 @@ def ping_after_idle(engine: Engine, idle_s: float) -> None:
     event.listen(engine, "checkout", on_checkout)
 
 
+def connection_budget_problem(
+    engine: Engine, *, workers: int, pool_size: int, check_pool_size: int
+) -> str | None:
+    """``budget_problem`` with the limits of the engine's PostgreSQL server; ``None`` on
+    SQLite."""
+    if engine.dialect.name != "postgresql":
+        return None
+    with engine.connect() as conn:
+        max_connections = int(conn.exec_driver_sql("SHOW max_connections").scalar_one())
+        reserved = int(conn.exec_driver_sql("SHOW superuser_reserved_connections").scalar_one())
+    return budget_problem(
+        workers=workers,
+        pool_size=pool_size,
+        check_pool_size=check_pool_size,
+        max_connections=max_connections,
+        reserved=reserved,
+    )
+
+
+def budget_problem(
+    *, workers: int, pool_size: int, check_pool_size: int, max_connections: int, reserved: int
+) -> str | None:
+    """What is wrong when ``workers`` server processes could open more PostgreSQL connections
+    than the server accepts (``max_connections`` less the superuser reserve): each process
+    keeps ``pool_size`` connections, opens as many again in bursts, and has the rights
+    check's ``check_pool_size``. ``None`` when they fit."""
+    per_process = 2 * pool_size + check_pool_size
+    needed, allowed = workers * per_process, max_connections - reserved
+    if needed <= allowed:
+        return None
+    return (
+        f"{workers} worker(s) may open up to {needed} PostgreSQL connections "
+        f"({per_process} each: {pool_size} pooled, {pool_size} more in bursts, "
+        f"{check_pool_size} for the rights check), but the server accepts {allowed} "
+        f"(max_connections {max_connections}, {reserved} reserved): lower "
+        "SCANCAR_DATABASE_POOL_SIZE / SCANCAR_RIGHTS_CHECK_POOL_SIZE or raise max_connections"
+    )
+
+
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """A session that commits on success and rolls back on error (CLI and jobs)."""
