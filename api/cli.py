@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import getpass
 import logging
+import logging.config
 import sys
 from typing import Annotated
 
@@ -75,11 +76,11 @@ def serve(
 
     from api import migrate
     from api.db import connection_budget_problem
-    from api.logsetup import configure_logging, logging_config
+    from api.logsetup import logging_config
 
     settings = _settings()
     log_config = logging_config(json_lines=settings.log_json)
-    configure_logging(json_lines=settings.log_json)
+    logging.config.dictConfig(log_config)  # here; uvicorn applies it again in each worker
     engine = _engine(settings)
     try:
         if migrate.is_empty(engine):

@@ -1070,6 +1070,7 @@ def _import_application(
     session.add(app)
 
 
+# --------------------------------------------------------------------------- expiry
 def permits_due_for_expiry(session: Session, now: datetime, limit: int) -> list[str]:
     """Ids of permits ``expire_if_due`` would change: waitlisted applications first (so a
     place freed in the same run is not offered to them), then holders, oldest end first."""

@@ -34,7 +34,12 @@ from sqlalchemy.exc import DBAPIError
 from api.auth.service import BearerClaim
 from api.db import PING_AFTER_IDLE_S, RECYCLE_AFTER_S
 from api.deps import PendingPrincipal
-from api.rights.check_sql import CallerAndRights, CheckStatements, check_log_values
+from api.rights.check_sql import (
+    CallerAndRights,
+    CheckStatements,
+    check_log_values,
+    check_statements,
+)
 from api.rights.checker import CheckPlan, PointCheck, conclude_check
 
 
@@ -88,7 +93,7 @@ class CheckPool:
         self.max_idle_s = max_idle_s
         self.max_age_s = max_age_s
         self.handed_out = 0  # connections handed to checks since the pool was made
-        self._sql = CheckStatements("postgresql")
+        self._sql = check_statements("postgresql")
         self._idle: list[_Pooled] = []  # the most recently returned last
         self._slots: asyncio.Semaphore | None = None
         self._closing: set[asyncio.Task[None]] = set()

@@ -19,6 +19,7 @@ the same statements run on the event loop (``check_pg``).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -127,6 +128,12 @@ class CheckStatements:
         return params
 
 
+@functools.cache
+def check_statements(dialect_name: str) -> CheckStatements:
+    """The statements for a dialect, built once."""
+    return CheckStatements(dialect_name)
+
+
 class CheckSql:
     """The statements of one rights check on one driver cursor."""
 
@@ -154,7 +161,7 @@ def check_sql(engine: Engine) -> Iterator[CheckSql]:
     try:
         dialect.set_isolation_level(driver_conn, "AUTOCOMMIT")
         cursor = pooled.cursor()
-        yield CheckSql(cursor, CheckStatements(dialect.name))
+        yield CheckSql(cursor, check_statements(dialect.name))
     except dialect.loaded_dbapi.Error as exc:
         lost = dialect.is_disconnect(exc, driver_conn, cursor)
         if lost:

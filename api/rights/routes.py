@@ -20,7 +20,6 @@ from api.rights.checker import RecentZoneSet, plan_check
 from api.rights.feed import snapshot_lines
 from api.rights.repository import SqlRightsRepository
 from permits.feed import DEFAULT_CHANGES_LIMIT, PlateKeyer, RightsChangesPage, changes_page
-from permits.plates import normalise_plate
 
 router = APIRouter(prefix="/api/v1/rights", tags=["rights"])
 NDJSON = "application/x-ndjson"
@@ -86,9 +85,8 @@ async def check_rights(
     zone_set = zones.fresh()
     if zone_set is None:  # at most once a second: the zone version query
         zone_set = await run_in_threadpool(zones.current)
-    plan = plan_check(
-        zone_set, normalise_plate(plate), lon, lat, when, state.settings.default_grace_minutes
-    )
+    # the plan normalises the plate (422 for one that cannot be a plate)
+    plan = plan_check(zone_set, plate, lon, lat, when, state.settings.default_grace_minutes)
     pool: CheckPool | None = state.check_pool
     if pool is not None and pool.is_open:  # PostgreSQL: no worker thread
         result = await check_and_log_on_loop(pool, caller, plan, lon, lat)
