@@ -73,7 +73,7 @@ def permit_out(session: Session, permit: Permit) -> PermitOut:
 
 
 def permit_detail(session: Session, permit: Permit) -> PermitDetailOut:
-    app = service._application_of(session, permit.id)
+    app = service.application_of(session, permit.id)
     return PermitDetailOut(
         **permit_out(session, permit).model_dump(),
         events=[

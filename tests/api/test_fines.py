@@ -15,6 +15,7 @@ from api.audit.db import AuditRow
 from api.auth.principal import Principal, Role
 from api.fines import service
 from api.fines.db import FineRow
+from api.fines.rules import LOCAL
 from api.review import service as review
 from tests.api.review_support import FakeRights, post_hit
 from tests.conftest import REPO
@@ -433,7 +434,7 @@ def test_fines_number_sequence_is_gapless_under_concurrency_on_postgres(engine, 
     actor = Principal("user", 1, "bo-seq", Role.BACKOFFICE)
     ids = _drafts(engine, 24)
     numbers = _issue_concurrently(engine, settings, ids, actor)
-    year = datetime.now(CAPTURED_AT.tzinfo).astimezone(service.LOCAL).year
+    year = datetime.now(CAPTURED_AT.tzinfo).astimezone(LOCAL).year
     assert sorted(numbers) == [f"{year}-{i:06d}" for i in range(1, 25)]
 
 

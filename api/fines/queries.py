@@ -1,0 +1,132 @@
+"""Reading fines: the filtered list, payments, history, the avalanche alerts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from api.db import utcnow
+from api.fines.db import (
+    FineEventRow,
+    FinePaymentRow,
+    FineRow,
+)
+from api.fines.rules import (
+    CLOSED_STATUSES,
+    COUNTING_STATUSES,
+    FineStatus,
+)
+from api.settings import BackendSettings
+
+
+@dataclass(frozen=True, slots=True)
+class FineFilter:
+    status: str | None = None
+    track: str | None = None
+    hit_id: int | None = None
+    plate: str | None = None
+    needs_approval: bool | None = None
+
+
+def list_fines(
+    session: Session, flt: FineFilter, *, limit: int = 100, offset: int = 0
+) -> tuple[list[FineRow], int]:
+    conds: list[Any] = []
+    if flt.status:
+        conds.append(FineRow.status == flt.status)
+    if flt.track:
+        conds.append(FineRow.track == flt.track)
+    if flt.hit_id is not None:
+        conds.append(FineRow.hit_id == flt.hit_id)
+    if flt.plate:
+        from permits.plates import normalise_plate
+
+        conds.append(FineRow.plate == normalise_plate(flt.plate))
+    if flt.needs_approval:
+        conds += [
+            col(FineRow.needs_second_approval).is_(True),
+            col(FineRow.approved_by).is_(None),
+            FineRow.status == FineStatus.DRAFT.value,
+        ]
+    total = int(session.exec(select(func.count()).select_from(FineRow).where(*conds)).one())
+    rows = session.exec(
+        select(FineRow).where(*conds).order_by(col(FineRow.id).desc()).offset(offset).limit(limit)
+    ).all()
+    return list(rows), total
+
+
+def payments(session: Session, fine_id: int) -> list[FinePaymentRow]:
+    stmt = select(FinePaymentRow).where(FinePaymentRow.fine_id == fine_id)
+    return list(session.exec(stmt.order_by(col(FinePaymentRow.id))).all())
+
+
+def history(session: Session, fine_id: int) -> list[FineEventRow]:
+    stmt = select(FineEventRow).where(FineEventRow.fine_id == fine_id)
+    return list(session.exec(stmt.order_by(col(FineEventRow.id))).all())
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """A plate with more than N fines in M days (the avalanche guard)."""
+
+    plate: str
+    fine_count: int
+    first_at: datetime
+    last_at: datetime
+    awaiting_approval: tuple[int, ...]
+
+
+def alerts(session: Session, settings: BackendSettings, now: datetime | None = None) -> list[Alert]:
+    now = now or utcnow()
+    since = now - timedelta(days=settings.avalanche_window_days)
+    counting = [s.value for s in COUNTING_STATUSES]
+    stmt = (
+        select(
+            FineRow.plate,
+            func.count(),
+            func.min(FineRow.offence_at),
+            func.max(FineRow.offence_at),
+        )
+        .where(
+            col(FineRow.offence_at) >= since,
+            col(FineRow.status).in_(counting),
+            col(FineRow.plate).is_not(None),
+        )
+        .group_by(FineRow.plate)
+        .having(func.count() > settings.avalanche_max_fines)
+        .order_by(func.count().desc())
+    )
+    out = []
+    for plate, n, first, last in session.exec(stmt).all():
+        waiting = session.exec(
+            select(FineRow.id).where(
+                FineRow.plate == plate,
+                col(FineRow.needs_second_approval).is_(True),
+                col(FineRow.approved_by).is_(None),
+                FineRow.status == FineStatus.DRAFT.value,
+            )
+        ).all()
+        out.append(
+            Alert(
+                plate or "",
+                int(n),
+                _aware(first),
+                _aware(last),
+                tuple(i for i in waiting if i is not None),
+            )
+        )
+    return out
+
+
+def _aware(t: datetime) -> datetime:
+    from datetime import UTC
+
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+def is_closed(fine: FineRow) -> bool:
+    return FineStatus(fine.status) in CLOSED_STATUSES
