@@ -37,6 +37,10 @@ def _register_feature_commands() -> None:
 
     app.add_typer(permits_app, name="permits", help="Permits: import FILE (CSV), export.")
 
+    from api.residents.cli import app as addresses_app
+
+    app.add_typer(addresses_app, name="addresses", help="Addresses: import FILE (CSV).")
+
     from api.retention.cli import register as register_retention_commands
 
     register_retention_commands(admin_app)

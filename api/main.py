@@ -21,6 +21,7 @@ from api.hits import routes as hit_routes
 from api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from api.observations import routes as observation_routes
 from api.openapi import install_openapi
+from api.permits import resident_routes
 from api.permits import routes as permit_routes
 from api.reports import routes as report_routes
 from api.review import routes as review_routes
@@ -115,6 +116,7 @@ def create_app(
         fine_routes.router,
         report_routes.router,
         permit_routes.router,
+        resident_routes.router,
         ui_routes.router,
         backoffice_pages.router,
     ):

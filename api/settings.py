@@ -65,6 +65,21 @@ class BackendSettings(BaseSettings):
     retention_closed_hit_days: int = Field(default=7, ge=1)  # plates of dismissed/rejected hits
     retention_closed_fine_days: int = Field(default=91, ge=1)  # after the objection term
 
+    # resident portal (/mijn/): OpenID Connect login (authorization code + PKCE) at the
+    # municipality's broker for DigiD / eHerkenning; unset issuer: no OpenID login
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = Field(default=None, repr=False)
+    oidc_scopes: str = "openid profile"
+    oidc_login_label: str = "Inloggen met DigiD"
+    # the portal's password login, for demo residents only (never in production)
+    portal_password_login: bool = False
+    # visitor parking (bezoekersparkeren): the yearly budget of a visitor permit, shown in hours
+    # or in euros (at the visitor rate per hour); sessions are counted in minutes either way
+    visitor_budget_unit: Literal["hours", "euros"] = "hours"
+    visitor_budget_hours_per_year: int = Field(default=40, ge=0, le=8760)
+    visitor_rate_cents_per_hour: int = Field(default=150, ge=1, le=10_000)
+
     log_json: bool | None = None  # None: JSON when stderr is not a TTY
 
     # scan-car rights feed: the plate key (hex, >= 32 bytes); None: derived from secret_key
@@ -77,6 +92,16 @@ class BackendSettings(BaseSettings):
             raise SettingsError(
                 "SCANCAR_SECRET_KEY is the built-in development key; set a secret of at least "
                 "32 characters, or SCANCAR_ENV=development for a local demo"
+            )
+        if self.oidc_issuer and not (self.oidc_client_id and self.oidc_client_secret):
+            raise SettingsError(
+                "SCANCAR_OIDC_ISSUER is set: set SCANCAR_OIDC_CLIENT_ID and "
+                "SCANCAR_OIDC_CLIENT_SECRET too (from the OpenID provider's registration)"
+            )
+        if self.portal_password_login and self.env == "production":
+            raise SettingsError(
+                "SCANCAR_PORTAL_PASSWORD_LOGIN is for demo residents only; residents log in "
+                "through OpenID Connect in production (SCANCAR_OIDC_ISSUER)"
             )
         if len(self.secret_key) < 32:
             raise SettingsError("SCANCAR_SECRET_KEY must be at least 32 characters long")

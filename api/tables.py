@@ -24,18 +24,21 @@ from api.permits.db import (
     PermitRow,
     VisitorSessionRow,
 )
+from api.residents.db import AddressRow, FavouritePlateRow, OidcIdentityRow
 from api.rights.db import RightChangeRow, RightRow, RightsCheckLogRow, RightsFeedLockRow
 from api.zones.db import ZoneVersionRow
 
 metadata = SQLModel.metadata
 
 __all__ = [
+    "AddressRow",
     "AreaQuotaRow",
     "AuditRow",
     "CostTableRow",
     "DeviceRow",
     "EvidenceRow",
     "ExportBatchRow",
+    "FavouritePlateRow",
     "FineEventRow",
     "FineNumberSequenceRow",
     "FinePaymentRow",
@@ -46,6 +49,7 @@ __all__ = [
     "HitRow",
     "LoginAttemptRow",
     "OffenceAmountRow",
+    "OidcIdentityRow",
     "PaidSessionRow",
     "PermitApplicationRow",
     "PermitEventRow",

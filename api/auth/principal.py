@@ -12,10 +12,11 @@ class Role(enum.StrEnum):
     BACKOFFICE = "backoffice"
     BOA = "boa"  # buitengewoon opsporingsambtenaar: the enforcement officer
     PROVIDER = "provider"  # a parking-app provider reporting paid sessions
+    RESIDENT = "resident"  # a resident or business using the portal (/mijn/): own data only
     DEVICE = "device"  # a scan car
 
 
-USER_ROLES = (Role.ADMIN, Role.BACKOFFICE, Role.BOA, Role.PROVIDER)
+USER_ROLES = (Role.ADMIN, Role.BACKOFFICE, Role.BOA, Role.PROVIDER, Role.RESIDENT)
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,8 @@ class PermitRow(SQLModel, table=True):
     applied_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # the area whose quota this permit holds a place in (granted / active / suspended)
     quota_area_code: str | None = Field(default=None, max_length=64, index=True)
+    # the resident or business account the permit belongs to (portal); None: back office only
+    owner_id: int | None = Field(default=None, foreign_key="users.id", index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -70,6 +72,8 @@ class PermitApplicationRow(SQLModel, table=True):
     permit_id: str = Field(foreign_key="permits.id", unique=True, max_length=64)
     applicant_json: str = Field(sa_type=Text)
     documents_json: str = Field(sa_type=Text)
+    # the address the permit is for (the portal's applications; the area follows from it)
+    address_id: int | None = Field(default=None, foreign_key="addresses.id", index=True)
     # waiting list (wachtlijst): the area and a global FIFO order while waitlisted
     waiting_area_code: str | None = Field(default=None, max_length=64, index=True)
     waiting_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
