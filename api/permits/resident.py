@@ -73,7 +73,7 @@ class OwnPermit:
 
 def describe(session: Session, permit: Permit) -> OwnPermit:
     row = service.get_permit_row(session, permit.id)
-    app = service._application_of(session, permit.id)
+    app = service.application_of(session, permit.id)
     address = session.get(AddressRow, app.address_id) if app and app.address_id else None
     remaining = None
     if permit.type is PermitType.VISITOR:
