@@ -23,6 +23,7 @@ in between is finished at the next start (evidence of sent rows is deleted).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -112,6 +113,27 @@ def _write_durably(path: Path, data: bytes) -> None:
         os.fsync(fh.fileno())
 
 
+def _create_database(path: Path) -> None:
+    """Make the database under a temporary name with its schema, then link it into place: a
+    reader never sees ``outbox.sqlite3`` without its tables (nor does a crash leave one)."""
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        con = sqlite3.connect(tmp, isolation_level=None)
+        try:
+            con.execute("PRAGMA journal_mode=WAL")
+            con.executescript(SCHEMA)
+        finally:
+            con.close()
+        with tmp.open("rb+") as fh:
+            os.fsync(fh.fileno())
+        with contextlib.suppress(FileExistsError):  # made meanwhile: theirs is complete too
+            os.link(tmp, path)
+        _fsync_dir(path.parent)
+    finally:
+        for leftover in (tmp, tmp.with_name(tmp.name + "-wal"), tmp.with_name(tmp.name + "-shm")):
+            leftover.unlink(missing_ok=True)
+
+
 def content_sha256(metadata_json: bytes, evidence: Mapping[str, bytes]) -> str:
     """Identity of an observation's full content (metadata bytes and every evidence file)."""
     digest = hashlib.sha256(metadata_json)
@@ -149,9 +171,10 @@ class SqliteOutbox:
         self._accepting = True
         self.evidence_dir = self.directory / "evidence"
         self.evidence_dir.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(
-            self.directory / "outbox.sqlite3", isolation_level=None, check_same_thread=False
-        )
+        db_path = self.directory / "outbox.sqlite3"
+        if not db_path.exists():
+            _create_database(db_path)
+        self._db = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA busy_timeout=10000")
@@ -394,6 +417,15 @@ class SqliteOutbox:
                 "SELECT COUNT(*) FROM outbox WHERE state = ?", (ItemState.PENDING.value,)
             ).fetchone()
         return int(row[0])
+
+    def oldest_pending_at(self) -> datetime | None:
+        """When the oldest suspect still waiting was put (None: nothing waits)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT created_at FROM outbox WHERE state = ? ORDER BY seq LIMIT 1",
+                (ItemState.PENDING.value,),
+            ).fetchone()
+        return None if row is None else datetime.fromisoformat(row[0])
 
     def stats(self) -> OutboxStats:
         with self._lock:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
+import sqlite3
 import threading
 import time
 from collections import Counter
@@ -110,17 +111,17 @@ def test_car_backend_down_at_start_then_up_every_suspect_arrives_once(
 
     worker = threading.Thread(target=replay)
     worker.start()
-    # wait until the car has stored suspects while the backend is still down
+    # wait until the car has stored suspects while the backend is still down (the outbox's
+    # file only appears with its table in it)
     outbox_db = data_dir / "outbox" / "outbox.sqlite3"
-    deadline = time.monotonic() + 120
-    import sqlite3
-
-    while time.monotonic() < deadline and worker.is_alive():
+    deadline = time.monotonic() + 240
+    stored = 0
+    while stored < 3 and worker.is_alive() and time.monotonic() < deadline:
         if outbox_db.exists():
-            with sqlite3.connect(outbox_db) as con:
-                if con.execute("SELECT count(*) FROM outbox").fetchone()[0] >= 3:
-                    break
-        time.sleep(0.2)
+            with contextlib.closing(sqlite3.connect(outbox_db)) as con:
+                stored = con.execute("SELECT count(*) FROM outbox").fetchone()[0]
+        time.sleep(0.1)
+    assert stored >= 3, f"the car stored {stored} suspects while the backend was down"
     with serve_on(app, port):
         worker.join(timeout=300)
         got = hits(base, accounts.headers("backoffice"))
