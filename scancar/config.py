@@ -9,23 +9,41 @@ A bad file stops the car with one line naming the key, the bad value and what is
     [backend]
     url = "https://parkeren.example.nl"
     token_file = "/etc/scancar/device-token"
+    heartbeat_s = 60
 
     [rights]
-    key_file = "/etc/scancar/rights.key"     # the enrolment plate key
-    # snapshot = "/var/lib/scancar/rights-snapshot.ndjson"  # optional offline seed
+    max_age_minutes = 60               # older cache: online check, never a fine on it
+    sync_interval_s = 60
+    # key_file: only for a car WITHOUT a backend (test rigs); a car with a backend fetches
+    # the plate key at every start and keeps it in memory only
 
     [gps]
-    source = "serial:/dev/ttyACM0"     # serial:DEV | nmea:FILE | gpx:FILE | gpsd:HOST:PORT
+    source = "serial:/dev/ttyACM0"     # serial:DEV | gpsd:HOST:PORT (nmea:/gpx: files: replay)
     baud = 9600
 
     [zones]
-    file = "/etc/scancar/zones.geojson"   # optional; else the backend's current zone set
+    file = "/etc/scancar/zones.geojson"   # optional; else the backend's (saved for offline starts)
 
     [[cameras]]
     name = "right"
-    source = "0"                       # device number, rtsp:// URL, video file or image folder
+    source = "rtsp://10.0.0.21/stream1"   # device number, /dev/videoN, rtsp:// or http:// MJPEG
     side = "right"
     distance_m = 3.0
+
+    [start]
+    camera_timeout_s = 20              # every camera delivers a frame within this, else exit 1
+    gps_fix_timeout_s = 180            # a first valid fix within this, else exit 1
+
+    [health]
+    max_clock_offset_s = 0.5           # system clock vs GPS time; above it nothing is fined
+    camera_down_after_s = 5
+    gps_silent_after_s = 5
+    summary_interval_s = 60            # one summary line in car.log
+    metrics_port = 9108                # Prometheus text on 127.0.0.1; 0 = off
+
+    [logs]
+    max_mb = 20                        # car.log rotated at this size
+    backups = 5
 
     [thresholds]
     min_zone_radius_m = 5.0
@@ -56,7 +74,7 @@ class _Strict(BaseModel):
 
 class BackendConfig(_Strict):
     url: str
-    token_file: Path
+    token_file: Path | None = None  # required in car.toml; replay passes the token itself
     heartbeat_s: float = Field(default=60.0, gt=0, le=3600)
     drain_timeout_s: float = Field(default=30.0, ge=0, le=3600)
 
@@ -86,7 +104,7 @@ class GpsConfig(_Strict):
 
 
 class RightsConfig(_Strict):
-    key_file: Path | None = None  # the enrolment plate key; without it nothing is reported
+    key_file: Path | None = None  # plate key for a car without a backend (test rigs) only
     snapshot: Path | None = None  # an offline feed snapshot (NDJSON) to seed an empty cache
     max_age_minutes: float = Field(default=60.0, gt=0)
     sync_interval_s: float = Field(default=60.0, gt=0)  # pull the backend's feed this often
@@ -117,6 +135,27 @@ class ThresholdsConfig(_Strict):
     jpeg_quality: int = 90
 
 
+class StartConfig(_Strict):
+    camera_timeout_s: float = Field(default=20.0, gt=0, le=600)
+    gps_fix_timeout_s: float = Field(default=180.0, gt=0, le=3600)
+
+
+class HealthConfig(_Strict):
+    max_clock_offset_s: float = Field(default=0.5, gt=0, le=60)
+    camera_down_after_s: float = Field(default=5.0, gt=0, le=600)
+    gps_silent_after_s: float = Field(default=5.0, gt=0, le=600)
+    summary_interval_s: float = Field(default=60.0, gt=0, le=3600)
+    status_interval_s: float = Field(default=5.0, gt=0, le=600)
+    metrics_port: int = Field(default=9108, ge=0, le=65535)
+    metrics_host: str = "127.0.0.1"
+    min_free_disk_mb: float = Field(default=500.0, ge=0)
+
+
+class LogsConfig(_Strict):
+    max_mb: float = Field(default=20.0, gt=0, le=10_000)
+    backups: int = Field(default=5, ge=1, le=100)
+
+
 class CarConfig(_Strict):
     data_dir: Path
     ocr_model: str | None = None
@@ -126,6 +165,9 @@ class CarConfig(_Strict):
     rights: RightsConfig = RightsConfig()
     cameras: list[CameraConfig] = Field(min_length=1, max_length=8)
     thresholds: ThresholdsConfig = ThresholdsConfig()
+    start: StartConfig = StartConfig()
+    health: HealthConfig = HealthConfig()
+    logs: LogsConfig = LogsConfig()
 
     def pipeline_settings(self) -> PipelineSettings:
         t = self.thresholds
@@ -149,8 +191,7 @@ def _resolve(base: Path, path: Path | None) -> Path | None:
     return path if path.is_absolute() else base / path
 
 
-def load_car_config(path: Path) -> CarConfig:
-    """Parse and check ``path``; relative paths in it are taken relative to its folder."""
+def _parse(path: Path) -> CarConfig:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -170,14 +211,10 @@ def load_car_config(path: Path) -> CarConfig:
         config.pipeline_settings()
     except PipelineConfigError as exc:
         raise CarConfigError(f"{path}: thresholds: {exc}") from None
-    base = path.resolve().parent
-    updates: dict[str, object] = {"data_dir": _resolve(base, config.data_dir)}
-    if config.backend is not None:
-        b = config.backend
-        token_file = _resolve(base, b.token_file)
-        if token_file is None or not token_file.is_file():
-            raise CarConfigError(f"{path}: backend.token_file: {token_file} does not exist")
-        updates["backend"] = b.model_copy(update={"token_file": token_file})
+    return config
+
+
+def _resolved_rights(path: Path, config: CarConfig, base: Path) -> RightsConfig:
     r = config.rights
     rights = r.model_copy(
         update={"key_file": _resolve(base, r.key_file), "snapshot": _resolve(base, r.snapshot)}
@@ -186,7 +223,29 @@ def load_car_config(path: Path) -> CarConfig:
         file = getattr(rights, name)
         if file is not None and not file.is_file():
             raise CarConfigError(f"{path}: rights.{name}: {file} does not exist")
-    updates["rights"] = rights
+    if config.backend is not None and rights.key_file is not None:
+        raise CarConfigError(
+            f"{path}: rights.key_file: a car with a backend fetches the plate key at start and "
+            "keeps it in memory only; remove key_file (a key on the car's disk exposes the "
+            "rights register when the car is stolen)"
+        )
+    return rights
+
+
+def load_car_config(path: Path) -> CarConfig:
+    """Parse and check ``path``; relative paths in it are taken relative to its folder."""
+    config = _parse(path)
+    base = path.resolve().parent
+    updates: dict[str, object] = {"data_dir": _resolve(base, config.data_dir)}
+    if config.backend is not None:
+        b = config.backend
+        if b.token_file is None:
+            raise CarConfigError(f"{path}: backend.token_file: Field required")
+        token_file = _resolve(base, b.token_file)
+        if token_file is None or not token_file.is_file():
+            raise CarConfigError(f"{path}: backend.token_file: {token_file} does not exist")
+        updates["backend"] = b.model_copy(update={"token_file": token_file})
+    updates["rights"] = _resolved_rights(path, config, base)
     if config.zones.file is not None:
         zfile = _resolve(base, config.zones.file)
         if zfile is None or not zfile.is_file():

@@ -128,21 +128,64 @@ class ObservationReceipt(BaseModel):
     status: str
 
 
+INT32_MAX = 2**31 - 1
+Count = Annotated[int, Field(ge=0, le=INT32_MAX)]
+Seconds = Annotated[float, Field(ge=0.0, le=1e9)]
+
+
 class HeartbeatCounts(BaseModel):
+    """Cumulative per run (``run_id``)."""
+
     model_config = ConfigDict(extra="forbid")
 
-    frames: int = Field(default=0, ge=0)
-    frames_skipped: int = Field(default=0, ge=0)
-    reads: int = Field(default=0, ge=0)
-    checks: int = Field(default=0, ge=0)
-    suspects: int = Field(default=0, ge=0)
-    discarded: int = Field(default=0, ge=0)
+    frames: Count = 0
+    frames_skipped: Count = 0
+    reads: Count = 0
+    checks: Count = 0
+    suspects: Count = 0
+    discarded: Count = 0
+    passes: Count = 0
+    rights_unknown: Count = Field(
+        default=0, description="passes not decided: rights unknown (no plate key, no answer)"
+    )
+    clock_refused: Count = Field(
+        default=0, description="passes not decided: the system clock disagreed with GPS time"
+    )
+
+
+class CameraHealth(BaseModel):
+    """One camera as the car sees it."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    name: str = Field(min_length=1, max_length=64)
+    state: Literal["starting", "up", "reconnecting", "down"]
+    fps: float = Field(ge=0.0, le=1000.0, description="frames per second over the last 5 s")
+    last_frame_age_s: Seconds | None = None
+    frames: Count = 0
+    dropped: Count = Field(default=0, description="frames dropped: the pipeline was behind")
+    reconnects: Count = 0
+
+
+class GpsHealth(BaseModel):
+    """The receiver: how old the newest fix is and how good."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    state: Literal["no_fix", "ok", "silent"]
+    fix_age_s: Seconds | None = None
+    hdop: float | None = Field(default=None, ge=0.0, le=100.0)
+    fix_quality: str | None = Field(default=None, max_length=16)
+    satellites: int | None = Field(default=None, ge=0, le=255)
 
 
 class Heartbeat(BaseModel):
-    """``POST /api/v1/devices/heartbeat``: the car's periodic sign of life."""
+    """``POST /api/v1/devices/heartbeat``: the car's periodic sign of life and health.
 
-    model_config = ConfigDict(extra="forbid")
+    Every field after ``software_version`` is optional, so older cars still validate.
+    """
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     sent_at: AwareDatetime
     run_id: UUID | None = Field(
@@ -151,9 +194,25 @@ class Heartbeat(BaseModel):
     lon: float | None = Field(default=None, ge=-180.0, le=180.0)
     lat: float | None = Field(default=None, ge=-90.0, le=90.0)
     counts: HeartbeatCounts = Field(default_factory=HeartbeatCounts)
-    outbox_backlog: int = Field(default=0, ge=0)
-    rights_cache_age_s: float | None = Field(default=None, ge=0.0)
+    outbox_backlog: Count = 0
+    rights_cache_age_s: float | None = Field(default=None, ge=0.0, le=1e9)
     software_version: str = Field(default="unknown", max_length=64)
+    uptime_s: Seconds | None = None
+    cameras: list[CameraHealth] = Field(default_factory=list, max_length=8)
+    gps: GpsHealth | None = None
+    clock_offset_s: float | None = Field(
+        default=None, ge=-1e9, le=1e9, description="system clock minus GPS time"
+    )
+    clock_trusted: bool | None = None
+    rights_state: Literal["no_key", "online_only", "cache"] | None = None
+    zones_origin: Literal["file", "backend", "saved"] | None = None
+    zones_version: int | None = Field(default=None, ge=0, le=INT32_MAX)
+    outbox_oldest_age_s: Seconds | None = None
+    dead_letters: Count = 0
+    disk_free_bytes: int | None = Field(default=None, ge=0, le=2**62)
+    problems: list[Annotated[str, Field(max_length=200)]] = Field(
+        default_factory=list, max_length=20, description="what the car itself finds wrong"
+    )
 
 
 def utc_iso(t: datetime) -> str:

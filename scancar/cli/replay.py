@@ -1,25 +1,25 @@
 """``scancar replay``: a recorded route (frames with timestamps + an NMEA/GPX file) through the
 whole car pipeline, fast-forward or at ``--speed N`` times real time.
 
-Composition root: frame folders (``scancar.frames``), the OCR (``scancar.lpr``), a ``Track`` of
-the recorded fixes, the zones (a file, or the backend's current set), the offline rights cache
-(a snapshot file, or the backend's feed), the SQLite chalk store and repeat guard, the outbox in
-``--data-dir`` and, with ``--backend/--token``, an uploader thread and heartbeats plus a final
-drain. Without a backend the suspects stay in the outbox.
+The car is built by ``scancar.car.build_car`` (the same composition root as ``run``) from the
+recording: frame folders (times from sidecars, file names or EXIF; see ``docs/lpr.md``), a
+``Track`` of the whole NMEA/GPX file, the zones (a file, or the backend's current set), the
+rights (a snapshot file with ``--rights-key``, or the backend's key and feed, held in memory),
+the chalk store, repeat guard and outbox in ``--data-dir`` and, with ``--backend/--token``, an
+uploader thread and heartbeats plus a final drain. The clock is the frame time. Without a
+backend the suspects stay in the outbox.
 """
 
 from __future__ import annotations
 
-import heapq
 import json
 import logging
+import signal
 import statistics
 import threading
 import time
-import uuid
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,9 +27,7 @@ import typer
 
 from scancar.gps.camera import CameraMount
 from scancar.lpr.model import Frame
-from scancar.pipeline import EnforcementPipeline, PipelineSettings
-from scancar.rights.errors import RightsUnavailableError
-from scancar.rights.ports import RightsAnswer, RightsQuery
+from scancar.pipeline import PipelineSettings
 
 log = logging.getLogger("scancar.replay")
 
@@ -92,152 +90,58 @@ class ReplayReport:
         return dict(self.__dict__)
 
 
-class _NoRights:
-    """No rights data at all: every check fails, so nothing is ever reported."""
+def replay_config(opts: ReplayOptions) -> Any:
+    """The ``CarConfig`` of a replay: the recording as the car's sources."""
+    from pydantic import ValidationError
 
-    def check(self, query: RightsQuery) -> RightsAnswer:
-        raise RightsUnavailableError(
-            f"no rights cache and no backend to check area {query.area_code}"
+    from scancar.config import (
+        BackendConfig,
+        CameraConfig,
+        CarConfig,
+        GpsConfig,
+        RightsConfig,
+        ThresholdsConfig,
+        ZonesConfig,
+    )
+
+    kind = "gpx" if opts.gps.suffix.lower() == ".gpx" else "nmea"
+    zones = opts.zones if opts.zones is not None or opts.backend else DEFAULT_ZONES
+    s = opts.settings
+    try:
+        return CarConfig(
+            data_dir=opts.data_dir,
+            ocr_model=opts.ocr_model,
+            backend=None
+            if not opts.backend
+            else BackendConfig(
+                url=opts.backend, heartbeat_s=opts.heartbeat_s, drain_timeout_s=opts.drain_timeout_s
+            ),
+            gps=GpsConfig(source=f"{kind}:{opts.gps}", max_accuracy_m=s.max_accuracy_m),
+            zones=ZonesConfig(file=zones),
+            rights=RightsConfig(
+                key_file=opts.rights_key,
+                snapshot=opts.rights_snapshot,
+                max_age_minutes=opts.rights_max_age.total_seconds() / 60,
+            ),
+            cameras=[
+                CameraConfig(
+                    name=cam.name,
+                    source=str(cam.frames),
+                    side=cam.mount.side,
+                    distance_m=cam.mount.distance_m,
+                    angle_deg=cam.mount.angle_deg,
+                )
+                for cam in opts.cameras
+            ],
+            thresholds=ThresholdsConfig(outbox_quota_mb=opts.outbox_quota_bytes / (1024 * 1024)),
         )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ReplayError(f"{where}: {first['msg']}") from None
 
 
-def _merge_frames(sources: Iterable[Iterable[Frame]]) -> Iterator[Frame]:
-    return heapq.merge(*sources, key=lambda f: f.captured_at)
-
-
-def _paced(frames: Iterator[Frame], speed: float | None) -> Iterator[Frame]:
-    if speed is None:
-        yield from frames
-        return
-    start_wall = time.monotonic()
-    start_t: datetime | None = None
-    skipped = timedelta(0)
-    last: datetime | None = None
-    for frame in frames:
-        if start_t is None:
-            start_t = frame.captured_at
-        if last is not None and frame.captured_at - last > timedelta(seconds=5):
-            skipped += frame.captured_at - last - timedelta(seconds=5)  # cap long gaps at 5 s
-        last = frame.captured_at
-        due = (frame.captured_at - start_t - skipped).total_seconds() / speed
-        wait = due - (time.monotonic() - start_wall)
-        if wait > 0:
-            time.sleep(wait)
-        yield frame
-
-
-def _load_track(path: Path) -> tuple[Any, int, int]:
-    from scancar.gps.nmea import NmeaConfig
-    from scancar.gps.sources import GpxSource, NmeaFileSource
-    from scancar.gps.track import Track, TrackConfig
-
-    source: GpxSource | NmeaFileSource
-    if path.suffix.lower() == ".gpx":
-        source = GpxSource(path)
-    else:
-        source = NmeaFileSource(path, config=NmeaConfig(backfill_epochs=3600))
-    track = Track(TrackConfig(keep_s=14 * 24 * 3600.0))
-    for fix in source.fixes():
-        track.add(fix)
-    stats = source.stats
-    return track, stats.fixes_accepted, sum(stats.dropped.values())
-
-
-def _load_zones(opts: ReplayOptions, client: Any) -> Any:
-    from zones.geojson import load_feature_collection
-    from zones.index import ZoneIndex
-
-    if opts.zones is not None:
-        imported = load_feature_collection(opts.zones)
-    elif client is not None and opts.backend:
-        import httpx
-
-        try:
-            r = client.get(
-                f"{opts.backend.rstrip('/')}/api/v1/zones",
-                headers={"Authorization": f"Bearer {opts.token}"},
-            )
-            r.raise_for_status()
-        except httpx.HTTPError as exc:
-            raise ReplayError(
-                f"cannot fetch the zones from {opts.backend} ({exc}); give --zones FILE"
-            ) from None
-        doc = r.json()
-        doc.pop("version", None)
-        imported = load_feature_collection(doc)
-    else:
-        imported = load_feature_collection(DEFAULT_ZONES)
-    return ZoneIndex(imported.zones)
-
-
-def _load_rights(opts: ReplayOptions, clock: Any, client: Any) -> tuple[Any, Any]:
-    """The rights source: the offline cache (from a snapshot file with ``--rights-key``, or
-    enrolled and synced from the backend's feed), with the backend's online check as the
-    fallback when the cache is stale or does not cover the time of a pass."""
-    from permits.feed import RightsSnapshotPage
-    from scancar.rights.cache import SqliteRightsCache
-    from scancar.rights.source import CachedRightsSource, sync_cache
-
-    online = None
-    base, token = opts.backend or "", opts.token or ""
-    has_backend = client is not None and bool(base) and bool(token)
-    if has_backend:
-        from scancar.rights.http import HttpOnlineRightsCheck
-
-        online = HttpOnlineRightsCheck(client, base, token)
-    if opts.rights_key is not None:
-        cache = SqliteRightsCache(opts.data_dir / "rights.sqlite3", opts.rights_key.read_bytes())
-        if opts.rights_snapshot is not None:
-            lines = opts.rights_snapshot.read_text(encoding="utf-8").splitlines()
-            cache.apply_snapshot(RightsSnapshotPage.model_validate_json(x) for x in lines if x)
-        source = CachedRightsSource(cache, max_age=opts.rights_max_age, clock=clock, online=online)
-        return source, cache
-    if not has_backend:
-        return _NoRights(), None
-    from scancar.rights.errors import RightsCacheError
-    from scancar.rights.http import HttpRightsFeedClient, fetch_feed_key
-
-    def now() -> datetime:
-        return datetime.now(UTC)
-
-    try:
-        key = fetch_feed_key(client, base, token)
-    except RightsCacheError as exc:
-        log.warning("cannot enrol for the rights feed (%s): online checks only", exc)
-        return _OnlineOnly(online), None
-    cache = SqliteRightsCache(opts.data_dir / "rights.sqlite3", key.key)
-    try:
-        sync_cache(cache, HttpRightsFeedClient(client, base, token), now())
-    except RightsCacheError as exc:
-        log.warning("rights feed sync failed (%s): online checks until it works", exc)
-    return CachedRightsSource(cache, max_age=opts.rights_max_age, clock=now, online=online), cache
-
-
-class _OnlineOnly:
-    def __init__(self, online: Any) -> None:
-        self._online = online
-
-    def check(self, query: RightsQuery) -> RightsAnswer:
-        from scancar.rights.ports import AnswerSource
-
-        return RightsAnswer(self._online(query), AnswerSource.ONLINE, None)
-
-
-def run_replay(opts: ReplayOptions) -> ReplayReport:  # noqa: PLR0912, PLR0915 - composition root
-    import httpx
-
-    from scancar.chalk import SqliteChalkStore, SqliteRepeatGuard, load_or_create_secret
-    from scancar.frames.sources import ImageFolderSource
-    from scancar.lpr.fastplate import load_plate_reader
-    from scancar.lpr.recognizer import PlateRecognizer
-    from scancar.lpr.stream import recognise_stream
-    from scancar.lpr.tracking import PassTracker, TrackerSettings
-    from scancar.outbox.store import SqliteOutbox
-    from scancar.outbox.uploader import HeartbeatSender, Uploader
-    from scancar.settings import load_car_settings
-    from scancar.wire import Heartbeat, HeartbeatCounts
-
-    started = time.monotonic()
+def _check(opts: ReplayOptions) -> None:
     for cam in opts.cameras:
         if not cam.frames.is_dir():
             raise ReplayError(f"frames folder {cam.frames} does not exist")
@@ -245,119 +149,64 @@ def run_replay(opts: ReplayOptions) -> ReplayReport:  # noqa: PLR0912, PLR0915 -
         raise ReplayError(f"GPS file {opts.gps} does not exist")
     if (opts.backend is None) != (opts.token is None):
         raise ReplayError("give both --backend and --token, or neither")
-    opts.data_dir.mkdir(parents=True, exist_ok=True)
 
-    model = opts.ocr_model or load_car_settings().ocr_model
-    recognizer = PlateRecognizer(load_plate_reader(model))
-    track, gps_fixes, gps_dropped = _load_track(opts.gps)
 
-    now_ref: list[datetime] = [datetime.now(UTC)]
+def run_replay(opts: ReplayOptions, stop: threading.Event | None = None) -> ReplayReport:
+    """Replay a recording through ``build_car`` / ``drive`` (the same parts as ``run``)."""
+    from scancar.car.build import Replay, build_car
+    from scancar.car.errors import CarStartError
+    from scancar.car.runner import drive
 
-    def replay_clock() -> datetime:
-        return now_ref[0]
-
-    client = httpx.Client(timeout=10.0) if opts.backend else None
-    zone_index = _load_zones(opts, client)
-    rights, cache = _load_rights(opts, replay_clock, client)
-    secret = load_or_create_secret(opts.data_dir / "car.secret")
-    outbox = SqliteOutbox(opts.data_dir / "outbox", opts.outbox_quota_bytes)
-    chalk = SqliteChalkStore(opts.data_dir / "chalk.sqlite3", secret)
-    repeat_guard = SqliteRepeatGuard(opts.data_dir / "chalk.sqlite3", secret)
-    pipeline = EnforcementPipeline(
-        tracker=PassTracker(TrackerSettings(min_agreeing_frames=2)),
-        mounts={cam.name: cam.mount for cam in opts.cameras},
-        positions=track,
-        zone_index=zone_index,
-        rights=rights,
-        chalk=chalk,
-        repeat_guard=repeat_guard,
-        sink=outbox,
-        settings=opts.settings,
-        clock=replay_clock,
-        id_key=secret,
-    )
-    sources = [ImageFolderSource(cam.frames, cam.name) for cam in opts.cameras]
-    total = sum(len(s.paths) for s in sources)
-    stop = threading.Event()
-    threads: list[threading.Thread] = []
-    uploader: Uploader | None = None
-    run_id = uuid.uuid4()
-    if client is not None and opts.backend and opts.token:
-        uploader = Uploader(outbox, client, opts.backend, opts.token, idle_poll_s=0.5)
-        threads.append(threading.Thread(target=uploader.run, args=(stop,), daemon=True))
-
-        def heartbeat() -> Heartbeat:
-            c = pipeline.counters
-            return Heartbeat(
-                sent_at=datetime.now(UTC),
-                run_id=run_id,
-                counts=HeartbeatCounts(
-                    frames=c.frames,
-                    frames_skipped=sum(s.skipped for s in sources),
-                    reads=c.reads,
-                    checks=c.checks,
-                    suspects=c.suspects,
-                    discarded=c.discarded,
-                ),
-                outbox_backlog=outbox.backlog(),
-                software_version=opts.settings.software_version,
-            )
-
-        sender = HeartbeatSender(
-            client, opts.backend, opts.token, heartbeat, interval_s=opts.heartbeat_s
+    started = time.monotonic()
+    _check(opts)
+    stop = stop or threading.Event()
+    try:
+        car = build_car(
+            replay_config(opts),
+            replay=Replay(opts.speed),
+            token=opts.token,
+            settings=opts.settings,
+            stop=stop,
         )
-        threads.append(threading.Thread(target=sender.run, args=(stop,), daemon=True))
-    for t in threads:
-        t.start()
-
-    first: datetime | None = None
-    last: datetime | None = None
+    except CarStartError as exc:
+        raise ReplayError(str(exc)) from None
     bar: Any = None
     if opts.progress:
         from tqdm import tqdm
 
+        total = sum(len(s.paths) for s in car.replay_sources)
         bar = tqdm(total=total, unit="frame", desc="replay", leave=False)
-    suspect_ids: list[str] = []
+    span: list[datetime] = []
+
+    def on_frame(frame: Frame) -> None:
+        if not span:
+            span.append(frame.captured_at)
+        span[1:] = [frame.captured_at]
+        if bar is not None:
+            bar.update(1)
+
     try:
-        frames = _paced(_merge_frames(sources), opts.speed)
-        for frame, reads in recognise_stream(recognizer, frames):
-            now_ref[0] = frame.captured_at
-            first = first or frame.captured_at
-            last = frame.captured_at
-            for decided in pipeline.process(frame, reads):
-                if decided.metadata is not None:
-                    suspect_ids.append(str(decided.metadata.observation_id))
-            if bar is not None:
-                bar.update(1)
-        for decided in pipeline.flush():
-            if decided.metadata is not None:
-                suspect_ids.append(str(decided.metadata.observation_id))
+        result = drive(car, stop, on_frame=on_frame)
+        report = _report(car, result.suspect_ids, span, started)
+        if car.frame_time:
+            car.chalk.purge(car.frame_time[0])
     finally:
         if bar is not None:
             bar.close()
-        stop.set()
-        for t in threads:
-            t.join(timeout=15)
-    if uploader is not None:
-        deadline = time.monotonic() + opts.drain_timeout_s
-        while outbox.backlog() > 0 and time.monotonic() < deadline:
-            report = uploader.drain_once()
-            if report.sent == 0 and report.dead == 0:
-                time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
-    if client is not None:
-        client.close()
-    stats = outbox.stats()
-    outbox.close()
-    if cache is not None:
-        cache.close()
-    if last is not None:
-        chalk.purge(last)
-    chalk.close()
-    repeat_guard.close()
-    c = pipeline.counters
-    c.frames_skipped = sum(s.skipped for s in sources)
-    lat = sorted(pipeline.latencies_s)
-    report_ = ReplayReport(
+        car.close()
+    log.info(
+        "replay done: %s",
+        json.dumps({k: v for k, v in report.as_dict().items() if k != "suspect_ids"}),
+    )
+    return report
+
+
+def _report(car: Any, suspect_ids: list[str], span: list[datetime], started: float) -> ReplayReport:
+    c = car.pipeline.counters
+    c.frames_skipped = car.frames_skipped()
+    stats = car.outbox.stats()
+    lat = sorted(car.pipeline.latencies_s)
+    return ReplayReport(
         frames=c.frames,
         frames_skipped=c.frames_skipped,
         reads=c.reads,
@@ -367,26 +216,18 @@ def run_replay(opts: ReplayOptions) -> ReplayReport:  # noqa: PLR0912, PLR0915 -
         suspects=c.suspects,
         suspects_stored=c.suspects_stored,
         outcomes=dict(sorted(c.outcomes.items())),
-        gps_fixes=gps_fixes,
-        gps_dropped=gps_dropped,
+        gps_fixes=car.gps_fixes,
+        gps_dropped=car.gps_dropped,
         outbox_pending=stats.pending,
         outbox_sent=stats.sent,
         outbox_dead=stats.dead,
         elapsed_s=round(time.monotonic() - started, 3),
-        route_s=0.0 if first is None or last is None else (last - first).total_seconds(),
+        route_s=0.0 if len(span) < 2 else (span[-1] - span[0]).total_seconds(),
         latency_s={}
         if not lat
-        else {
-            "median": round(statistics.median(lat), 3),
-            "max": round(lat[-1], 3),
-        },
+        else {"median": round(statistics.median(lat), 3), "max": round(lat[-1], 3)},
         suspect_ids=suspect_ids,
     )
-    log.info(
-        "replay done: %s",
-        json.dumps({k: v for k, v in report_.as_dict().items() if k != "suspect_ids"}),
-    )
-    return report_
 
 
 def parse_camera(spec: str, mount: str) -> CameraInput:
@@ -434,6 +275,13 @@ def replay_command(
     from scancar.settings import CarSettingsError
 
     handlers = configure_car_logging(log_file)
+    stop = threading.Event()
+
+    def on_signal(_signum: int, _frame: Any) -> None:
+        stop.set()  # finish the current frame, decide open passes, drain, report
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     try:
         opts = ReplayOptions(
             cameras=tuple(parse_camera(f, mount) for f in frames),
@@ -447,7 +295,7 @@ def replay_command(
             speed=speed,
             drain_timeout_s=drain_timeout,
         )
-        report = run_replay(opts)
+        report = run_replay(opts, stop)
     except (ReplayError, CarSettingsError, OSError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None

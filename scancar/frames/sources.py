@@ -25,6 +25,11 @@ VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mkv", ".mov", ".m4v", ".webm", ".m
 _STREAM_SCHEMES = ("rtsp://", "rtsps://", "http://", "https://")
 
 
+def is_live_spec(spec: str) -> bool:
+    """A camera device (``0``, ``/dev/video0``) or a stream URL, as opposed to a recording."""
+    return spec.isdigit() or spec.startswith("/dev/") or spec.lower().startswith(_STREAM_SCHEMES)
+
+
 def _natural_key(path: Path) -> list[object]:
     return [int(p) if p.isdigit() else p.lower() for p in re.split(r"(\d+)", path.name)]
 
@@ -110,7 +115,8 @@ class VideoSource:
     """A video file, camera device (``"0"``) or stream URL through ``cv2.VideoCapture``.
 
     File times are ``start`` (default: the file's modification time) plus the frame's position;
-    live sources are stamped with the UTC clock on arrival. A file that ends before its
+    live sources are stamped with the UTC clock when the frame arrived (after ``grab``, before
+    decoding). Streams open and read with ``timeout_s`` bounds. A file that ends before its
     announced frame count is reported in the log (``ended_early``).
     """
 
@@ -120,12 +126,14 @@ class VideoSource:
         camera: str = "cam0",
         start: datetime | None = None,
         max_failed_reads: int = 25,
+        timeout_s: float = 5.0,
     ) -> None:
         if start is not None and start.tzinfo is None:
             raise InvalidSettingError("start", start, "a timezone-aware time")
         self.spec = spec
+        self.timeout_s = timeout_s
         self.camera = camera
-        self.is_live = spec.isdigit() or spec.lower().startswith(_STREAM_SCHEMES)
+        self.is_live = is_live_spec(spec)
         if not self.is_live and not Path(spec).is_file():
             raise FrameSourceError(spec, "no such video file")
         self.start = start
@@ -138,7 +146,23 @@ class VideoSource:
         return self._skipped
 
     def _open(self) -> cv2.VideoCapture:
-        cap = cv2.VideoCapture(int(self.spec) if self.spec.isdigit() else self.spec)
+        if self.spec.isdigit():
+            cap = cv2.VideoCapture(int(self.spec))
+        elif self.spec.startswith("/dev/"):
+            cap = cv2.VideoCapture(self.spec, cv2.CAP_V4L2)
+        elif self.is_live:  # a stream: bounded waits, so a dead camera is noticed
+            cap = cv2.VideoCapture(
+                self.spec,
+                cv2.CAP_FFMPEG,
+                [
+                    cv2.CAP_PROP_OPEN_TIMEOUT_MSEC,
+                    int(self.timeout_s * 1000),
+                    cv2.CAP_PROP_READ_TIMEOUT_MSEC,
+                    int(self.timeout_s * 1000),
+                ],
+            )
+        else:
+            cap = cv2.VideoCapture(self.spec)
         if not cap.isOpened():
             cap.release()
             raise FrameSourceError(self.spec, "OpenCV cannot open it (not a video or unreachable)")
@@ -155,7 +179,9 @@ class VideoSource:
             index = 0
             failed = 0
             while True:
-                ok, image = cap.read()
+                ok = cap.grab()  # returns when the frame is there: stamp before decoding
+                arrived = datetime.now(tz=UTC)
+                image = cap.retrieve()[1] if ok else None
                 if not ok or image is None:
                     if self.is_live and failed < self.max_failed_reads:
                         failed += 1
@@ -165,7 +191,7 @@ class VideoSource:
                     break
                 failed = 0
                 if self.is_live or start is None:
-                    captured_at = datetime.now(tz=UTC)
+                    captured_at = arrived
                 else:
                     msec = float(cap.get(cv2.CAP_PROP_POS_MSEC))
                     offset = msec / 1000.0 if msec > 0 else index / fps

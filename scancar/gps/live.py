@@ -1,8 +1,10 @@
 """``LiveTrack``: a ``Track`` fed by a ``PositionSource`` in a background thread.
 
 The pipeline thread calls ``position_at(frame_time)`` while the reader thread adds fixes; both
-go through one lock. A source that fails (device unplugged, gpsd restarted) is logged and
-reopened after ``retry_s``; meanwhile positions turn ``stale`` on their own.
+go through one lock. A source that fails (device unplugged, gpsd restarted) is reopened after
+``retry_s`` (doubling up to ``max_retry_s``); the first failure is logged as a warning, repeats
+at debug level, the recovery once; meanwhile positions turn ``stale`` on their own.
+``on_fix(fix)`` is called for every fix as it arrives (the car's health and clock check).
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ class LiveTrack:
         config: TrackConfig | None = None,
         *,
         retry_s: float = 2.0,
+        max_retry_s: float = 30.0,
+        on_fix: Callable[[Fix], None] | None = None,
     ) -> None:
         self._open_source = open_source
         self._track = Track(config)
@@ -37,13 +41,18 @@ class LiveTrack:
         self._thread: threading.Thread | None = None
         self._source: PositionSource | None = None
         self.retry_s = retry_s
+        self.max_retry_s = max_retry_s
+        self._on_fix = on_fix
         self.fixes_added = 0
         self.source_failures = 0
+        self.last_error: str | None = None
 
     def add(self, fix: Fix) -> None:
         with self._lock:
             self._track.add(fix)
             self.fixes_added += 1
+        if self._on_fix is not None:
+            self._on_fix(fix)
 
     def position_at(self, t: datetime) -> Position | None:
         with self._lock:
@@ -76,10 +85,15 @@ class LiveTrack:
             self._thread.join(timeout_s)
 
     def _run(self) -> None:
+        failures = 0
         while not self._stop.is_set():
             try:
                 self._source = self._open_source()
                 for fix in self._source.fixes():
+                    if failures:
+                        log.info("GPS source works again after %d failed attempts", failures)
+                        failures = 0
+                        self.last_error = None
                     self.add(fix)
                     if self._stop.is_set():
                         return
@@ -87,9 +101,13 @@ class LiveTrack:
                 return
             except GpsError as exc:
                 self.source_failures += 1
-                log.warning("GPS source failed (%s); retrying in %.1f s", exc, self.retry_s)
+                failures += 1
+                self.last_error = str(exc)
+                level = logging.WARNING if failures == 1 else logging.DEBUG
+                log.log(level, "GPS source failed (%s); reopening it until it works", exc)
             finally:
                 if self._source is not None:
                     self._source.close()
-            if self._stop.wait(self.retry_s):
+            delay = min(self.max_retry_s, self.retry_s * 2 ** min(failures - 1, 16))
+            if self._stop.wait(delay):
                 return

@@ -117,10 +117,14 @@ class SerialNmeaSource:
     def _open(self) -> _SerialPort:
         import serial
 
-        try:
-            port = serial.Serial(self.device, self.baud, timeout=self.read_timeout_s)
+        try:  # exclusive: a second process on the same receiver is refused, not interleaved
+            port = serial.Serial(
+                self.device, self.baud, timeout=self.read_timeout_s, exclusive=True
+            )
             return cast(_SerialPort, port)
         except (serial.SerialException, OSError) as exc:
+            if "exclusively lock" in str(exc):
+                raise GpsSourceError(self.device, "in use by another process") from exc
             raise GpsSourceError(self.device, f"cannot open at {self.baud} baud: {exc}") from exc
 
     def fixes(self) -> Iterator[Fix]:

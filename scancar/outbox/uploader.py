@@ -311,9 +311,17 @@ class HeartbeatSender:
         self.interval_s = interval_s
         self.sent = 0
         self.failed = 0
+        self.failed_in_a_row = 0
+
+    def _failed(self, message: str) -> None:
+        """The first failure of a run of failures is a warning, the rest debug lines."""
+        self.failed += 1
+        self.failed_in_a_row += 1
+        log.log(logging.WARNING if self.failed_in_a_row == 1 else logging.DEBUG, message)
 
     def send_once(self) -> bool:
-        """One heartbeat; True when the backend answered 200/204. Failures are logged only."""
+        """One heartbeat; True when the backend answered 200/204. Failures are logged only
+        (the first of a run as a warning, the recovery once)."""
         heartbeat = self.snapshot()
         try:
             response = self.client.post(
@@ -325,14 +333,15 @@ class HeartbeatSender:
                 },
             )
         except httpx.HTTPError as exc:
-            self.failed += 1
-            log.warning("heartbeat failed: %s: %s", type(exc).__name__, exc)
+            self._failed(f"heartbeat failed: {type(exc).__name__}: {exc}")
             return False
         if response.status_code in (200, 204):
+            if self.failed_in_a_row:
+                log.info("heartbeat delivered again after %d failures", self.failed_in_a_row)
             self.sent += 1
+            self.failed_in_a_row = 0
             return True
-        self.failed += 1
-        log.warning("heartbeat refused: HTTP %s %s", response.status_code, _detail(response))
+        self._failed(f"heartbeat refused: HTTP {response.status_code} {_detail(response)}")
         return False
 
     def run(self, stop: threading.Event) -> None:
@@ -341,6 +350,7 @@ class HeartbeatSender:
                 self.send_once()
             except Exception:  # a failing snapshot must not stop the heartbeat for good
                 self.failed += 1
+                self.failed_in_a_row += 1
                 log.exception("heartbeat: snapshot or send failed")
             if stop.wait(self.interval_s):
                 return

@@ -18,6 +18,7 @@ class PipelineConfigError(ValueError):
 class OutcomeKind(enum.StrEnum):
     """What became of one vehicle pass."""
 
+    DISCARD_CLOCK_OFFSET = "discard_clock_offset"  # system clock disagrees with GPS time
     DISCARD_NO_POSITION = "discard_no_position"  # no GPS position for the pass's time
     DISCARD_UNCERTAIN_ZONE = "discard_uncertain_zone"  # near a boundary / position uncertain
     DISCARD_UNREGULATED = "discard_unregulated"  # no zone, or the zone is free now

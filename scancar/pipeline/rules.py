@@ -37,16 +37,23 @@ def decide(  # noqa: PLR0911, PLR0912 - the rules read top to bottom as early re
     chalk: ChalkStore,
     repeat_guard: RepeatGuard,
     settings: PipelineSettings,
+    *,
+    clock_trusted: bool = True,
 ) -> Outcome:
     """What to do with one pass. ``position`` is the *parked car's* position at the pass's
     overview frame (``parked_position``), or None when the GPS had none.
 
-    Order: position and zone (uncertain -> no hit), regulated now, read quality, rights (any
+    ``clock_trusted`` False (the system clock that stamps frames disagrees with GPS time)
+    discards every pass before anything is looked up: its position would be someone else's.
+
+    Order: clock, position and zone (uncertain -> no hit), regulated now, read quality, rights (any
     right or a look-alike right -> discard), foreign plates, max stay (chalking), repeat guard.
     Only a max-stay zone leaves a trace of a pass that is not a suspect: a chalk mark (keyed
     hash, expires after max stay + margin).
     """
     at = vehicle_pass.overview_captured_at
+    if not clock_trusted:
+        return Outcome(OutcomeKind.DISCARD_CLOCK_OFFSET)
     if position is None:
         return Outcome(OutcomeKind.DISCARD_NO_POSITION)
     if position.uncertain or position.accuracy_m > settings.max_accuracy_m:

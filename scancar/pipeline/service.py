@@ -77,6 +77,7 @@ class EnforcementPipeline:
         clock: Clock,
         id_key: bytes | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        is_clock_trusted: Callable[[], bool] | None = None,
     ) -> None:
         self.tracker = tracker
         self.mounts = dict(mounts)
@@ -89,6 +90,7 @@ class EnforcementPipeline:
         self.settings = settings
         self.clock = clock
         self._monotonic = monotonic
+        self._is_clock_trusted = is_clock_trusted
         self.counters = Counters()
         self._id_key = id_key
         self._recent: dict[str, deque[_Recent]] = {}
@@ -133,6 +135,7 @@ class EnforcementPipeline:
             self.chalk,
             self.repeat_guard,
             self.settings,
+            clock_trusted=self._is_clock_trusted is None or self._is_clock_trusted(),
         )
         if outcome.rights is not None:
             self.counters.checks += 1

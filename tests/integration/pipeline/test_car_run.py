@@ -1,6 +1,7 @@
-"""``scancar run`` as a real process on the recorded fixture route (image folder + NMEA file):
-it runs to the end of the frames, stops cleanly on SIGTERM (exit 0) and restarts without
-reporting anything twice."""
+"""The car's commands as real processes on the recorded fixture route: ``scancar replay`` (the
+same ``build_car`` as ``run``) stops cleanly on SIGTERM (exit 0) and a restart on the same data
+folder completes without reporting anything twice; ``scancar run`` refuses recordings and bad
+configuration with one line."""
 
 from __future__ import annotations
 
@@ -15,35 +16,20 @@ from collections import Counter
 from tests.conftest import REPO
 from tests.integration.pipeline.car_support import demo_route, outbox_plates, require_model
 
-
-def _config(tmp_path, route, model):
-    text = f"""
-data_dir = "{tmp_path / "car"}"
-ocr_model = "{model}"
-[gps]
-source = "nmea:{route.gps_file}"
-keep_s = 100000
-[zones]
-file = "{REPO / "fixtures" / "zones" / "town.geojson"}"
-[rights]
-key_file = "{route.folder / "rights.key"}"
-snapshot = "{route.folder / "rights-snapshot.ndjson"}"
-max_age_minutes = 100000000
-[[cameras]]
-name = "cam-right"
-source = "{route.frames_dir}"
-side = "right"
-distance_m = 3.0
-"""
-    path = tmp_path / "car.toml"
-    path.write_text(text)
-    return path
+TOWN = REPO / "fixtures" / "zones" / "town.geojson"
 
 
-def _start(config):
-    env = dict(os.environ, PYTHONPATH=str(REPO))
+def _replay(route, data_dir, *extra):
+    env = dict(os.environ, PYTHONPATH=str(REPO), SCANCAR_OCR_MODEL=require_model())
+    args = [
+        *("--frames", f"cam-right={route.frames_dir}", "--gps", str(route.gps_file)),
+        *("--data-dir", str(data_dir), "--zones", str(TOWN)),
+        *("--rights-snapshot", str(route.folder / "rights-snapshot.ndjson")),
+        *("--rights-key", str(route.folder / "rights.key"), "--json"),
+        *extra,
+    ]
     return subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "run", "--config", str(config)],
+        [sys.executable, "-m", "api.cli", "replay", *args],
         cwd=REPO,
         env=env,
         stdout=subprocess.PIPE,
@@ -52,54 +38,36 @@ def _start(config):
     )
 
 
-def test_car_run_whole_route_then_restart_reports_nothing_twice(tmp_path):
-    model = require_model()
+def test_car_replay_sigterm_exits_zero_and_restart_reports_nothing_twice(tmp_path):
     route = demo_route()
-    config = _config(tmp_path, route, model)
-    first = _start(config)
-    out, err = first.communicate(timeout=300)
-    assert first.returncode == 0, err
-    counters = json.loads(out.strip().splitlines()[-1])
-    assert counters["suspects_stored"] == len(route.expected_hits)
-    second = _start(config)
-    out, err = second.communicate(timeout=300)
-    assert second.returncode == 0, err
-    again = json.loads(out.strip().splitlines()[-1])
-    assert again["suspects_stored"] == 0
-    assert again["outcomes"]["discard_repeat"] == len(route.expected_hits)
-    assert Counter(outbox_plates(tmp_path / "car")) == Counter(route.expected_hits)
-    log_lines = (tmp_path / "car" / "logs" / "car.log").read_text().splitlines()
-    assert all(json.loads(line)["level"] for line in log_lines)
-
-
-def test_car_run_sigterm_exits_zero_and_restart_completes(tmp_path):
-    model = require_model()
-    route = demo_route()
-    config = _config(tmp_path, route, model)
-    proc = _start(config)
-    log = tmp_path / "car" / "logs" / "car.log"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not (log.exists() and "running" in log.read_text()):
+    data_dir = tmp_path / "car"
+    proc = _replay(route, data_dir, "--speed", "5")
+    outbox = data_dir / "outbox" / "outbox.sqlite3"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and proc.poll() is None:
+        if outbox.exists() and outbox_plates(data_dir):
+            break
         time.sleep(0.1)
-    time.sleep(1.0)
+    assert proc.poll() is None, proc.communicate()[1]
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
     stopped = json.loads(out.strip().splitlines()[-1])
-    assert stopped["frames"] < route.frames
-    restart = _start(config)
+    assert 0 < stopped["frames"] < route.frames
+    assert 0 < stopped["suspects_stored"] < len(route.expected_hits)
+
+    restart = _replay(route, data_dir)
     out, err = restart.communicate(timeout=300)
     assert restart.returncode == 0, err
-    assert Counter(outbox_plates(tmp_path / "car")) == Counter(route.expected_hits)
+    again = json.loads(out.strip().splitlines()[-1])
+    assert again["frames"] == route.frames
+    assert again["outcomes"]["discard_repeat"] == stopped["suspects_stored"]
+    assert Counter(outbox_plates(data_dir)) == Counter(route.expected_hits)
 
 
-def test_car_run_bad_config_one_line_exit_2(tmp_path):
-    path = tmp_path / "car.toml"
-    path.write_text(
-        'data_dir = "x"\n[gps]\nsource = "usb"\n[[cameras]]\nname = "a"\nsource = "0"\n'
-    )
-    proc = subprocess.run(
-        [sys.executable, "-m", "api.cli", "run", "--config", str(path)],
+def _run(config):
+    return subprocess.run(
+        [sys.executable, "-m", "api.cli", "run", "--config", str(config)],
         cwd=REPO,
         env=dict(os.environ, PYTHONPATH=str(REPO)),
         capture_output=True,
@@ -107,6 +75,30 @@ def test_car_run_bad_config_one_line_exit_2(tmp_path):
         check=False,
         timeout=60,
     )
+
+
+def test_car_run_refuses_a_recording_with_one_line_pointing_to_replay(tmp_path):
+    route = demo_route()
+    path = tmp_path / "car.toml"
+    path.write_text(
+        f'data_dir = "{tmp_path / "car"}"\n[gps]\nsource = "nmea:{route.gps_file}"\n'
+        f'[zones]\nfile = "{TOWN}"\n[[cameras]]\nname = "a"\nsource = "{route.frames_dir}"\n'
+    )
+    proc = _run(path)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1, proc.stderr
+    assert "cameras.0.source" in proc.stderr
+    assert "scancar replay" in proc.stderr
+    log = (tmp_path / "car" / "logs" / "car.log").read_text()
+    assert "is a recording" in log
+
+
+def test_car_run_bad_config_one_line_exit_2(tmp_path):
+    path = tmp_path / "car.toml"
+    path.write_text(
+        'data_dir = "x"\n[gps]\nsource = "usb"\n[[cameras]]\nname = "a"\nsource = "0"\n'
+    )
+    proc = _run(path)
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0
     assert "gps.source" in proc.stderr
