@@ -117,7 +117,9 @@ def serve(
         port=port,
         workers=workers,
         log_config=log_config,  # applied again in each worker process
-        proxy_headers=True,
+        # X-Forwarded-* are believed only from SCANCAR_TRUSTED_PROXIES, by the app itself
+        # (api.middleware); uvicorn's own handling would trust 127.0.0.1 by default
+        proxy_headers=False,
         # a busy machine can take several seconds to answer the supervisor's ping; do not
         # kill and restart healthy workers for that
         timeout_worker_healthcheck=30,

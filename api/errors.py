@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from api.fines.rules import FineError, InvalidObjection, InvalidPayment, Overpayment
 from api.review.rules import ClaimError, DecisionRefused, InvalidTransition, ReviewError
@@ -152,14 +153,23 @@ def register_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed", 401: "not_authenticated"}.get(
-            exc.status_code, "http_error"
-        )
+        code = getattr(exc, "code", None) or {
+            404: "not_found",
+            405: "method_not_allowed",
+            401: "not_authenticated",
+        }.get(exc.status_code, "http_error")
         return JSONResponse(
             error_body(str(exc.detail), code),
             status_code=exc.status_code,
             headers=getattr(exc, "headers", None),
         )
+
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(_: Request, __: ClientDisconnect) -> JSONResponse:
+        # the client closed the connection in the middle of its body: nobody reads this
+        # answer, and it is not a server fault (one line, no traceback)
+        log.info("the client went away before its request body was complete")
+        return JSONResponse(error_body("the request body was cut short", "client_gone"), 400)
 
     @app.exception_handler(OverflowError)
     async def _overflow(_: Request, exc: OverflowError) -> JSONResponse:

@@ -18,7 +18,7 @@ from api.evidence.store import EvidenceStore
 from api.fines import routes as fine_routes
 from api.fines.service import SqlFineDrafts
 from api.hits import routes as hit_routes
-from api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from api.middleware import install_middleware
 from api.observations import routes as observation_routes
 from api.openapi import install_openapi
 from api.permits import resident_routes
@@ -92,8 +92,7 @@ def create_app(
 
     register_error_handlers(app)
     install_openapi(app)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
-    app.add_middleware(RequestContextMiddleware)
+    install_middleware(app, settings, engine)
 
     from fastapi.staticfiles import StaticFiles
 

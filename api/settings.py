@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-do-not-use-in-production"  # noqa: S105
 
@@ -39,10 +39,32 @@ class BackendSettings(BaseSettings):
     max_request_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
     max_image_pixels: int = Field(default=40_000_000, ge=10_000)
 
-    # login brute-force protection
-    login_max_failures: int = Field(default=5, ge=1)
-    login_window_minutes: int = Field(default=15, ge=1)
-    login_lockout_minutes: int = Field(default=15, ge=1)
+    # page sessions (server-side): ended by logout, by disabling the user or changing the
+    # role, after this long unused, and at the latest after session_cookie_minutes
+    session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+
+    # login brute-force protection: failed logins are counted per (user, client address) and
+    # per client address; a bucket that reaches its limit refuses logins (429) for the
+    # lockout. Failures for one user from anywhere only slow that user's logins down (at
+    # most login_user_max_delay_s), so guessing names cannot lock anyone out.
+    login_max_failures: int = Field(default=5, ge=1, le=1000)  # per (user, address)
+    login_client_max_failures: int = Field(default=20, ge=1, le=100_000)  # per address
+    login_user_slowdown_after: int = Field(default=10, ge=1, le=100_000)
+    login_user_max_delay_s: float = Field(default=3.0, ge=0, le=30)
+    login_window_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    login_lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
+
+    # reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or
+    # networks, comma-separated, e.g. "10.0.0.5,10.1.0.0/16"); empty: the headers are ignored
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Host names the server answers to (comma-separated; "*" = any). Other Host headers
+    # get 400, so nothing the server writes can carry a foreign host name.
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["*"])
+    # slow clients: a request body must keep coming (a piece at least every
+    # body_read_timeout_s) and, after that long, at body_min_bytes_per_s on average;
+    # otherwise the connection is closed with 408
+    body_read_timeout_s: float = Field(default=30.0, gt=0, le=3600)
+    body_min_bytes_per_s: float = Field(default=1024.0, gt=0)
 
     # review (BOA)
     claim_minutes: int = Field(default=10, ge=1, le=120)
@@ -85,6 +107,28 @@ class BackendSettings(BaseSettings):
     # scan-car rights feed: the plate key (hex, >= 32 bytes); None: derived from secret_key
     rights_feed_key: str | None = Field(default=None, repr=False)
     rights_snapshot_page_size: int = Field(default=10_000, ge=1, le=100_000)
+
+    @field_validator("trusted_proxies", "allowed_hosts", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{item!r} is not an IP address or network; give addresses or networks "
+                    "like 10.0.0.5 or 10.1.0.0/16, comma-separated"
+                ) from None
+        return value
 
     @model_validator(mode="after")
     def _refuse_development_key(self) -> BackendSettings:

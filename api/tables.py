@@ -3,7 +3,7 @@
 from sqlmodel import SQLModel
 
 from api.audit.db import AuditRow
-from api.auth.db import DeviceRow, LoginAttemptRow, UserRow
+from api.auth.db import DeviceRow, LoginThrottleRow, UserRow, UserSessionRow
 from api.devices.db import HeartbeatRow
 from api.fines.db import (
     CostTableRow,
@@ -47,7 +47,7 @@ __all__ = [
     "HitEventRow",
     "HitRightsCheckRow",
     "HitRow",
-    "LoginAttemptRow",
+    "LoginThrottleRow",
     "OffenceAmountRow",
     "OidcIdentityRow",
     "PaidSessionRow",
@@ -60,6 +60,7 @@ __all__ = [
     "RightsCheckLogRow",
     "RightsFeedLockRow",
     "UserRow",
+    "UserSessionRow",
     "VisitorSessionRow",
     "ZoneVersionRow",
     "metadata",

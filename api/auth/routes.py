@@ -7,10 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from api.audit.service import record
 from api.auth.principal import Principal, Role
-from api.auth.service import login, principal_for_user
+from api.auth.service import login_over_http, principal_for_user
 from api.deps import PUBLIC, SessionDep, SettingsDep, allow
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -30,21 +31,27 @@ class MeOut(BaseModel):
 
 
 def client_of(request: Request) -> str:
+    """The client's address: the peer's, or the one a trusted proxy forwarded (the
+    ``trusted_proxies`` setting; ``api.middleware.TrustedProxyMiddleware`` sets it)."""
     return request.client.host if request.client else "unknown"
 
 
 @router.post("/token", response_model=TokenOut, dependencies=[PUBLIC])
-def token(
+async def token(
     request: Request,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     session: SessionDep,
     settings: SettingsDep,
 ) -> TokenOut:
-    result = login(
+    result = await login_over_http(
         session, settings, username=form.username, password=form.password, client=client_of(request)
     )
-    record(session, principal_for_user(result.user), "auth.login", "user", result.user.id)
-    session.commit()
+
+    def audit() -> None:
+        record(session, principal_for_user(result.user), "auth.login", "user", result.user.id)
+        session.commit()
+
+    await run_in_threadpool(audit)
     return TokenOut(access_token=result.token.token, expires_in=result.token.expires_in)
 
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Literal, Protocol
 
 from sqlalchemy import bindparam
 from sqlalchemy import select as core_select
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, select
+from starlette.concurrency import run_in_threadpool
 
-from api.auth.db import DeviceRow, LoginAttemptRow, UserRow
+from api.auth.db import DeviceRow, UserRow
 from api.auth.principal import USER_ROLES, Principal, Role
 from api.auth.security import (
     DEVICE_TOKEN_PREFIX,
@@ -24,8 +26,9 @@ from api.auth.security import (
     new_device_token,
     verify_password,
 )
+from api.auth.throttle import Admission, LoginKeys, LoginLimits, admit, settle
 from api.db import utcnow
-from api.errors import Conflict, NotFound, TooManyRequests, Unauthorized, Unprocessable
+from api.errors import Conflict, NotFound, Unauthorized, Unprocessable
 from api.settings import BackendSettings
 
 MIN_PASSWORD_LENGTH = 10
@@ -37,7 +40,7 @@ _devices = DeviceRow.__table__  # type: ignore[attr-defined]
 _USER_FOR_TOKEN = core_select(
     _users.c.id, _users.c.username, _users.c.role, _users.c.is_active
 ).where(_users.c.id == bindparam("user_id"))
-_DEVICE_FOR_TOKEN = core_select(_devices.c.id, _devices.c.name, _devices.c.revoked_at).where(
+DEVICE_FOR_TOKEN = core_select(_devices.c.id, _devices.c.name, _devices.c.revoked_at).where(
     _devices.c.token_hash == bindparam("token_hash")
 )
 
@@ -104,7 +107,7 @@ class SessionCallers:
         return None if row is None else CallerRow(row.id, row.username, row.role, row.is_active)
 
     def device(self, token_hash: str) -> CallerRow | None:
-        row = self._conn.execute(_DEVICE_FOR_TOKEN, {"token_hash": token_hash}).first()
+        row = self._conn.execute(DEVICE_FOR_TOKEN, {"token_hash": token_hash}).first()
         if row is None:
             return None
         return CallerRow(row.id, row.name, revoked=row.revoked_at is not None)
@@ -146,26 +149,48 @@ class LoginResult:
     token: AccessToken
 
 
-def _recent_failures(session: Session, *, username: str, client: str, since: datetime) -> int:
-    stmt = select(func.count()).where(
-        LoginAttemptRow.at >= since,
-        LoginAttemptRow.success == False,  # noqa: E712
-        (LoginAttemptRow.username == username) | (LoginAttemptRow.client == client),
-    )
-    return int(session.exec(stmt).one())
+def begin_login(
+    session: Session,
+    settings: BackendSettings,
+    *,
+    username: str,
+    client: str,
+    now: datetime | None = None,
+) -> Admission:
+    """Count a login attempt before its password is checked (429 ``login_locked`` when its
+    user-and-address pair or its address is locked); the admission says how long to wait
+    before ``finish_login`` (the gentle per-user slow-down)."""
+    limits = LoginLimits.from_settings(settings)
+    return admit(session, limits, LoginKeys.of(username, client), now or utcnow())
 
 
-def _last_failure(session: Session, *, username: str, client: str) -> datetime | None:
-    stmt = (
-        select(LoginAttemptRow.at)
-        .where(
-            LoginAttemptRow.success == False,  # noqa: E712
-            (LoginAttemptRow.username == username) | (LoginAttemptRow.client == client),
-        )
-        .order_by(col(LoginAttemptRow.at).desc())
-        .limit(1)
+def finish_login(
+    session: Session,
+    settings: BackendSettings,
+    admission: Admission,
+    *,
+    username: str,
+    password: str,
+    now: datetime | None = None,
+) -> LoginResult:
+    """Check the password of an admitted attempt: a token, or 401 ``bad_credentials`` (the
+    failure stays counted)."""
+    now = now or utcnow()
+    username = username.strip()[:64]
+    user = session.exec(select(UserRow).where(UserRow.username == username)).first()
+    ok = verify_password(user.password_hash if user else DUMMY_PASSWORD_HASH, password)
+    ok = ok and user is not None and user.is_active
+    settle(session, LoginLimits.from_settings(settings), admission.keys, ok=ok, now=now)
+    if not ok or user is None:
+        raise Unauthorized("wrong username or password", code="bad_credentials")
+    token = create_access_token(
+        user_id=user.id or 0,
+        role=user.role,
+        secret_key=settings.secret_key,
+        minutes=settings.access_token_minutes,
+        now=now,
     )
-    return session.exec(stmt).first()
+    return LoginResult(user, token)
 
 
 def login(
@@ -177,36 +202,25 @@ def login(
     client: str,
     now: datetime | None = None,
 ) -> LoginResult:
-    """Check a password; after too many failures for a user or client, 429 for a while."""
-    now = now or utcnow()
-    username = username.strip()[:64]
-    window_start = now - timedelta(minutes=settings.login_window_minutes)
-    failures = _recent_failures(session, username=username, client=client, since=window_start)
-    if failures >= settings.login_max_failures:
-        last = _last_failure(session, username=username, client=client) or now
-        unlock = last + timedelta(minutes=settings.login_lockout_minutes)
-        if unlock > now:
-            wait = int((unlock - now).total_seconds()) + 1
-            raise TooManyRequests(
-                f"too many failed logins; try again in {wait} seconds",
-                code="login_locked",
-                headers={"Retry-After": str(wait)},
-            )
-    user = session.exec(select(UserRow).where(UserRow.username == username)).first()
-    ok = verify_password(user.password_hash if user else DUMMY_PASSWORD_HASH, password)
-    ok = ok and user is not None and user.is_active
-    session.add(LoginAttemptRow(username=username, client=client[:64], at=now, success=ok))
-    session.commit()
-    if not ok or user is None:
-        raise Unauthorized("wrong username or password", code="bad_credentials")
-    token = create_access_token(
-        user_id=user.id or 0,
-        role=user.role,
-        secret_key=settings.secret_key,
-        minutes=settings.access_token_minutes,
-        now=now,
+    """``begin_login`` and ``finish_login`` without the slow-down's wait (CLI and tests; the
+    HTTP routes use ``login_over_http``)."""
+    admission = begin_login(session, settings, username=username, client=client, now=now)
+    return finish_login(session, settings, admission, username=username, password=password, now=now)
+
+
+async def login_over_http(
+    session: Session, settings: BackendSettings, *, username: str, password: str, client: str
+) -> LoginResult:
+    """A login from a route: the database work and the password hash on worker threads, the
+    slow-down's wait on the event loop (a slowed-down attempt holds no thread)."""
+    admission = await run_in_threadpool(
+        begin_login, session, settings, username=username, client=client
     )
-    return LoginResult(user, token)
+    if admission.delay_s > 0:
+        await asyncio.sleep(admission.delay_s)
+    return await run_in_threadpool(
+        finish_login, session, settings, admission, username=username, password=password
+    )
 
 
 def create_user(

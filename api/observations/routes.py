@@ -14,6 +14,7 @@ from starlette.formparsers import MultiPartException
 from api.auth.principal import Role
 from api.deps import PendingPrincipal, SessionDep, SettingsDep, allow_deferred
 from api.errors import ApiError, PayloadTooLarge, Unprocessable
+from api.middleware import BodyLimitError
 from api.observations.service import IngestResult, check_evidence, ingest
 from scancar.wire import MAX_EVIDENCE_PER_OBSERVATION, ObservationMetadata, ObservationReceipt
 
@@ -67,6 +68,8 @@ async def _read_parts(
             max_fields=2,
             max_part_size=MAX_METADATA_BYTES,
         )
+    except BodyLimitError:
+        raise  # too large or too slow: its own answer
     except (MultiPartException, StarletteHTTPException) as exc:
         why = exc.message if isinstance(exc, MultiPartException) else exc.detail
         raise ApiError(

@@ -1,7 +1,7 @@
-"""The background work of a server process: the grace step, the permit expiry and the purge,
-every ``background_interval_s``. Safe with several processes: the steps use row locks (the
-expiry step the rights write lock) and conditional updates, so running them twice at once
-changes nothing twice.
+"""The background work of a server process: the grace step, the permit expiry, the purge and
+the removal of ended sessions and spent login counters, every ``background_interval_s``. Safe
+with several processes: the steps use row locks (the expiry step the rights write lock) and
+conditional updates, so running them twice at once changes nothing twice.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from api.auth.sessions import purge_auth_state
 from api.permits.jobs import ExpiryReport, run_expiry_step
 from api.retention.service import PurgeReport, run_purge
 from api.review.service import GraceReport, run_grace_step
@@ -54,6 +55,10 @@ def tick(state: Any, *, now: datetime | None = None) -> TickReport:
         purge = run_purge(state.engine, state.evidence_store, state.settings, now=now)
     except Exception:
         log.exception("background job: purge failed")
+    try:
+        purge_auth_state(state.engine, state.settings, now)
+    except Exception:
+        log.exception("background job: session and login-counter purge failed")
     return TickReport(grace, expiry, purge)
 
 

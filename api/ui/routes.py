@@ -19,10 +19,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from PIL import Image
 from sqlmodel import col, select
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from api.auth.principal import Role
-from api.auth.service import login
+from api.auth.routes import client_of
+from api.auth.service import login_over_http
 from api.deps import PUBLIC, SessionDep, SettingsDep
 from api.errors import ApiError, Forbidden, NotFound, TooManyRequests, Unauthorized
 from api.evidence.images import InvalidImage
@@ -34,13 +36,12 @@ from api.review.photos import add_on_site_photo
 from api.review.rules import DecisionMode, ReviewError, distance_m
 from api.ui import labels
 from api.ui.session import (
-    COOKIE,
     PageUser,
     PageUserDep,
     check_origin,
     checked_form,
-    make_session_cookie,
-    set_session_cookie,
+    end_page_session,
+    start_page_session,
 )
 from permits.errors import PermitsError
 
@@ -85,9 +86,10 @@ async def login_submit(request: Request, session: SessionDep, settings: Settings
     username = str(form.get("username") or "")
     password = str(form.get("password") or "")
     nxt = _safe_next(str(form.get("next") or ""))
-    client = request.client.host if request.client else "unknown"
     try:
-        result = login(session, settings, username=username, password=password, client=client)
+        result = await login_over_http(
+            session, settings, username=username, password=password, client=client_of(request)
+        )
     except TooManyRequests as exc:
         wait = (exc.headers or {}).get("Retry-After", "?")
         msg = f"Te veel mislukte pogingen. Probeer het over {wait} seconden opnieuw."
@@ -98,18 +100,16 @@ async def login_submit(request: Request, session: SessionDep, settings: Settings
     if Role(result.user.role) not in (Role.BOA, Role.BACKOFFICE, Role.ADMIN):
         msg = "Dit account heeft geen toegang tot de beoordelingsapp."
         return render(request, "login.html", {"next": nxt, "error": msg}, 403)
-    value, max_age = make_session_cookie(result.user, settings)
     response = RedirectResponse(nxt, status_code=303, headers=NO_STORE)
-    set_session_cookie(response, request, value, max_age)
+    await run_in_threadpool(start_page_session, response, request, session, settings, result.user)
     return response
 
 
 @router.post("/logout")
-async def logout(request: Request, user: PageUserDep) -> Response:
+async def logout(request: Request, session: SessionDep, user: PageUserDep) -> Response:
     await checked_form(request, user)
     response = RedirectResponse("/ui/login", status_code=303, headers=NO_STORE)
-    response.delete_cookie(COOKIE, path="/ui")
-    response.headers["Clear-Site-Data"] = '"cache", "storage"'
+    await run_in_threadpool(end_page_session, response, request, session)
     return response
 
 

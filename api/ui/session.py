@@ -1,25 +1,24 @@
 """Cookie sessions for the pages under /ui, with CSRF tokens.
 
-The cookie holds a signed JWT (user id, role, CSRF token, expiry): HttpOnly, SameSite=Strict,
-Secure when served over https. Every form carries the CSRF token; a POST without the right
-token, or from another origin, is refused.
+The cookie holds a random session token (``api.auth.sessions``: a server-side session row,
+ended at logout, by disabling the user or changing the role, after the idle timeout):
+HttpOnly, SameSite=Strict, Secure when served over https. Every form carries the session's
+CSRF token; a POST without the right token, or from another origin, is refused.
 """
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-import jwt
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from sqlmodel import Session
 from starlette.datastructures import FormData
 
 from api.auth.db import UserRow
 from api.auth.principal import Principal, Role
-from api.auth.security import JWT_ALGORITHM
+from api.auth.sessions import end_session, find_session, start_session
 from api.deps import SessionDep, SettingsDep
 from api.settings import BackendSettings
 
@@ -49,25 +48,16 @@ class PageUser:
     full_name: str
 
 
-def make_session_cookie(user: UserRow, settings: BackendSettings) -> tuple[str, int]:
-    now = datetime.now(UTC)
-    max_age = settings.session_cookie_minutes * 60
-    payload = {
-        "sub": str(user.id),
-        "role": user.role,
-        "csrf": secrets.token_urlsafe(24),
-        "iat": int(now.timestamp()),
-        "exp": int((now + timedelta(seconds=max_age)).timestamp()),
-        "typ": "ui",
-    }
-    return jwt.encode(payload, settings.secret_key, algorithm=JWT_ALGORITHM), max_age
-
-
-def set_session_cookie(response, request: Request, value: str, max_age: int) -> None:  # type: ignore[no-untyped-def]
+def start_page_session(
+    response: Response, request: Request, session: Session, settings: BackendSettings, user: UserRow
+) -> None:
+    """Begin a server-side session for ``user`` (committed) and set its cookie."""
+    new = start_session(session, settings, user)
+    session.commit()
     response.set_cookie(
         COOKIE,
-        value,
-        max_age=max_age,
+        new.token,
+        max_age=new.max_age_s,
         httponly=True,
         samesite="strict",
         secure=request.url.scheme == "https",
@@ -75,21 +65,25 @@ def set_session_cookie(response, request: Request, value: str, max_age: int) -> 
     )
 
 
+def end_page_session(response: Response, request: Request, session: Session) -> None:
+    """End the request's session on the server (committed) and clear its cookie."""
+    token = request.cookies.get(COOKIE)
+    if token:
+        end_session(session, token)
+        session.commit()
+    response.delete_cookie(COOKIE, path="/ui")
+    response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
+
+
 def read_session(request: Request, session: Session, settings: BackendSettings) -> PageUser | None:
-    raw = request.cookies.get(COOKIE)
-    if not raw:
+    """The signed-in user of the request's cookie, or ``None`` (no, ended or idle session)."""
+    token = request.cookies.get(COOKIE)
+    if not token:
         return None
-    try:
-        claims = jwt.decode(raw, settings.secret_key, algorithms=[JWT_ALGORITHM])
-    except jwt.InvalidTokenError:
+    active = find_session(session, settings, token)
+    if active is None:
         return None
-    if claims.get("typ") != "ui":
-        return None
-    user = session.get(UserRow, int(claims["sub"]))
-    if user is None or not user.is_active or user.role != claims.get("role"):
-        return None
-    principal = Principal("user", user.id or 0, user.username, Role(user.role))
-    return PageUser(principal, str(claims["csrf"]), user.full_name or user.username)
+    return PageUser(active.principal, active.csrf, active.full_name)
 
 
 class PageGuard:

@@ -187,7 +187,7 @@ def test_observation_oversized_image_is_413(client, accounts, engine, settings):
 
 def test_observation_oversized_request_is_413(client, accounts, engine, settings, app):
     meta, _ = observation()
-    body_limit = next(m for m in app.user_middleware if m.cls.__name__ == "BodySizeLimitMiddleware")
+    body_limit = next(m for m in app.user_middleware if m.cls.__name__ == "BodyLimitsMiddleware")
     assert body_limit.kwargs["max_bytes"] == settings.max_request_bytes
     # 40 parts of 1 MB go over the 32 MB request limit
     many = {f"p{i}": b"x" * (1024 * 1024) for i in range(40)}

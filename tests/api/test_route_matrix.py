@@ -84,8 +84,8 @@ def test_health_routes_are_public(client, path):
 def _page_cookie(engine, role: str) -> str:
     """A session cookie for a user of ``role`` (made directly: some roles may not log in)."""
     from api.auth.service import create_user
+    from api.auth.sessions import start_session
     from api.db import session_scope
-    from api.ui.session import make_session_cookie
     from tests.conftest import TEST_SECRET
 
     with session_scope(engine) as s:
@@ -93,8 +93,8 @@ def _page_cookie(engine, role: str) -> str:
         s.flush()
         from api.settings import BackendSettings
 
-        value, _ = make_session_cookie(user, BackendSettings(env="test", secret_key=TEST_SECRET))
-    return value
+        new = start_session(s, BackendSettings(env="test", secret_key=TEST_SECRET), user)
+    return new.token
 
 
 def test_route_matrix_pages(app, client, engine):

@@ -34,10 +34,17 @@ def wait_until_answering(url: str, timeout_s: float = 60.0) -> None:
 
 
 @contextmanager
-def serve(app: Any, port: int | None = None) -> Iterator[str]:
-    """Serve ``app`` on ``port`` (a free one by default) until the block ends."""
+def serve(app: Any, port: int | None = None, **options: Any) -> Iterator[str]:
+    """Serve ``app`` on ``port`` (a free one by default) until the block ends; ``options``
+    go to ``uvicorn.Config`` (e.g. ``log_config=None`` to see uvicorn's log in ``caplog``)."""
     port = port or free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    # as ``scancar serve``: X-Forwarded-* only through the app's trusted_proxies setting
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        **{"log_level": "warning", "lifespan": "on", "proxy_headers": False, **options},
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -46,3 +46,16 @@ def test_settings_defaults(monkeypatch):
     assert s.database_url == "sqlite:///./data/scancar.db"
     assert str(s.evidence_dir) == "data/evidence"
     assert s.max_image_bytes == 5 * 1024 * 1024
+
+
+def test_settings_hosts_and_proxies_from_the_environment(monkeypatch):
+    from api.settings import SettingsError, load_backend_settings
+
+    monkeypatch.setenv("SCANCAR_ALLOWED_HOSTS", "a.example, b.example")
+    monkeypatch.setenv("SCANCAR_TRUSTED_PROXIES", "10.0.0.5,10.1.0.0/16")
+    s = load_backend_settings(env="test", secret_key="x" * 40)
+    assert s.allowed_hosts == ["a.example", "b.example"]
+    assert s.trusted_proxies == ["10.0.0.5", "10.1.0.0/16"]
+    monkeypatch.setenv("SCANCAR_TRUSTED_PROXIES", "proxy.local")
+    with pytest.raises(SettingsError, match="SCANCAR_TRUSTED_PROXIES"):
+        load_backend_settings(env="test", secret_key="x" * 40)
