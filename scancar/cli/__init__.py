@@ -1,5 +1,5 @@
-"""The car's commands (``read``, ``gps``, ``replay``, ``run``, ``demo``), registered on the root
-``scancar`` command. Each command module is the composition root of its process."""
+"""The car's commands (``read``, ``gps``, ``replay``, ``run``, ``status``, ``demo``), registered
+on the root ``scancar`` command. Each command module is the composition root of its process."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import typer
 
 
 def register_car_commands(app: typer.Typer) -> None:
-    from scancar.cli import demo, gps, read, replay, run
+    from scancar.cli import demo, gps, read, replay, run, status
 
     app.command("gps", help="Parse an NMEA log or GPX track; print each accepted fix.")(
         gps.gps_command
@@ -18,5 +18,8 @@ def register_car_commands(app: typer.Typer) -> None:
     )
     app.command("run", help="Run the car: live cameras + GPS + backend (car.toml).")(
         run.run_command
+    )
+    app.command("status", help="The car's local state (status file, lock); exit 1 if unhealthy.")(
+        status.status_command
     )
     demo.register(app)
