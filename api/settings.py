@@ -107,6 +107,14 @@ class BackendSettings(BaseSettings):
     # scan-car rights feed: the plate key (hex, >= 32 bytes); None: derived from secret_key
     rights_feed_key: str | None = Field(default=None, repr=False)
     rights_snapshot_page_size: int = Field(default=10_000, ge=1, le=100_000)
+    # the cars' plate key is derived from it per period (from 02:00 UTC); 0: never rotated
+    rights_key_rotation_hours: int = Field(default=24, ge=0, le=24 * 366)
+
+    # scan-car health flags on the device list (GET /api/v1/devices)
+    device_silent_after_s: int = Field(default=300, ge=10, le=7 * 24 * 3600)
+    device_blind_after_s: int = Field(default=60, ge=5, le=24 * 3600)
+    device_lost_after_s: int = Field(default=60, ge=5, le=24 * 3600)
+    device_reading_nothing_minutes: int = Field(default=30, ge=1, le=24 * 60)
 
     @field_validator("trusted_proxies", "allowed_hosts", mode="before")
     @classmethod

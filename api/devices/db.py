@@ -1,10 +1,11 @@
-"""Heartbeats from scan cars (kept for the scan counts in reports)."""
+"""Heartbeats from scan cars: the counts for reports and the health for the device list."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import JSON
+from sqlalchemy import JSON, Index
 from sqlmodel import Field, SQLModel
 
 from api.db import UTCDateTime, utcnow
@@ -12,6 +13,7 @@ from api.db import UTCDateTime, utcnow
 
 class HeartbeatRow(SQLModel, table=True):
     __tablename__ = "heartbeats"
+    __table_args__ = (Index("ix_heartbeats_device_sent", "device_id", "sent_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     device_id: int = Field(foreign_key="devices.id", index=True)
@@ -24,3 +26,6 @@ class HeartbeatRow(SQLModel, table=True):
     outbox_backlog: int = 0
     rights_cache_age_s: float | None = None
     software_version: str = Field(max_length=64)
+    # cameras, GPS, clock, rights state, outbox age, dead letters, disk, the car's own problems
+    # (``scancar.wire.Heartbeat`` after ``software_version``); None for older cars
+    health: dict[str, Any] | None = Field(default=None, sa_type=JSON)

@@ -1,20 +1,21 @@
-"""Scan-car devices: heartbeats (device) and their status (admin, backoffice)."""
+"""Scan-car devices: heartbeats (device) and their health (admin, backoffice)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated
+from datetime import datetime, timedelta
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel
-from sqlmodel import col, select
+from pydantic import BaseModel, Field
 
-from api.auth.db import DeviceRow
 from api.auth.principal import Principal, Role
-from api.deps import SessionDep, allow
-from api.devices.db import HeartbeatRow
+from api.db import utcnow
+from api.deps import SessionDep, SettingsDep, allow
+from api.devices.health import HealthThresholds
+from api.devices.queries import DeviceHealth, list_device_health
 from api.devices.service import store_heartbeat
-from scancar.wire import Heartbeat
+from api.settings import BackendSettings
+from scancar.wire import CameraHealth, GpsHealth, Heartbeat
 
 router = APIRouter(prefix="/api/v1/devices", tags=["devices"])
 
@@ -25,17 +26,67 @@ class DeviceStatus(BaseModel):
     created_at: datetime
     revoked: bool
     last_seen_at: datetime | None
+    flags: list[str] = Field(
+        default_factory=list, description="silent, blind, lost, reading_nothing"
+    )
+    blind_cameras: list[str] = Field(default_factory=list)
     last_lon: float | None = None
     last_lat: float | None = None
+    last_heartbeat_sent_at: datetime | None = None
+    run_id: str | None = None
     outbox_backlog: int | None = None
     rights_cache_age_s: float | None = None
     software_version: str | None = None
     counts: dict[str, int] | None = None
+    uptime_s: float | None = None
+    cameras: list[CameraHealth] = Field(default_factory=list)
+    gps: GpsHealth | None = None
+    clock_offset_s: float | None = None
+    clock_trusted: bool | None = None
+    rights_state: str | None = None
+    zones_origin: str | None = None
+    zones_version: int | None = None
+    outbox_oldest_age_s: float | None = None
+    dead_letters: int | None = None
+    disk_free_bytes: int | None = None
+    problems: list[str] = Field(default_factory=list, description="as the car reports them")
 
 
 class DevicesPage(BaseModel):
     data: list[DeviceStatus]
     count: int
+
+
+def thresholds_of(settings: BackendSettings) -> HealthThresholds:
+    return HealthThresholds(
+        silent_after=timedelta(seconds=settings.device_silent_after_s),
+        blind_after=timedelta(seconds=settings.device_blind_after_s),
+        lost_after=timedelta(seconds=settings.device_lost_after_s),
+        reading_window=timedelta(minutes=settings.device_reading_nothing_minutes),
+    )
+
+
+def _status(device: DeviceHealth) -> DeviceStatus:
+    last = device.latest
+    health: dict[str, Any] = device.health
+    return DeviceStatus(
+        id=device.id,
+        name=device.name,
+        created_at=device.created_at,
+        revoked=device.revoked,
+        last_seen_at=device.last_seen_at,
+        flags=[f.value for f in device.flags],
+        blind_cameras=list(device.blind_cameras),
+        last_lon=last.lon if last else None,
+        last_lat=last.lat if last else None,
+        last_heartbeat_sent_at=last.sent_at if last else None,
+        run_id=last.run_id if last else None,
+        outbox_backlog=last.outbox_backlog if last else None,
+        rights_cache_age_s=last.rights_cache_age_s if last else None,
+        software_version=last.software_version if last else None,
+        counts=last.counts if last else None,
+        **health,
+    )
 
 
 @router.post("/heartbeat", status_code=204, response_class=Response)
@@ -52,29 +103,13 @@ def heartbeat(
 @router.get("", response_model=DevicesPage)
 def list_devices(
     session: SessionDep,
+    settings: SettingsDep,
     _: Annotated[Principal, allow(Role.ADMIN, Role.BACKOFFICE)],
 ) -> DevicesPage:
-    out = []
-    for dev in session.exec(select(DeviceRow).order_by(col(DeviceRow.name))).all():
-        last = session.exec(
-            select(HeartbeatRow)
-            .where(HeartbeatRow.device_id == dev.id)
-            .order_by(col(HeartbeatRow.id).desc())
-            .limit(1)
-        ).first()
-        out.append(
-            DeviceStatus(
-                id=dev.id or 0,
-                name=dev.name,
-                created_at=dev.created_at,
-                revoked=dev.revoked_at is not None,
-                last_seen_at=dev.last_seen_at,
-                last_lon=last.lon if last else None,
-                last_lat=last.lat if last else None,
-                outbox_backlog=last.outbox_backlog if last else None,
-                rights_cache_age_s=last.rights_cache_age_s if last else None,
-                software_version=last.software_version if last else None,
-                counts=last.counts if last else None,
-            )
-        )
-    return DevicesPage(data=out, count=len(out))
+    """Every scan car with its latest heartbeat and its flags: ``silent`` (no heartbeat for
+    ``SCANCAR_DEVICE_SILENT_AFTER_S``), ``blind`` (a camera without frames), ``lost`` (no
+    GPS fix), ``reading_nothing`` (frames but no rights check for
+    ``SCANCAR_DEVICE_READING_NOTHING_MINUTES``)."""
+    devices = list_device_health(session, utcnow(), thresholds_of(settings))
+    data = [_status(d) for d in devices]
+    return DevicesPage(data=data, count=len(data))

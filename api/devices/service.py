@@ -1,4 +1,5 @@
-"""Heartbeats: keep the last-seen state of each scan car and the counts for reports."""
+"""Heartbeats: keep the last-seen state of each scan car, its health and the counts for
+reports."""
 
 from __future__ import annotations
 
@@ -10,9 +11,27 @@ from api.db import utcnow
 from api.devices.db import HeartbeatRow
 from scancar.wire import Heartbeat
 
+HEALTH_FIELDS = frozenset(
+    {
+        "uptime_s",
+        "cameras",
+        "gps",
+        "clock_offset_s",
+        "clock_trusted",
+        "rights_state",
+        "zones_origin",
+        "zones_version",
+        "outbox_oldest_age_s",
+        "dead_letters",
+        "disk_free_bytes",
+        "problems",
+    }
+)
+
 
 def store_heartbeat(session: Session, device: Principal, hb: Heartbeat) -> HeartbeatRow:
     now = utcnow()
+    sent = hb.model_fields_set
     row = HeartbeatRow(
         device_id=device.id,
         run_id=str(hb.run_id) if hb.run_id else None,
@@ -24,6 +43,9 @@ def store_heartbeat(session: Session, device: Principal, hb: Heartbeat) -> Heart
         outbox_backlog=hb.outbox_backlog,
         rights_cache_age_s=hb.rights_cache_age_s,
         software_version=hb.software_version,
+        health=hb.model_dump(mode="json", include=set(HEALTH_FIELDS))
+        if sent & HEALTH_FIELDS
+        else None,
     )
     session.add(row)
     dev = session.get(DeviceRow, device.id)
