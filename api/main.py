@@ -29,11 +29,10 @@ from api.review.ports import RightsChecker, ZoneRulesSource
 from api.rights import routes as rights_routes
 from api.rights.check_pg import CheckPool
 from api.rights.checker import DbRightsChecker
-from api.rights.feed import feed_key
+from api.rights.feed import FeedKeys
 from api.settings import BackendSettings, load_backend_settings
 from api.zones import routes as zone_routes
 from api.zones.service import CatalogZoneRules, ZoneCatalog
-from permits.feed import PlateKeyer
 
 API_VERSION = "0.1.0"
 UI_STATIC = Path(__file__).parent / "ui" / "static"
@@ -85,8 +84,7 @@ def create_app(
         app.state.zone_catalog, settings.default_grace_minutes
     )
     app.state.check_pool = CheckPool.for_engine(engine, settings.rights_check_pool_size)
-    app.state.rights_key = feed_key(settings)
-    app.state.rights_keyer = PlateKeyer(app.state.rights_key)
+    app.state.feed_keys = FeedKeys.from_settings(settings)
     app.state.zone_rules = zone_rules or CatalogZoneRules(app.state.zone_catalog)
     app.state.fine_drafts = SqlFineDrafts(app.state.zone_catalog, app.state.zone_rules, settings)
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from api.auth.principal import Principal, Role
@@ -17,7 +17,7 @@ from api.errors import Unprocessable
 from api.rights.check_pg import CheckPool, check_and_log_on_loop
 from api.rights.check_sql import check_and_log_on_thread
 from api.rights.checker import RecentZoneSet, plan_check
-from api.rights.feed import snapshot_lines
+from api.rights.feed import FeedKeys, PeriodKey, snapshot_lines
 from api.rights.repository import SqlRightsRepository
 from permits.feed import DEFAULT_CHANGES_LIMIT, PlateKeyer, RightsChangesPage, changes_page
 
@@ -49,6 +49,12 @@ class FeedKeyOut(BaseModel):
     key_id: str
     key_hex: str
     algorithm: str = "HMAC-SHA256 over the normalised plate (ASCII), lowercase hex"
+    valid_from: datetime | None = None
+    rotates_at: datetime | None = Field(
+        default=None,
+        description="when a new key replaces this one (fetch it and a new snapshot then); "
+        "null: never",
+    )
 
 
 def _zones(request: Request) -> RecentZoneSet:
@@ -59,9 +65,13 @@ def _zones(request: Request) -> RecentZoneSet:
     return zones
 
 
+def _period_key(request: Request) -> PeriodKey:
+    keys: FeedKeys = request.app.state.feed_keys
+    return keys.at(utcnow())
+
+
 def _keyer(request: Request) -> PlateKeyer:
-    keyer: PlateKeyer = request.app.state.rights_keyer
-    return keyer
+    return _period_key(request).keyer
 
 
 @router.get("/check", response_model=CheckOut)
@@ -120,8 +130,16 @@ async def check_rights(
 
 @router.get("/feed-key", response_model=FeedKeyOut)
 def get_feed_key(request: Request, _: Annotated[Principal, allow(Role.DEVICE)]) -> FeedKeyOut:
-    """The deployment's plate key for the offline cache (given to enrolled scan cars only)."""
-    return FeedKeyOut(key_id=_keyer(request).key_id, key_hex=request.app.state.rights_key.hex())
+    """The current plate key for the offline cache (enrolled scan cars only; a revoked device
+    is refused). The car keeps it in memory only and fetches it again at every start and when
+    it rotates (``rotates_at``), together with a new snapshot."""
+    key = _period_key(request)
+    return FeedKeyOut(
+        key_id=key.keyer.key_id,
+        key_hex=key.key.hex(),
+        valid_from=key.valid_from,
+        rotates_at=key.rotates_at,
+    )
 
 
 @router.get(
