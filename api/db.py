@@ -17,6 +17,8 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel, create_engine
 
+from api.db_timeouts import DbTimeouts, install_timeouts
+
 # Named constraints, so migrations can alter them on SQLite (batch mode) and PostgreSQL alike.
 SQLModel.metadata.naming_convention = {
     "ix": "ix_%(table_name)s_%(column_0_name)s",
@@ -72,9 +74,15 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def make_engine(
-    database_url: str, *, pool_size: int = 10, ping_after_idle_s: float | None = None
+    database_url: str,
+    *,
+    pool_size: int = 10,
+    ping_after_idle_s: float | None = None,
+    timeouts: DbTimeouts | None = None,
 ) -> Engine:
-    """An engine for SQLite (WAL, foreign keys) or PostgreSQL (psycopg 3)."""
+    """An engine for SQLite (WAL, foreign keys) or PostgreSQL (psycopg 3). ``timeouts``
+    (PostgreSQL): connect, statement and lock limits and the watchdog for a frozen server
+    (``api.db_timeouts``); the server's engine has them, the CLI's only the connect limit."""
     if database_url.startswith("sqlite"):
         path = database_url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -94,8 +102,11 @@ def make_engine(
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_recycle=RECYCLE_AFTER_S,
+        connect_args=timeouts.connect_args() if timeouts else {"connect_timeout": 10},
     )
     ping_after_idle(engine, PING_AFTER_IDLE_S if ping_after_idle_s is None else ping_after_idle_s)
+    if timeouts is not None:
+        install_timeouts(engine, timeouts)
     return engine
 
 

@@ -127,6 +127,10 @@ DOMAIN_CODE: dict[type[Exception], str] = {
 }
 
 
+# PostgreSQL's statement_timeout (query_canceled) and lock_timeout (lock_not_available)
+BUSY_SQLSTATES = frozenset({"57014", "55P03"})
+
+
 def error_body(detail: Any, code: str) -> dict[str, Any]:
     return {"detail": detail, "code": code}
 
@@ -177,12 +181,17 @@ def register_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(OperationalError)
     async def _db_down(_: Request, exc: OperationalError) -> JSONResponse:
-        log.warning("database unavailable: %s", type(exc.orig).__name__ if exc.orig else exc)
-        return JSONResponse(
-            error_body("the database is unavailable; retry later", "database_unavailable"),
-            status_code=503,
-            headers={"Retry-After": "5"},
-        )
+        why = type(exc.orig).__name__ if exc.orig else type(exc).__name__
+        if getattr(exc.orig, "sqlstate", None) in BUSY_SQLSTATES:
+            log.warning("database busy: %s", why)
+            body = error_body(
+                "the database did not answer in time (busy or locked); retry later",
+                "database_busy",
+            )
+        else:
+            log.warning("database unavailable: %s", why)
+            body = error_body("the database is unavailable; retry later", "database_unavailable")
+        return JSONResponse(body, status_code=503, headers={"Retry-After": "5"})
 
     @app.exception_handler(DBAPIError)
     async def _db_error(_: Request, exc: DBAPIError) -> JSONResponse:

@@ -49,7 +49,11 @@ def create_app(
     if engine is None:
         from api.db import make_engine
 
-        engine = make_engine(settings.database_url, pool_size=settings.database_pool_size)
+        engine = make_engine(
+            settings.database_url,
+            pool_size=settings.database_pool_size,
+            timeouts=settings.db_timeouts,
+        )
     store = EvidenceStore(settings.evidence_dir)
 
     @asynccontextmanager

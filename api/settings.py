@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from api.db_timeouts import DbTimeouts
+
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-do-not-use-in-production"  # noqa: S105
 
 
@@ -29,10 +31,18 @@ class BackendSettings(BaseSettings):
     # PostgreSQL: GET /rights/check runs on the event loop with its own async connections, at
     # most this many per server process (a check holds one for its three statements)
     rights_check_pool_size: int = Field(default=8, ge=1, le=500)
+    # PostgreSQL time limits: a database that is slow, locked or frozen makes requests
+    # answer 503 within about database_statement_timeout_s + 2 s instead of hanging
+    database_connect_timeout_s: float = Field(default=5.0, ge=1, le=120)
+    database_statement_timeout_s: float = Field(default=10.0, ge=0.1, le=3600)
+    database_lock_timeout_s: float = Field(default=5.0, ge=0.1, le=3600)
     data_dir: Path = Path("./data")
     secret_key: str = DEVELOPMENT_SECRET_KEY
     access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
     session_cookie_minutes: int = Field(default=8 * 60, ge=5, le=24 * 60)
+
+    # /readyz reports the evidence disk as (nearly) full below this much free space
+    evidence_min_free_mb: float = Field(default=512.0, ge=0)
 
     # uploads
     max_image_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
@@ -168,6 +178,14 @@ class BackendSettings(BaseSettings):
                     "bytes), e.g. from `python -c 'import secrets; print(secrets.token_hex(32))'`"
                 )
         return self
+
+    @property
+    def db_timeouts(self) -> DbTimeouts:
+        return DbTimeouts(
+            connect_s=self.database_connect_timeout_s,
+            statement_s=self.database_statement_timeout_s,
+            lock_s=self.database_lock_timeout_s,
+        )
 
     @property
     def evidence_dir(self) -> Path:

@@ -11,6 +11,7 @@ import contextlib
 import errno
 import hashlib
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -95,6 +96,16 @@ class EvidenceStore:
         except FileNotFoundError:
             return False
         return True
+
+    def free_bytes(self) -> int | None:
+        """Bytes free for an unprivileged writer on the evidence disk (``None``: unknown)."""
+        path = self.root
+        while not path.exists() and path != path.parent:
+            path = path.parent
+        try:
+            return shutil.disk_usage(path).free
+        except OSError:
+            return None
 
     def is_writable(self) -> bool:
         try:

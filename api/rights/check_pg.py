@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +33,7 @@ from sqlalchemy.exc import DBAPIError
 
 from api.auth.service import BearerClaim
 from api.db import PING_AFTER_IDLE_S, RECYCLE_AFTER_S
+from api.db_timeouts import StatementWatchdog, guard_of
 from api.deps import PendingPrincipal
 from api.rights.check_sql import (
     CallerAndRights,
@@ -98,6 +99,8 @@ class CheckPool:
         self._slots: asyncio.Semaphore | None = None
         self._closing: set[asyncio.Task[None]] = set()
         self._lost_at = float("-inf")
+        # shuts down a connection whose check waits past the engine's limit (frozen server)
+        self.watchdog: StatementWatchdog | None = None
 
     @classmethod
     def for_engine(cls, engine: Engine, max_size: int) -> CheckPool | None:
@@ -105,7 +108,13 @@ class CheckPool:
         if engine.dialect.name != "postgresql":
             return None
         _, kwargs = engine.dialect.create_connect_args(engine.url)
-        return cls(kwargs, max_size)
+        guard = guard_of(engine)
+        if guard is None:
+            return cls(kwargs, max_size)
+        timeouts, watchdog = guard
+        pool = cls({**kwargs, **timeouts.connect_args()}, max_size)
+        pool.watchdog = watchdog
+        return pool
 
     @property
     def is_open(self) -> bool:
@@ -143,7 +152,8 @@ class CheckPool:
                     or pooled.returned <= self._lost_at
                 ):
                     try:
-                        await pooled.conn.execute("SELECT 1")
+                        with self._watched(pooled.conn):
+                            await pooled.conn.execute("SELECT 1")
                     except psycopg.Error:
                         self._discard(pooled)
                         continue
@@ -183,6 +193,17 @@ class CheckPool:
         with contextlib.suppress(psycopg.Error):
             await conn.close()
 
+    @contextlib.contextmanager
+    def _watched(self, conn: psycopg.AsyncConnection[Any]) -> Iterator[None]:
+        if self.watchdog is None:
+            yield
+            return
+        self.watchdog.arm(conn)
+        try:
+            yield
+        finally:
+            self.watchdog.disarm(conn)
+
     @asynccontextmanager
     async def statements(self) -> AsyncIterator[AsyncCheckSql]:
         """A connection for one check. psycopg errors come out as SQLAlchemy's ``DBAPIError``
@@ -196,7 +217,8 @@ class CheckPool:
             pooled = await self._acquire(slots)
             self.handed_out += 1
             try:
-                yield AsyncCheckSql(pooled.conn.cursor(), self._sql)
+                with self._watched(pooled.conn):
+                    yield AsyncCheckSql(pooled.conn.cursor(), self._sql)
             finally:
                 self._release(pooled, slots)
         except psycopg.Error as exc:

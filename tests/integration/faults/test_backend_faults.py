@@ -8,7 +8,6 @@ CI without root they are skipped.
 from __future__ import annotations
 
 import hashlib
-import os
 import random
 import shutil
 import subprocess
@@ -29,17 +28,11 @@ from scancar.outbox.store import SqliteOutbox
 from scancar.outbox.uploader import Backoff, Uploader
 from scancar.wire import EvidenceRef, ObservationMetadata, SuspectReason
 from tests.conftest import IN_CI, TEST_SECRET
-from tests.e2e.server import free_port, serve
+from tests.e2e.server import serve
 from tests.factories import make_image, multipart, observation
+from tests.integration.faults.pg_cluster import need_root
 
 pytestmark = [pytest.mark.slow]
-
-
-def _need_root(what: str) -> None:
-    if os.geteuid() != 0:
-        if IN_CI:
-            pytest.fail(f"CI runs as root; {what} needs it")
-        pytest.skip(f"{what} needs root")
 
 
 def _suspect(i: int, run: str) -> tuple[ObservationMetadata, dict[str, bytes]]:
@@ -74,7 +67,7 @@ def _suspect(i: int, run: str) -> tuple[ObservationMetadata, dict[str, bytes]]:
 # --------------------------------------------------------------------------- disk full
 @pytest.fixture
 def tiny_disk() -> Iterator[Path]:
-    _need_root("mounting a tmpfs")
+    need_root("mounting a tmpfs")
     mount = Path(tempfile.mkdtemp(prefix="scancar-disk-"))
     r = subprocess.run(
         ["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(mount)],
@@ -98,6 +91,7 @@ def test_disk_full_is_507_and_nothing_half_stored(tiny_disk, settings, engine, a
     from api.main import create_app
 
     settings.data_dir = tiny_disk
+    settings.evidence_min_free_mb = 0.25  # of the 512 KB disk
     app = create_app(settings, engine=engine)
     filler = tiny_disk / "filler.bin"
     with filler.open("wb") as fh:  # fill the disk to the last few KB
@@ -118,7 +112,14 @@ def test_disk_full_is_507_and_nothing_half_stored(tiny_disk, settings, engine, a
             assert s.exec(select(func.count()).select_from(HitRow)).one() == 0
         leftovers = [p for p in (tiny_disk / "evidence").rglob("*") if p.is_file()]
         assert leftovers == []
+        ready = httpx.get(f"{base}/readyz")
+        assert ready.status_code == 503
+        assert ready.json()["checks"]["evidence_disk"].startswith("full (")
+        assert ready.json()["checks"]["database"] == "ok"
         filler.unlink()
+        ready = httpx.get(f"{base}/readyz")
+        assert ready.status_code == 200, ready.text
+        assert ready.json()["checks"]["evidence_disk"] == "ok"
         again = httpx.post(
             f"{base}/api/v1/observations", files=multipart(meta, parts), headers=device
         )
@@ -126,86 +127,6 @@ def test_disk_full_is_507_and_nothing_half_stored(tiny_disk, settings, engine, a
 
 
 # --------------------------------------------------------------------------- PostgreSQL restart
-class PrivatePostgres:
-    def __init__(self) -> None:
-        bins = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
-        if not bins:
-            pytest.skip("no PostgreSQL server binaries")
-        self.bin = bins[-1]
-        self.root = Path(tempfile.mkdtemp(prefix="scancar-pg-"))
-        self.root.chmod(0o755)
-        shutil.chown(self.root, "postgres", "postgres")
-        self.data = self.root / "data"
-        self.port = free_port()
-        self._as_pg(
-            str(self.bin / "initdb"),
-            "-D",
-            str(self.data),
-            "-A",
-            "trust",
-            "-U",
-            "postgres",
-            "--no-sync",
-        )
-        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
-
-    def _as_pg(self, *cmd: str) -> None:
-        subprocess.run(
-            ["runuser", "-u", "postgres", "--", *cmd],
-            check=True,
-            capture_output=True,
-            cwd=self.root,
-        )
-
-    def start(self) -> None:
-        self._as_pg(
-            str(self.bin / "pg_ctl"),
-            "-D",
-            str(self.data),
-            "-w",
-            "-l",
-            str(self.root / "log"),
-            "-o",
-            f"-p {self.port} -k {self.root} -c fsync=off",
-            "start",
-        )
-
-    def stop(self) -> None:
-        self._as_pg(str(self.bin / "pg_ctl"), "-D", str(self.data), "-w", "-m", "fast", "stop")
-
-    def remove(self) -> None:
-        subprocess.run(
-            [
-                "runuser",
-                "-u",
-                "postgres",
-                "--",
-                str(self.bin / "pg_ctl"),
-                "-D",
-                str(self.data),
-                "-m",
-                "immediate",
-                "stop",
-            ],
-            capture_output=True,
-            check=False,
-        )
-        shutil.rmtree(self.root, ignore_errors=True)
-
-
-@pytest.fixture
-def private_pg() -> Iterator[PrivatePostgres]:
-    _need_root("a private PostgreSQL cluster")
-    if shutil.which("runuser") is None:
-        pytest.skip("runuser missing")
-    pg = PrivatePostgres()
-    pg.start()
-    try:
-        yield pg
-    finally:
-        pg.remove()
-
-
 def test_postgres_restart_during_ingest_loses_nothing(private_pg, tmp_path):
     from api import migrate
     from api.auth.service import create_device
