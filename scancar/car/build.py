@@ -422,11 +422,17 @@ def _start_live_devices(car: Car, stop: threading.Event) -> None:
 
 def _recognizer(config: CarConfig) -> Any:
     from scancar.lpr.fastplate import load_plate_reader
+    from scancar.lpr.finder import build_plate_finder
     from scancar.lpr.recognizer import PlateRecognizer
     from scancar.settings import load_car_settings
 
-    model = config.ocr_model or load_car_settings().ocr_model
-    return PlateRecognizer(load_plate_reader(model))
+    settings = load_car_settings()
+    model = config.ocr_model or settings.ocr_model
+    # SCANCAR_PLATE_FINDER (default: OpenCV + the learned text detector, docs/lpr.md)
+    finder = build_plate_finder(
+        settings.plate_finder, text_model=settings.text_detector_model or None
+    )
+    return PlateRecognizer(load_plate_reader(model), finder)
 
 
 def _pipeline(car: Car) -> EnforcementPipeline:

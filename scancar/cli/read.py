@@ -33,10 +33,17 @@ DEFAULT_MODEL = "cct-xs-v2-global-model"
 
 
 class HasOcrModel(Protocol):
-    """The part of the car settings this command needs (``SCANCAR_OCR_MODEL``)."""
+    """The part of the car settings this command needs (``SCANCAR_OCR_MODEL``,
+    ``SCANCAR_PLATE_FINDER``, ``SCANCAR_TEXT_DETECTOR_MODEL``)."""
 
     @property
     def ocr_model(self) -> str: ...
+
+    @property
+    def plate_finder(self) -> str: ...
+
+    @property
+    def text_detector_model(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +160,20 @@ def _read_video(
     return True
 
 
+def build_recognizer(settings: HasOcrModel | None) -> PlateRecognizer:
+    """The OCR model and the plate finder of the settings (None: the ``SCANCAR_`` environment).
+    Raises ``LprError`` / ``OSError`` with one line when a model cannot be loaded."""
+    from scancar.lpr.fastplate import load_plate_reader
+    from scancar.lpr.finder import DEFAULT_FINDER, build_plate_finder
+
+    env = os.environ.get
+    model = settings.ocr_model if settings else env("SCANCAR_OCR_MODEL", "")
+    kind = settings.plate_finder if settings else env("SCANCAR_PLATE_FINDER", DEFAULT_FINDER)
+    detector = settings.text_detector_model if settings else env("SCANCAR_TEXT_DETECTOR_MODEL", "")
+    finder = build_plate_finder(kind or DEFAULT_FINDER, text_model=detector or None)
+    return PlateRecognizer(load_plate_reader(model or DEFAULT_MODEL), finder)
+
+
 def read_command(
     paths: Sequence[Path],
     json_out: bool = False,
@@ -166,11 +187,8 @@ def read_command(
     out = out or sys.stdout
     err = err or sys.stderr
     if recognizer is None:
-        from scancar.lpr.fastplate import load_plate_reader
-
-        model = settings.ocr_model if settings else os.environ.get("SCANCAR_OCR_MODEL", "")
         try:
-            recognizer = PlateRecognizer(load_plate_reader(model or DEFAULT_MODEL))
+            recognizer = build_recognizer(settings)
         except (LprError, OSError) as exc:
             err.write(f"error: {exc}\n")
             return 2

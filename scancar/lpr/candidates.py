@@ -87,7 +87,7 @@ def to_bgr(image: Image) -> Image:
     return image
 
 
-def _upright(
+def upright_rect(
     rect: tuple[tuple[float, float], tuple[float, float], float],
 ) -> tuple[float, float, float]:
     """Width, height and angle of an OpenCV rotated rect with the long side horizontal."""
@@ -225,7 +225,7 @@ def _colour_proposals(hsv: _Mat, s: FinderSettings, scale: float) -> list[_Propo
             if cv2.contourArea(c) < 12 * min_h * min_h:
                 continue
             (cx, cy), (rw, rh), ra = cv2.minAreaRect(c)
-            w, h, angle = _upright(((cx, cy), (rw, rh), ra))
+            w, h, angle = upright_rect(((cx, cy), (rw, rh), ra))
             # colour plates may be square-ish: motorcycle and moped plates (two rows, ~1.45)
             if not _plate_shaped(w, h, s, hsv.shape[0], min_h, min_aspect=1.2) or abs(angle) > 30.0:
                 continue
@@ -412,7 +412,7 @@ def _bbox_of(p: _Proposal, full_w: int, full_h: int) -> BBox | None:
     return BBox(x1, y1, x2, y2)
 
 
-def _nms(cands: list[Candidate], limit: int) -> list[Candidate]:
+def suppress_overlaps(cands: list[Candidate], limit: int) -> list[Candidate]:
     kept: list[Candidate] = []
     for c in sorted(cands, key=lambda c: c.score, reverse=True):
         if all(c.bbox.iou(k.bbox) < 0.3 and c.bbox.overlap_of_smaller(k.bbox) < 0.7 for k in kept):
@@ -480,7 +480,7 @@ def find_candidates(image: Image, settings: FinderSettings | None = None) -> lis
         )
         if len(out) >= 2 * s.max_candidates:
             break
-    return _nms(out, s.max_candidates)
+    return suppress_overlaps(out, s.max_candidates)
 
 
 def _dedupe(proposals: list[_Proposal]) -> list[_Proposal]:

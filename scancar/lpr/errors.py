@@ -34,6 +34,17 @@ class ModelNotFoundError(LprError, FileNotFoundError):
         super().__init__(f"OCR model {self.path!r}: {missing}")
 
 
+class DetectorModelError(LprError, OSError):
+    """The text detector's ``.onnx`` model is missing, unreadable or not a DB text detector."""
+
+    code = "detector_model"
+
+    def __init__(self, path: Path | str, why: str) -> None:
+        self.path = str(path)
+        self.why = why
+        super().__init__(f"text detector model {self.path!r}: {why}")
+
+
 class UnknownModelError(LprError, ValueError):
     """A hub model name that fast-plate-ocr does not know."""
 

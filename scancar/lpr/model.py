@@ -21,9 +21,9 @@ PlateColour = Literal["yellow", "blue", "other", "unknown"]
 """Plate background: Dutch yellow, (light or dark) blue, other (white, ...), or unknown (grey
 or dark frame)."""
 
-CandidateMethod = Literal["colour", "edge", "detector", "whole"]
-"""How a candidate box was found: yellow/colour mask, edge morphology, an ONNX detector, or the
-whole image (the input already is a plate crop)."""
+CandidateMethod = Literal["colour", "edge", "text", "detector", "whole"]
+"""How a candidate box was found: yellow/colour mask, edge morphology, the learned text detector
+(``text``), an ONNX plate detector, or the whole image (the input already is a plate crop)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -115,3 +115,31 @@ def test_read_command_line_reads_with_the_model_from_the_environment(monkeypatch
     result = CliRunner().invoke(app, ["read", "--json", str(need(DEV_DIR / FRAME))])
     assert result.exit_code == 0
     assert json.loads(result.output.splitlines()[0])["plates"][0]["plate"] == "VD020P"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("SCANCAR_TEXT_DETECTOR_MODEL", "{tmp}/det.onnx", "text detector model"),
+        ("SCANCAR_PLATE_FINDER", "yolo", "invalid plate finder 'yolo'; allowed: opencv"),
+    ],
+)
+def test_read_command_line_names_a_bad_plate_finder_setting(
+    tmp_path, monkeypatch, name, value, message
+):
+    app = typer.Typer()
+    app.callback()(lambda: None)
+    read_cli.register(app)
+    (tmp_path / "det.onnx").write_bytes(b"not a model")
+    monkeypatch.setenv("SCANCAR_OCR_MODEL", str(need(MODEL_DIR)))
+    monkeypatch.setenv(name, value.format(tmp=tmp_path))
+    result = CliRunner().invoke(app, ["read", str(need(DEV_DIR / FRAME))])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_read_command_line_uses_the_learned_finder_by_default(monkeypatch):
+    monkeypatch.delenv("SCANCAR_PLATE_FINDER", raising=False)
+    recognizer = read_cli.build_recognizer(None)
+    assert type(recognizer.finder).__name__ == "CombinedPlateFinder"

@@ -42,3 +42,25 @@ def test_car_settings_refuse_bad_model(monkeypatch, tmp_path, setup, message):
         load_car_settings()
     assert message in str(err.value)
     assert "\n" not in str(err.value)
+
+
+def test_car_settings_default_to_the_combined_plate_finder_and_the_packaged_detector(monkeypatch):
+    monkeypatch.delenv("SCANCAR_PLATE_FINDER", raising=False)
+    monkeypatch.delenv("SCANCAR_TEXT_DETECTOR_MODEL", raising=False)
+    settings = load_car_settings()
+    assert (settings.plate_finder, settings.text_detector_model) == ("combined", "")
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("SCANCAR_PLATE_FINDER", "yolo", "SCANCAR_PLATE_FINDER"),
+        ("SCANCAR_TEXT_DETECTOR_MODEL", "/no/such/det.onnx", "does not exist"),
+    ],
+)
+def test_car_settings_refuse_a_bad_plate_finder_setting(monkeypatch, name, value, message):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(CarSettingsError) as err:
+        load_car_settings()
+    assert message in str(err.value)
+    assert "\n" not in str(err.value)
