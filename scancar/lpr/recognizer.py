@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -20,6 +20,7 @@ from scancar.lpr.finder import OpenCvPlateFinder
 from scancar.lpr.model import BBox, Candidate, Frame, Image, OcrText, PlateColour, PlateRead
 from scancar.lpr.ports import PlateFinder, PlateReader
 from scancar.lpr.rules import ReadRules, judge
+from scancar.lpr.tworow import is_two_line_shape, side_by_side_rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +29,8 @@ class RecognizerSettings:
     rules: ReadRules = field(default_factory=ReadRules)
     min_text_length: int = 3  # shorter reads are not reported at all
     read_whole_crops: bool = True  # an input that is itself a plate crop is read whole
+    # a two-line-shaped plate is also read with its rows side by side (see scancar.lpr.tworow)
+    read_two_line_rows: bool = True
     # A yellow plate with a hidden patch larger than this (``plate_obstruction``, in plate
     # heights squared; one character covers ~0.25) is read low-confidence: the OCR guesses
     # what glare or a pole hides, and it guesses confidently.
@@ -93,15 +96,38 @@ class PlateRecognizer:
             for c in candidates
         ]
         keep = [i for i, c in enumerate(crops) if c.shape[0] >= 4 and c.shape[1] >= 8]
-        texts = self.reader.read([crops[i] for i in keep])
+        rows = self._row_crops(candidates, crops, keep)
+        texts = self.reader.read([crops[i] for i in keep] + list(rows.values()))
+        row_texts = dict(zip(rows, texts[len(keep) :], strict=True))
         has_colour = is_colour_image(bgr)
         reads: list[PlateRead] = []
-        for i, ocr in zip(keep, texts, strict=True):
-            if len(ocr.text) < self.settings.min_text_length:
-                continue
+        for i, ocr in zip(keep, texts[: len(keep)], strict=True):
             colour = plate_colour(crops[i]) if has_colour else "unknown"
-            reads.append(self._to_read(ocr, candidates[i], crops[i], colour))
+            found = [
+                self._to_read(text, candidates[i], crops[i], colour)
+                for text in (ocr, row_texts.get(i))
+                if text is not None and len(text.text) >= self.settings.min_text_length
+            ]
+            if found:
+                reads.append(_one_of(found))
         return _merge(reads)
+
+    def _row_crops(
+        self, candidates: list[Candidate], crops: list[Image], keep: list[int]
+    ) -> dict[int, Image]:
+        """Side-by-side row crops of the two-line-shaped candidates (by candidate index)."""
+        if not self.settings.read_two_line_rows:
+            return {}
+        out: dict[int, Image] = {}
+        for i in keep:
+            c = candidates[i]
+            w = c.plate_width or float(c.bbox.width)
+            h = c.plate_height or float(c.bbox.height)
+            if is_two_line_shape(w, h):
+                rows = side_by_side_rows(crops[i])
+                if rows is not None:
+                    out[i] = rows
+        return out
 
     def _to_read(
         self, ocr: OcrText, candidate: Candidate, crop: Image, colour: PlateColour
@@ -136,6 +162,21 @@ class PlateRecognizer:
     def recognise(self, frame: Frame | Image) -> list[PlateRead]:
         image = frame.image if isinstance(frame, Frame) else frame
         return self.read(image, self.find(image))
+
+
+def _one_of(reads: list[PlateRead]) -> PlateRead:
+    """One read of a candidate read whole and, for a two-line plate, with its rows side by side:
+    the whole read unless only the rows read is hit-eligible. Two hit-eligible reads of
+    different plates contradict each other: the whole read is kept, low-confidence."""
+    whole = reads[0]
+    if len(reads) == 1:
+        return whole
+    rows = reads[1]
+    if whole.is_hit_eligible and rows.is_hit_eligible and whole.plate != rows.plate:
+        return replace(whole, low_confidence=True)
+    if rows.is_hit_eligible and not whole.is_hit_eligible:
+        return rows
+    return whole
 
 
 def _rank(read: PlateRead) -> tuple[bool, bool, float, float]:

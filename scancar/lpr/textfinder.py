@@ -91,8 +91,10 @@ def _stacked(top: TextBox, bottom: TextBox) -> bool:
     h = max(top.height, bottom.height)
     if min(top.height, bottom.height) < 0.6 * h or abs(top.angle) > 15 or abs(bottom.angle) > 15:
         return False
+    # the unclipped boxes of two rows overlap: row pitch ~1.2 character heights, box height
+    # ~2 character heights
     dy = bottom.cy - top.cy
-    if not 0.7 * h <= dy <= 1.7 * h:
+    if not 0.35 * h <= dy <= 1.2 * h:
         return False
     wide = max(top.width, bottom.width)
     if min(top.width, bottom.width) < 0.35 * wide:
@@ -207,8 +209,10 @@ class TextPlateFinder:
 
 
 class CombinedPlateFinder:
-    """The union of several finders' candidates: overlapping boxes are kept once (the higher
-    score), at most ``max_candidates`` per frame."""
+    """The union of several finders' candidates, at most ``max_candidates`` per frame, best
+    score first. Where boxes of different finders overlap, the earlier finder's box is kept:
+    the OpenCV finder (first) fits its boxes to the plate's colour and edges, the text
+    detector (second) adds the plates it did not find."""
 
     def __init__(self, finders: Sequence[PlateFinder], max_candidates: int = 6) -> None:
         if not finders:
@@ -221,5 +225,9 @@ class CombinedPlateFinder:
     def find(self, image: Image) -> list[Candidate]:
         found: list[Candidate] = []
         for finder in self.finders:
-            found.extend(finder.find(image))
-        return suppress_overlaps(found, self.max_candidates)
+            found.extend(
+                c
+                for c in finder.find(image)
+                if all(c.bbox.overlap_of_smaller(k.bbox) < 0.5 for k in found)
+            )
+        return sorted(found, key=lambda c: c.score, reverse=True)[: self.max_candidates]

@@ -272,3 +272,29 @@ def test_render_street_slower_speed_gives_more_frames() -> None:
 def test_render_street_rejects_bad_speed() -> None:
     with pytest.raises(InvalidSpecError, match="speed_kmh=0"):
         render_street(1, speed_kmh=0)
+
+
+def test_two_line_frames_carry_two_line_plates_of_several_countries() -> None:
+    plates = [p for f in _frames("two_line", 6) for p in f.truth.plates]
+    two_line = [p for p in plates if "two_line" in p.conditions]
+    assert {p.style for p in two_line} <= {"nl_motorcycle", "nl_moped", "de_square", "gb_square"}
+    assert len({p.country for p in two_line}) >= 2
+    assert any(f.truth.plates[0].style != "nl" for f in _frames("two_line", 6))
+
+
+def test_night_frames_are_dark_with_lit_plates() -> None:
+    for night, clear in zip(_frames("night", 4), _frames("clear", 4), strict=True):
+        grey = cv2.cvtColor(night.image, cv2.COLOR_BGR2GRAY)
+        assert grey.mean() < 0.6 * cv2.cvtColor(clear.image, cv2.COLOR_BGR2GRAY).mean()
+        x1, y1, x2, y2 = night.truth.plates[0].bbox
+        assert grey[y1:y2, x1:x2].mean() > 1.5 * grey.mean()
+
+
+def test_distractor_frames_include_badges_and_taxi_signs_none_a_dutch_plate() -> None:
+    frames = [generate_frame(FrameSpec(conditions=("distractors",)), s) for s in range(12)]
+    kinds = {d.kind for f in frames for d in f.truth.distractors}
+    assert {"badge", "taxi_sign", "shop_sign"} <= kinds
+    for f in frames:
+        for d in f.truth.distractors:
+            words = d.text.upper().replace("-", " ").replace(".", " ").split()
+            assert all(parse_dutch_plate(w) is None for w in [*words, "".join(words)])
