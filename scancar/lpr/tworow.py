@@ -35,9 +35,9 @@ def row_gap(gray: Image) -> int | None:
     _, ink = cv2.threshold(gray, 0, 1, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
     profile = ink[:, w // 10 : w - w // 10].mean(axis=1)
     lo, hi = h // 3, h - h // 3
-    gap = lo + int(np.argmin(profile[lo:hi]))
+    gap: int = lo + int(np.argmin(profile[lo:hi]))
     text_rows = profile[profile > 0.15]
-    if text_rows.size < h // 4 or profile[gap] >= 0.5 * float(np.median(text_rows)):
+    if text_rows.size < h // 4 or float(profile[gap]) >= 0.5 * float(np.median(text_rows)):
         return None
     return gap
 
@@ -45,7 +45,7 @@ def row_gap(gray: Image) -> int | None:
 def side_by_side_rows(crop: Image) -> Image | None:
     """The two rows of a two-line plate crop (BGR) next to each other, the lower row right of
     the upper one at the same height; None when no gap between two rows is found."""
-    gray = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
+    gray = np.asarray(cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop, np.uint8)
     gap = row_gap(gray)
     if gap is None:
         return None
