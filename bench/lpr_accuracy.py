@@ -43,7 +43,13 @@ from fixtures.synth import (  # noqa: E402
 )
 from fixtures.synth.dataset import encode_jpeg, frame_seed  # noqa: E402
 from scancar.lpr.fastplate import load_plate_reader  # noqa: E402
-from scancar.lpr.finder import DEFAULT_FINDER, FINDER_KINDS, build_plate_finder  # noqa: E402
+from scancar.lpr.finder import (  # noqa: E402
+    DEFAULT_DETECTOR_ROI_TOP,
+    DEFAULT_DETECTOR_SIZE,
+    DEFAULT_FINDER,
+    FINDER_KINDS,
+    build_plate_finder,
+)
 from scancar.lpr.model import BBox, Frame, PlateRead  # noqa: E402
 from scancar.lpr.recognizer import PlateRecognizer  # noqa: E402
 from scancar.lpr.tracking import PassTracker  # noqa: E402
@@ -244,13 +250,20 @@ def main() -> None:
     parser.add_argument("--passes", type=int, default=10, help="vehicle passes per condition")
     args = parser.parse_args()
     names = list(dict.fromkeys(n for n in args.finders.split(",") if n))
-    for n in names:
-        if n not in FINDER_KINDS:
-            parser.error(f"unknown finder {n!r}; allowed: {', '.join(FINDER_KINDS)}")
     reader = load_plate_reader(args.model)
-    recs = {
-        n: PlateRecognizer(reader, build_plate_finder(n, text_model=args.text_model)) for n in names
-    }
+    recs = {}
+    for n in names:  # kind[@size[/roi_top]], e.g. combined@640/0
+        kind, _, rest = n.partition("@")
+        size, _, roi = rest.partition("/")
+        if kind not in FINDER_KINDS:
+            parser.error(f"unknown finder {n!r}; allowed: {', '.join(FINDER_KINDS)}[@SIZE[/ROI]]")
+        finder = build_plate_finder(
+            kind,
+            text_model=args.text_model,
+            detector_size=int(size or DEFAULT_DETECTOR_SIZE),
+            roi_top=float(roi or DEFAULT_DETECTOR_ROI_TOP),
+        )
+        recs[n] = PlateRecognizer(reader, finder)
     print(f"finders: {', '.join(names)} (first = before); default finder: {DEFAULT_FINDER}")
     if not args.skip_real:
         run_real(recs, args.verbose)

@@ -33,26 +33,35 @@ class OpenCvPlateFinder:
         return find_candidates(image, self.settings)
 
 
+DEFAULT_DETECTOR_SIZE = 512  # the text detector's input, longer side (docs/lpr.md: speed)
+DEFAULT_DETECTOR_ROI_TOP = 0.3  # the top 30 % of a frame (sky, upper façades) is not searched
+
+
 def build_plate_finder(
     kind: str = DEFAULT_FINDER,
     *,
     text_model: str | Path | None = None,
+    detector_size: int = DEFAULT_DETECTOR_SIZE,
+    roi_top: float = DEFAULT_DETECTOR_ROI_TOP,
     settings: FinderSettings | None = None,
     threads: int = 1,
 ) -> PlateFinder:
     """The finder named ``kind`` (one of :data:`FINDER_KINDS`). ``text_model``: another DB text
-    detector ``.onnx`` instead of the packaged default. Raises ``InvalidSettingError`` for an
-    unknown kind and ``DetectorModelError`` when the detector model cannot be loaded."""
+    detector ``.onnx`` instead of the packaged default; ``detector_size`` / ``roi_top``: its
+    input size and the band of the frame it searches (:class:`TextDetectorSettings`). Raises
+    ``InvalidSettingError`` for an unknown kind or a bad value and ``DetectorModelError`` when
+    the detector model cannot be loaded."""
     if kind not in FINDER_KINDS:
         raise InvalidSettingError("plate finder", kind, ", ".join(FINDER_KINDS))
     finder_settings = settings or FinderSettings()
     opencv = OpenCvPlateFinder(finder_settings)
     if kind == "opencv":
         return opencv
-    from scancar.lpr.textdetect import load_text_detector
+    from scancar.lpr.textdetect import TextDetectorSettings, load_text_detector
     from scancar.lpr.textfinder import CombinedPlateFinder, TextFinderSettings, TextPlateFinder
 
-    detector = load_text_detector(text_model, threads=threads)
+    detector_settings = TextDetectorSettings(max_side=detector_size, roi_top=roi_top)
+    detector = load_text_detector(text_model, threads=threads, settings=detector_settings)
     text = TextPlateFinder(detector, TextFinderSettings(finder=finder_settings))
     if kind == "text":
         return text
