@@ -65,4 +65,4 @@ def build_plate_finder(
     text = TextPlateFinder(detector, TextFinderSettings(finder=finder_settings))
     if kind == "text":
         return text
-    return CombinedPlateFinder((opencv, text), finder_settings.max_candidates)
+    return CombinedPlateFinder((opencv, text), finder_settings.max_candidates + 2)

@@ -209,12 +209,13 @@ class TextPlateFinder:
 
 
 class CombinedPlateFinder:
-    """The union of several finders' candidates, at most ``max_candidates`` per frame, best
-    score first. Where boxes of different finders overlap, the earlier finder's box is kept:
-    the OpenCV finder (first) fits its boxes to the plate's colour and edges, the text
-    detector (second) adds the plates it did not find."""
+    """The union of several finders' candidates, at most ``max_candidates`` per frame. The
+    earlier finder comes first: its candidates are kept before any of a later one, and where
+    boxes overlap its box is kept. The OpenCV finder (first) fits its boxes to the plate's
+    colour and edges; the text detector (second) adds the plates it did not find, and the
+    text it sees on signs cannot crowd the OpenCV finder's plates out."""
 
-    def __init__(self, finders: Sequence[PlateFinder], max_candidates: int = 6) -> None:
+    def __init__(self, finders: Sequence[PlateFinder], max_candidates: int = 8) -> None:
         if not finders:
             raise InvalidSettingError("combined finders", [], "at least one finder")
         if not 1 <= max_candidates <= 32:
@@ -227,7 +228,7 @@ class CombinedPlateFinder:
         for finder in self.finders:
             found.extend(
                 c
-                for c in finder.find(image)
+                for c in sorted(finder.find(image), key=lambda c: c.score, reverse=True)
                 if all(c.bbox.overlap_of_smaller(k.bbox) < 0.5 for k in found)
             )
-        return sorted(found, key=lambda c: c.score, reverse=True)[: self.max_candidates]
+        return found[: self.max_candidates]

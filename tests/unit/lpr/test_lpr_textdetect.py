@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from scancar.lpr.errors import InvalidSettingError
+from scancar.lpr.model import BBox, Candidate
 from scancar.lpr.textdetect import (
     DbSettings,
     DbTextDetector,
@@ -18,7 +19,7 @@ from scancar.lpr.textdetect import (
     TextDetectorSettings,
     db_boxes,
 )
-from scancar.lpr.textfinder import join_lines
+from scancar.lpr.textfinder import CombinedPlateFinder, join_lines
 
 
 def _map_with(rect: tuple[tuple[float, float], tuple[float, float], float], p: float = 0.9):
@@ -160,3 +161,24 @@ def test_join_lines_joins_the_pieces_of_one_line_but_not_distant_text():
 def test_join_lines_does_not_stack_rows_far_apart_or_side_by_side():
     lines = join_lines([_box(100, 50, 60, 20), _box(100, 120, 60, 20), _box(300, 75, 60, 20)])
     assert all(line.rows == 1 for line in lines)
+
+
+class _Fixed:
+    def __init__(self, cands: list[Candidate]) -> None:
+        self.cands = cands
+
+    def find(self, image):
+        return list(self.cands)
+
+
+def test_combined_finder_keeps_the_first_finders_box_and_its_candidates_first():
+    opencv = [Candidate(BBox(100, 100, 200, 130), 1.0, "edge")]
+    text = [
+        Candidate(BBox(98, 98, 204, 133), 3.0, "text"),  # the same plate: OpenCV's box kept
+        *(Candidate(BBox(10 + 40 * i, 10, 40 + 40 * i, 20), 2.0, "text") for i in range(5)),
+    ]
+    found = CombinedPlateFinder((_Fixed(opencv), _Fixed(text)), max_candidates=3).find(
+        np.zeros((8, 8, 3), np.uint8)
+    )
+    assert [c.method for c in found] == ["edge", "text", "text"]
+    assert found[0].bbox == BBox(100, 100, 200, 130)
