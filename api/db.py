@@ -92,6 +92,7 @@ def make_engine(
         engine = create_engine(
             database_url,
             connect_args={"check_same_thread": False, "timeout": 10},
+            hide_parameters=True,  # no plates or positions in error messages and logs
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -103,6 +104,7 @@ def make_engine(
         max_overflow=pool_size,
         pool_recycle=RECYCLE_AFTER_S,
         connect_args=timeouts.connect_args() if timeouts else {"connect_timeout": 10},
+        hide_parameters=True,  # no plates or positions in error messages and logs
     )
     ping_after_idle(engine, PING_AFTER_IDLE_S if ping_after_idle_s is None else ping_after_idle_s)
     if timeouts is not None:

@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
+from api.evidence.images import ImageChecksBusy
 from api.fines.rules import FineError, InvalidObjection, InvalidPayment, Overpayment
 from api.review.rules import ClaimError, DecisionRefused, InvalidTransition, ReviewError
 from permits.errors import (
@@ -166,6 +167,15 @@ def register_error_handlers(app: FastAPI) -> None:
             error_body(str(exc.detail), code),
             status_code=exc.status_code,
             headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(ImageChecksBusy)
+    async def _images_busy(_: Request, exc: ImageChecksBusy) -> JSONResponse:
+        log.warning("image checks busy: %s", exc)
+        return JSONResponse(
+            error_body("the server is checking other images; retry in a moment", "busy"),
+            status_code=503,
+            headers={"Retry-After": "5"},
         )
 
     @app.exception_handler(ClientDisconnect)

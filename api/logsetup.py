@@ -2,6 +2,13 @@
 
 Secrets never reach the log: tokens and passwords are not logged anywhere, and a filter masks
 anything that looks like a bearer token or a ``password=`` pair as a second line of defence.
+
+Nor do plates and positions, also not in the traceback of a failed query: engines are made
+with ``hide_parameters`` (SQLAlchemy leaves the bound values out of its error messages), and
+the formatters drop what the database itself puts in an error: PostgreSQL's ``DETAIL`` and
+``CONTEXT`` lines ("Failing row contains (...)", "Key (plate)=(...)") and any
+``[parameters: ...]`` section, and the ``plate``, ``lon`` and ``lat`` of a query string (our
+access log shows no query strings; uvicorn's would, were it switched on).
 """
 
 from __future__ import annotations
@@ -21,10 +28,30 @@ _SECRET = re.compile(
 )
 
 
+# what a database error may carry of the row it refused
+_DB_VALUES = re.compile(
+    r"(?m)^(\s*(?:DETAIL|CONTEXT|HINT):)[^\n]*$"  # PostgreSQL's detail lines
+    r"|\[parameters: [^\n]*\](?:\n\(Background on this error[^\n]*\))?"  # SQLAlchemy's
+    r"|(?i:failing row contains|key) \([^\n]*"  # the same inline, e.g. in repr()s
+)
+
+
+# a plate or a position in a query string (an access log that shows query strings)
+_QUERY_VALUES = re.compile(r"(?i)([?&](?:plate|lon|lat)=)[^&\s\"']*")
+
+
+def _hide_db_values(match: re.Match[str]) -> str:
+    if match.group(1):
+        return match.group(1) + " (hidden: may hold personal data)"
+    return "(values hidden)"
+
+
 def _mask(text: str) -> str:
-    return _SECRET.sub(
+    text = _SECRET.sub(
         lambda m: (m.group(1) + "***") if m.group(1) else (m.group(2) + m.group(3) + "***"), text
     )
+    text = _QUERY_VALUES.sub(r"\1***", text)
+    return _DB_VALUES.sub(_hide_db_values, text)
 
 
 class JsonFormatter(logging.Formatter):

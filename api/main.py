@@ -14,6 +14,7 @@ from api.audit import routes as audit_routes
 from api.auth import routes as auth_routes
 from api.devices import routes as device_routes
 from api.errors import register_error_handlers
+from api.evidence.images import ImageChecker, ImageLimits
 from api.evidence.store import EvidenceStore
 from api.fines import routes as fine_routes
 from api.fines.service import SqlFineDrafts
@@ -83,6 +84,10 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.evidence_store = store
+    app.state.image_checker = ImageChecker(
+        ImageLimits(settings.max_image_pixels, settings.max_image_decoded_bytes),
+        max_concurrent=settings.image_checks_concurrent,
+    )
     app.state.zone_catalog = ZoneCatalog()
     app.state.rights_checker = rights_checker or DbRightsChecker(
         app.state.zone_catalog, settings.default_grace_minutes

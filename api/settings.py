@@ -48,6 +48,10 @@ class BackendSettings(BaseSettings):
     max_image_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
     max_request_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
     max_image_pixels: int = Field(default=40_000_000, ge=10_000)
+    # memory an image would take decoded (pixels x channels x bytes per sample): a small
+    # PNG can declare a huge canvas; refused above this before anything is decoded
+    max_image_decoded_bytes: int = Field(default=64 * 1024 * 1024, ge=1024 * 1024)
+    image_checks_concurrent: int = Field(default=2, ge=1, le=64)  # per server process
 
     # page sessions (server-side): ended by logout, by disabling the user or changing the
     # role, after this long unused, and at the latest after session_cookie_minutes

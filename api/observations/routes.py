@@ -143,7 +143,7 @@ async def post_observation(
             metadata,
             parts,
             max_image_bytes=settings.max_image_bytes,
-            max_pixels=settings.max_image_pixels,
+            images=state.image_checker,
         )
         rules = state.zone_rules.rules_for(session, metadata.zone_id)
         grace = rules.grace_minutes if rules else settings.default_grace_minutes

@@ -20,7 +20,7 @@ from api.audit.service import append
 from api.auth.principal import Principal
 from api.db import utcnow
 from api.errors import Conflict, InsufficientStorage, PayloadTooLarge, Unprocessable
-from api.evidence.images import InvalidImage, inspect_image
+from api.evidence.images import ImageChecker, InvalidImage
 from api.evidence.store import EvidenceDiskFull, EvidenceStore, sha256_hex
 from api.hits.db import EvidenceRow, HitRow
 from api.hits.model import HitStatus
@@ -58,7 +58,7 @@ def check_evidence(
     parts: dict[str, bytes],
     *,
     max_image_bytes: int,
-    max_pixels: int,
+    images: ImageChecker,
 ) -> list[CheckedImage]:
     """Match the image parts to the declared evidence; every problem names the part."""
     declared = {e.name for e in metadata.evidence}
@@ -89,7 +89,7 @@ def check_evidence(
                 code="sha256_mismatch",
             )
         try:
-            info = inspect_image(data, max_pixels=max_pixels)
+            info = images.inspect(data)
         except InvalidImage as exc:
             raise Unprocessable(
                 f"evidence part {ref.name!r}: {exc}", code="invalid_image"

@@ -7,7 +7,7 @@ from sqlmodel import Session, func, select
 from api.auth.principal import Principal
 from api.db import utcnow
 from api.errors import Conflict
-from api.evidence.images import inspect_image
+from api.evidence.images import ImageChecker
 from api.evidence.store import EvidenceStore
 from api.hits.db import EvidenceRow, HitRow
 from api.hits.model import HitStatus
@@ -24,14 +24,14 @@ def add_on_site_photo(
     boa: Principal,
     data: bytes,
     *,
-    max_pixels: int,
+    images: ImageChecker,
 ) -> HitRow:
     now = utcnow()
     hit = get_hit(session, hit_id)
     status = HitStatus(hit.status)
     next_status(status, HitAction.ADD_PHOTO)
     require_claim(status, Claim(hit.claimed_by, hit.claimed_until), boa.id, now)
-    info = inspect_image(data, max_pixels=max_pixels)
+    info = images.inspect(data)
     count = session.exec(
         select(func.count())
         .select_from(EvidenceRow)

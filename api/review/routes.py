@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, UploadFile
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from api.auth.principal import Principal, Role
 from api.deps import SessionDep, SettingsDep, allow
@@ -120,13 +121,14 @@ async def add_photo(
     if len(data) > settings.max_image_bytes:
         raise PayloadTooLarge(f"the photo is over {settings.max_image_bytes} bytes")
     try:
-        hit = add_on_site_photo(
+        hit = await run_in_threadpool(  # the image check may wait for a free slot
+            add_on_site_photo,
             session,
             request.app.state.evidence_store,
             hit_id,
             boa,
             data,
-            max_pixels=settings.max_image_pixels,
+            images=request.app.state.image_checker,
         )
     except InvalidImage as exc:
         raise Unprocessable(f"photo: {exc}", code="invalid_image") from None

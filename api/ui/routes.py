@@ -358,13 +358,14 @@ async def photo(
         data = await upload.read(settings.max_image_bytes + 1)
         if len(data) > settings.max_image_bytes:
             raise InvalidImage(f"de foto is groter dan {settings.max_image_bytes} bytes")
-        add_on_site_photo(
+        await run_in_threadpool(  # the image check may wait for a free slot
+            add_on_site_photo,
             session,
             request.app.state.evidence_store,
             hit_id,
             user.principal,
             data,
-            max_pixels=settings.max_image_pixels,
+            images=request.app.state.image_checker,
         )
 
     return await _act(request, session, user, hit_id, do)

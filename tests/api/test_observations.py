@@ -175,6 +175,25 @@ def test_observation_image_bomb_is_refused(client, accounts, engine, settings):
     assert _stored_files(settings) == []
 
 
+def test_observation_png_over_the_decoded_bytes_limit_is_refused(
+    client, accounts, engine, settings, tmp_path
+):
+    """The 310 KB 16-bit RGBA PNG of 6320 x 6320 pixels: under the pixel limit, but 305 MB
+    decoded; refused from its header, nothing stored."""
+    from tests.unit.api.test_png_structure import _canvas_png
+
+    canvas = _canvas_png(6320, tmp_path / "canvas.png")
+    assert settings.max_image_pixels >= 6320 * 6320
+    meta, parts = observation(images={"overview": ("overview", canvas)})
+    r = post(client, accounts, meta, parts)
+    assert r.status_code == 422, r.text
+    assert r.json()["code"] == "invalid_image"
+    assert "'overview'" in r.json()["detail"]
+    assert "305 MB decoded; at most 64 MB allowed" in r.json()["detail"]
+    assert _counts(engine) == (0, 0)
+    assert _stored_files(settings) == []
+
+
 def test_observation_oversized_image_is_413(client, accounts, engine, settings):
     big = make_image(6, (3000, 2200))  # random noise JPEG: several MB
     settings.max_image_bytes = len(big) - 1

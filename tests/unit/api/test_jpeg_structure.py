@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from api.evidence.images import InvalidImage, check_jpeg_structure, inspect_image
+from api.evidence.images import ImageLimits, InvalidImage, check_jpeg_structure, inspect_image
 
 DEV_FRAMES = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "plates-nl-dev"
-MAX_PIXELS = 50_000_000
+LIMITS = ImageLimits(max_pixels=50_000_000, max_decoded_bytes=256 * 1024 * 1024)
 
 
 def _noise(seed: int, w: int = 160, h: int = 120) -> np.ndarray:
@@ -49,7 +49,7 @@ VALID = {
 def test_jpeg_structure_accepts_valid_encodings(name):
     data = VALID[name]
     check_jpeg_structure(data)
-    info = inspect_image(data, max_pixels=MAX_PIXELS)
+    info = inspect_image(data, LIMITS)
     assert (info.content_type, info.width, info.height) == ("image/jpeg", 160, 120)
 
 
