@@ -98,6 +98,8 @@ class BackendSettings(BaseSettings):
     # retention (purge job)
     retention_rejected_evidence_hours: int = Field(default=24, ge=1)
     retention_rights_check_days: int = Field(default=7, ge=1)
+    # the plate and position of a not-allowed rights check (allowed checks store none)
+    retention_unallowed_check_hours: int = Field(default=24, ge=1, le=24 * 31)
     retention_closed_hit_days: int = Field(default=7, ge=1)  # plates of dismissed/rejected hits
     retention_closed_fine_days: int = Field(default=91, ge=1)  # after the objection term
 

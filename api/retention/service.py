@@ -2,8 +2,11 @@
 
 - evidence of dismissed and rejected hits: deleted ``retention_rejected_evidence_hours`` after
   the decision (default 24 h);
-- rights-check log rows: deleted after ``retention_rights_check_days`` (default 7; a fine keeps
+- rights checks of hits: deleted after ``retention_rights_check_days`` (default 7; a fine keeps
   the summary it needs for the evidence pack in its own snapshot);
+- the rights check log (``GET /rights/check``): the plate and position of a not-allowed check
+  after ``retention_unallowed_check_hours`` (default 24; allowed checks never store them), the
+  rows after ``retention_rights_check_days``;
 - dismissed and rejected hits: plate and raw metadata removed after
   ``retention_closed_hit_days`` (default 7; status, zone, times and reasons stay for reports);
 - closed fines (paid, annulled, objection upheld, sent to collection): plate, objection text and
@@ -34,6 +37,7 @@ from api.fines.db import FineRow
 from api.fines.rules import CLOSED_STATUSES
 from api.hits.db import EvidenceRow, HitEventRow, HitRightsCheckRow, HitRow
 from api.hits.model import HitStatus
+from api.rights.checklog import purge_check_log
 from api.settings import BackendSettings
 
 log = logging.getLogger(__name__)
@@ -49,6 +53,8 @@ class PurgeReport:
     evidence_hits: int = 0  # dismissed/rejected hits whose evidence was removed
     evidence_rows: int = 0
     rights_checks: int = 0
+    check_log_anonymised: int = 0  # not-allowed rights checks whose plate went
+    check_log_deleted: int = 0
     hits_anonymised: int = 0
     fines_anonymised: int = 0
     files_deleted: int = 0
@@ -167,10 +173,15 @@ def purge(
         if max(d for d in (f.objection_deadline, f.closed_at, f.offence_at) if d) <= fines_cut
     ]
 
+    # 5. the rights check log (api.rights.checklog)
+    check_log = purge_check_log(session, settings, now, dry_run=dry_run)
+
     if dry_run:
         session.rollback()
         return PurgeReport(
             dry_run=True,
+            check_log_anonymised=check_log.anonymised,
+            check_log_deleted=check_log.deleted,
             evidence_hits=len(ev_hits_with_rows),
             rights_checks=len(old_checks),
             hits_anonymised=len(anon_hits),
@@ -220,6 +231,8 @@ def purge(
         evidence_hits=len(ev_hits_with_rows),
         evidence_rows=n_ev_rows + n_rows2,
         rights_checks=n_checks,
+        check_log_anonymised=check_log.anonymised,
+        check_log_deleted=check_log.deleted,
         hits_anonymised=n_hits,
         fines_anonymised=n_fines,
     )
@@ -227,6 +240,8 @@ def purge(
         (
             report.evidence_rows,
             report.rights_checks,
+            report.check_log_anonymised,
+            report.check_log_deleted,
             report.hits_anonymised,
             report.fines_anonymised,
         )

@@ -186,22 +186,25 @@ def check_sql(engine: Engine) -> Iterator[CheckSql]:
 def check_log_values(
     caller: Principal, plan: CheckPlan, lon: float, lat: float, result: PointCheck
 ) -> dict[str, Any]:
-    """The check-log row of one check: who, when, what, where, and the answer."""
+    """The check-log row of one check: who, when, in which zone, and the answer. The plate
+    and the position only when the answer is "not allowed" (the check may become a hit); an
+    allowed check names neither, nor the right (a permit id would name its holder)."""
     zone, decision = result.zone, result.decision
+    kept = not decision.allowed
     return {
         "at": utcnow(),
         "actor_type": caller.kind,
         "actor_id": caller.id,
         "actor_name": caller.name,
-        "plate": plan.plate,
-        "lon": lon,
-        "lat": lat,
+        "plate": plan.plate if kept else None,
+        "lon": lon if kept else None,
+        "lat": lat if kept else None,
         "check_at": plan.at,
         "zone_id": zone.id if zone else None,
         "area_code": zone.area_code if zone else None,
         "allowed": decision.allowed,
         "reason": decision.reason.value,
-        "right_id": decision.right_id,
+        "right_id": None,
     }
 
 

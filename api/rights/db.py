@@ -3,7 +3,8 @@
 ``RightRow`` holds one row per right (``permits.model.Right``) with the plain, normalised plate;
 it is rewritten in the same transaction as every permit or session change, and every write
 appends a ``RightChangeRow`` whose ``seq`` is the feed cursor. ``RightsCheckLogRow`` records
-every ``/rights/check`` (who, when, plate, zone, result); the retention job purges it by ``at``.
+every ``/rights/check`` (who, when, zone, result; the plate and position of a not-allowed check
+for a short while); the retention job thins and purges it by ``at``.
 """
 
 from __future__ import annotations
@@ -65,9 +66,12 @@ class RightsFeedLockRow(SQLModel, table=True):
 
 
 class RightsCheckLogRow(SQLModel, table=True):
-    """Every ``GET /rights/check``: who asked, when, for which plate and zone, and the answer.
+    """Every ``GET /rights/check``: who asked, when, in which zone, and the answer.
 
-    Kept only as long as the retention settings allow: purge by the indexed ``at`` column.
+    An allowed check keeps no plate, no position and no right id: a compliant car leaves no
+    trace (``docs/security.md``). A not-allowed check keeps its plate and position only while
+    the hit it may become can need them (``retention_unallowed_check_hours``); every row goes
+    after ``retention_rights_check_days`` (``api.rights.checklog``).
     """
 
     __tablename__ = "rights_check_log"
@@ -77,9 +81,9 @@ class RightsCheckLogRow(SQLModel, table=True):
     actor_type: str = Field(max_length=16)  # user | device
     actor_id: int
     actor_name: str = Field(max_length=64)
-    plate: str = Field(max_length=10)
-    lon: float
-    lat: float
+    plate: str | None = Field(default=None, max_length=10)  # not-allowed checks only
+    lon: float | None = None
+    lat: float | None = None
     check_at: datetime = Field(sa_type=UTCDateTime)
     zone_id: str | None = Field(default=None, max_length=128)
     area_code: str | None = Field(default=None, max_length=64)

@@ -48,7 +48,7 @@ def test_rights_check_normalises_plate_returns_zone_and_logs(client, bo, account
     with Session(engine) as s:
         rows = s.exec(select(RightsCheckLogRow).order_by(RightsCheckLogRow.id)).all()
     assert [(r.plate, r.zone_id, r.reason, r.actor_type) for r in rows] == [
-        ("GZ123T", "noord", "permit", "device"),
+        (None, "noord", "permit", "device"),  # allowed: no plate kept
         ("GZ123T", "centrum", "none", "device"),
         ("GZ123T", None, "none", "device"),
         ("G2123T", "noord", "lookalike_right", "device"),
@@ -240,3 +240,41 @@ def test_rights_sql_repository_matches_the_in_memory_reference(engine):
         assert sorted(state) == sorted(r.id for r in memory.all_rights())
         assert len(batch.changes) <= 37
         assert json.dumps(sorted(state)) == json.dumps(sorted(r.id for r in memory.all_rights()))
+
+
+def test_check_log_purge_drops_plates_after_hours_and_rows_after_days(
+    client, bo, accounts, town, engine, settings
+):
+    from api.retention.service import purge
+
+    client.post("/api/v1/permits", json=permit_body(), headers=bo)
+    device = accounts.headers("device")
+    check(client, device, "GZ123T", NOORD)  # allowed: stored without plate
+    check(client, device, "XX999X", NOORD)  # not allowed: plate and position kept a while
+    store = client.app.state.evidence_store
+    t0 = now()
+    hours = timedelta(hours=settings.retention_unallowed_check_hours)
+
+    def rows():  # type: ignore[no-untyped-def]
+        with Session(engine) as s:
+            found = s.exec(select(RightsCheckLogRow).order_by(RightsCheckLogRow.id)).all()
+        return [(r.allowed, r.plate, r.lon is not None) for r in found]
+
+    assert rows() == [(True, None, False), (False, "XX999X", True)]
+    with Session(engine) as s:
+        report = purge(s, store, settings, now=t0 + hours - timedelta(minutes=5))
+    assert (report.check_log_anonymised, report.check_log_deleted) == (0, 0)
+    assert rows()[1] == (False, "XX999X", True)
+    with Session(engine) as s:
+        dry = purge(s, store, settings, now=t0 + hours + timedelta(minutes=5), dry_run=True)
+    assert dry.check_log_anonymised == 1
+    assert rows()[1] == (False, "XX999X", True)
+    with Session(engine) as s:
+        report = purge(s, store, settings, now=t0 + hours + timedelta(minutes=5))
+    assert report.check_log_anonymised == 1
+    assert rows() == [(True, None, False), (False, None, False)]  # the counts stay
+    days = timedelta(days=settings.retention_rights_check_days, minutes=5)
+    with Session(engine) as s:
+        report = purge(s, store, settings, now=t0 + days)
+    assert report.check_log_deleted == 2
+    assert rows() == []

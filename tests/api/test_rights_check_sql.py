@@ -26,7 +26,9 @@ def test_log_columns_are_the_tables_columns_but_the_id():
     assert len(LOG_COLUMNS) == len(set(LOG_COLUMNS))
 
 
-def test_check_log_row_holds_every_field(client, bo, accounts, town, engine):
+def test_check_log_row_holds_who_when_where_and_the_answer(client, bo, accounts, town, engine):
+    """Every field of the row; an allowed check without plate, position or right (a
+    compliant car leaves no trace), a not-allowed one with its plate and position."""
     pid = client.post("/api/v1/permits", json=permit_body(), headers=bo).json()["id"]
     name = accounts.user("boa", name="boa-logrow")
     headers = {"Authorization": f"Bearer {accounts.login(name)}"}
@@ -40,13 +42,14 @@ def test_check_log_row_holds_every_field(client, bo, accounts, town, engine):
     assert len(rows) == 2
     hit, other = rows
     assert (hit.actor_type, hit.actor_id, hit.actor_name) == ("user", user.id, name)
-    assert (hit.plate, hit.zone_id, hit.area_code) == ("GZ123T", "noord", "9999_NOORD")
-    assert (hit.lon, hit.lat) == pytest.approx(NOORD)
+    assert (hit.plate, hit.zone_id, hit.area_code) == (None, "noord", "9999_NOORD")
+    assert (hit.lon, hit.lat) == (None, None)
     assert hit.check_at == at
     assert before <= hit.at <= now() + timedelta(seconds=1)
-    assert (hit.allowed, hit.reason, hit.right_id) == (True, "permit", f"permit:{pid}:0")
-    assert body["right_id"] == hit.right_id
+    assert (hit.allowed, hit.reason, hit.right_id) == (True, "permit", None)
+    assert body["right_id"] == f"permit:{pid}:0"  # the caller is told, the log keeps none
     assert (other.plate, other.zone_id, other.area_code) == ("XX999X", None, None)
+    assert (other.lon, other.lat) == pytest.approx(OUTSIDE)
     assert (other.allowed, other.reason, other.right_id) == (False, "none", None)
     assert miss["zone"] is None
 
