@@ -7,6 +7,7 @@ errors one by one: domain error classes are mapped to status codes in ``DOMAIN_S
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -16,7 +17,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
-from api.evidence.images import ImageChecksBusy
+from api.evidence.images import ImageChecksBusy, InvalidImage
 from api.fines.rules import FineError, InvalidObjection, InvalidPayment, Overpayment
 from api.review.rules import ClaimError, DecisionRefused, InvalidTransition, ReviewError
 from permits.errors import (
@@ -121,15 +122,67 @@ DOMAIN_STATUS: dict[type[Exception], int] = {
     Overpayment: 422,
     InvalidPayment: 422,
     InvalidObjection: 422,
+    InvalidImage: 422,
 }
 # Domain error classes whose API code differs from their own ``code``.
 DOMAIN_CODE: dict[type[Exception], str] = {
     FeedError: "feed_cursor_expired",  # the car takes a new snapshot
+    InvalidImage: "invalid_image",
 }
 
 
 # PostgreSQL's statement_timeout (query_canceled) and lock_timeout (lock_not_available)
 BUSY_SQLSTATES = frozenset({"57014", "55P03"})
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorAnswer:
+    """How the API answers an error: status, code and the (English) detail."""
+
+    status: int
+    code: str
+    detail: Any
+    headers: dict[str, str] | None = None
+
+
+def _domain_status(exc: Exception) -> int | None:
+    for cls in type(exc).__mro__:  # the nearest mapped class wins, as the handlers do
+        if cls in DOMAIN_STATUS:
+            return DOMAIN_STATUS[cls]
+    return None
+
+
+def _framework_answer(exc: Exception) -> ErrorAnswer | None:
+    if isinstance(exc, ApiError):
+        return ErrorAnswer(exc.status_code, exc.code, exc.detail, exc.headers)
+    if isinstance(exc, RequestValidationError):
+        return ErrorAnswer(422, "validation_error", _format_validation(exc))
+    if isinstance(exc, StarletteHTTPException):
+        code = getattr(exc, "code", None) or {
+            404: "not_found",
+            405: "method_not_allowed",
+            401: "not_authenticated",
+        }.get(exc.status_code, "http_error")
+        return ErrorAnswer(exc.status_code, code, str(exc.detail), getattr(exc, "headers", None))
+    if isinstance(exc, OverflowError):
+        return ErrorAnswer(422, "out_of_range", f"a number is out of range: {exc}")
+    if isinstance(exc, ImageChecksBusy):
+        detail = "the server is checking other images; retry in a moment"
+        return ErrorAnswer(503, "busy", detail, {"Retry-After": "5"})
+    return None
+
+
+def answer_for(exc: Exception) -> ErrorAnswer | None:
+    """The status and code the API gives ``exc``; None for an error it does not map (a bug:
+    500). The pages use this too, so a page refuses with the same status as the API."""
+    answer = _framework_answer(exc)
+    if answer is not None:
+        return answer
+    status = _domain_status(exc)
+    if status is None:
+        return None
+    code = DOMAIN_CODE.get(type(exc)) or getattr(exc, "code", "domain_error")
+    return ErrorAnswer(status, code, str(exc))
 
 
 def error_body(detail: Any, code: str) -> dict[str, Any]:
@@ -146,37 +199,19 @@ def _format_validation(exc: RequestValidationError) -> str:
 
 
 def register_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(ApiError)
-    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse(
-            error_body(exc.detail, exc.code), status_code=exc.status_code, headers=exc.headers
-        )
+    async def _answer(_: Request, exc: Exception) -> JSONResponse:
+        a = answer_for(exc)
+        if a is None:  # registered only for mapped types
+            raise exc
+        return JSONResponse(error_body(a.detail, a.code), status_code=a.status, headers=a.headers)
 
-    @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse(error_body(_format_validation(exc), "validation_error"), 422)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = getattr(exc, "code", None) or {
-            404: "not_found",
-            405: "method_not_allowed",
-            401: "not_authenticated",
-        }.get(exc.status_code, "http_error")
-        return JSONResponse(
-            error_body(str(exc.detail), code),
-            status_code=exc.status_code,
-            headers=getattr(exc, "headers", None),
-        )
+    for mapped in (ApiError, RequestValidationError, StarletteHTTPException, OverflowError):
+        app.add_exception_handler(mapped, _answer)
 
     @app.exception_handler(ImageChecksBusy)
-    async def _images_busy(_: Request, exc: ImageChecksBusy) -> JSONResponse:
+    async def _images_busy(request: Request, exc: ImageChecksBusy) -> JSONResponse:
         log.warning("image checks busy: %s", exc)
-        return JSONResponse(
-            error_body("the server is checking other images; retry in a moment", "busy"),
-            status_code=503,
-            headers={"Retry-After": "5"},
-        )
+        return await _answer(request, exc)
 
     @app.exception_handler(ClientDisconnect)
     async def _gone(_: Request, __: ClientDisconnect) -> JSONResponse:
@@ -184,10 +219,6 @@ def register_error_handlers(app: FastAPI) -> None:
         # answer, and it is not a server fault (one line, no traceback)
         log.info("the client went away before its request body was complete")
         return JSONResponse(error_body("the request body was cut short", "client_gone"), 400)
-
-    @app.exception_handler(OverflowError)
-    async def _overflow(_: Request, exc: OverflowError) -> JSONResponse:
-        return JSONResponse(error_body(f"a number is out of range: {exc}", "out_of_range"), 422)
 
     @app.exception_handler(OperationalError)
     async def _db_down(_: Request, exc: OperationalError) -> JSONResponse:
@@ -221,10 +252,5 @@ def register_error_handlers(app: FastAPI) -> None:
         body["problems"] = problems
         return JSONResponse(body, status_code=422)
 
-    for exc_type, status in DOMAIN_STATUS.items():
-
-        async def _domain(_: Request, exc: Exception, status: int = status) -> JSONResponse:
-            code = DOMAIN_CODE.get(type(exc)) or getattr(exc, "code", "domain_error")
-            return JSONResponse(error_body(str(exc), code), status_code=status)
-
-        app.add_exception_handler(exc_type, _domain)
+    for exc_type in DOMAIN_STATUS:
+        app.add_exception_handler(exc_type, _answer)

@@ -4,6 +4,7 @@ not (nearly) full): what a load balancer or an orchestrator asks."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -51,9 +52,9 @@ def evidence_disk_state(store: EvidenceStore, min_free_mb: float, max_image_byte
     return "ok"
 
 
-@router.get("/readyz", dependencies=[PUBLIC])
-async def readyz(request: Request) -> JSONResponse:
-    state = request.app.state
+async def readiness(state: Any) -> dict[str, str]:
+    """What the service needs, each "ok" or why not: the database, the data directory and
+    room on the evidence disk (``state``: the app's state)."""
     store: EvidenceStore = state.evidence_store
     checks = {"database": await database_state(state.engine)}
     checks["data_dir"] = "ok" if await run_in_threadpool(store.is_writable) else "not writable"
@@ -61,6 +62,12 @@ async def readyz(request: Request) -> JSONResponse:
     checks["evidence_disk"] = await run_in_threadpool(
         evidence_disk_state, store, settings.evidence_min_free_mb, settings.max_image_bytes
     )
+    return checks
+
+
+@router.get("/readyz", dependencies=[PUBLIC])
+async def readyz(request: Request) -> JSONResponse:
+    checks = await readiness(request.app.state)
     ok = all(v == "ok" for v in checks.values())
     return JSONResponse(
         {"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
@@ -36,7 +35,6 @@ from api.zones import routes as zone_routes
 from api.zones.service import CatalogZoneRules, ZoneCatalog
 
 API_VERSION = "0.1.0"
-UI_STATIC = Path(__file__).parent / "ui" / "static"
 
 
 def create_app(
@@ -101,14 +99,6 @@ def create_app(
     install_openapi(app)
     install_middleware(app, settings, engine)
 
-    from fastapi.staticfiles import StaticFiles
-
-    from api.reports import pages as backoffice_pages
-    from api.ui import routes as ui_routes
-    from api.ui.handlers import register_page_handlers
-
-    register_page_handlers(app)
-    app.mount("/static", StaticFiles(directory=str(UI_STATIC)), name="static")
     for router in (
         rights_routes.router,  # first: /rights/check is the hottest route
         health.router,
@@ -123,8 +113,9 @@ def create_app(
         report_routes.router,
         permit_routes.router,
         resident_routes.router,
-        ui_routes.router,
-        backoffice_pages.router,
     ):
         app.include_router(router)
+    from api.ui.pages import install_pages
+
+    install_pages(app)
     return app

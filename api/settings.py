@@ -118,6 +118,11 @@ class BackendSettings(BaseSettings):
     visitor_budget_hours_per_year: int = Field(default=40, ge=0, le=8760)
     visitor_rate_cents_per_hour: int = Field(default=150, ge=1, le=10_000)
 
+    # pages: the NL Design System tokens file and the class it is scoped to (a municipality's
+    # own theme); None: the vendored neutral "voorbeeld" theme (api/ui/static/nlds/)
+    ui_theme_css: Path | None = None
+    ui_theme_class: str = Field(default="voorbeeld-theme", pattern=r"^[A-Za-z][A-Za-z0-9_-]*$")
+
     log_json: bool | None = None  # None: JSON when stderr is not a TTY
 
     # scan-car rights feed: the plate key (hex, >= 32 bytes); None: derived from secret_key
@@ -170,6 +175,11 @@ class BackendSettings(BaseSettings):
             raise SettingsError(
                 "SCANCAR_PORTAL_PASSWORD_LOGIN is for demo residents only; residents log in "
                 "through OpenID Connect in production (SCANCAR_OIDC_ISSUER)"
+            )
+        if self.ui_theme_css is not None and not self.ui_theme_css.is_file():
+            raise SettingsError(
+                f"SCANCAR_UI_THEME_CSS={self.ui_theme_css}: no such file; give the path of your "
+                "NL Design System tokens CSS, or leave it unset for the built-in theme"
             )
         if len(self.secret_key) < 32:
             raise SettingsError("SCANCAR_SECRET_KEY must be at least 32 characters long")

@@ -75,3 +75,23 @@ def is_lookalike(a: str, b: str) -> bool:
         return False
     diffs = [(x, y) for x, y in zip(a, b, strict=True) if x != y]
     return len(diffs) == 1 and diffs[0][1] in _LOOKALIKES.get(diffs[0][0], ())
+
+
+_GROUPS = re.compile(r"[A-Z]+|[0-9]+")
+
+
+def format_plate(plate: str) -> str:
+    """A normalised Dutch plate with its sidecode dashes, for people to read
+    (``"GZ123T"`` -> ``"GZ-123-T"``, ``"XKGV52"`` -> ``"XK-GV-52"``).
+
+    Letters and digits form the groups; a plate of six with one group of four (sidecodes 4-6)
+    splits that group in two. Anything else (foreign plates) is returned as it is."""
+    groups = _GROUPS.findall(plate)
+    if "".join(groups) != plate or len(plate) != 6:
+        return plate
+    if len(groups) == 2 and 4 in (len(groups[0]), len(groups[1])):
+        long_first = len(groups[0]) == 4
+        g = groups[0] if long_first else groups[1]
+        halves = [g[:2], g[2:]]
+        groups = [*halves, groups[1]] if long_first else [groups[0], *halves]
+    return "-".join(groups) if len(groups) == 3 else plate

@@ -336,7 +336,7 @@ def get_fine(fine_id: FineId, session: SessionDep, _: BackOffice) -> FineDetail:
 @router.get("/{fine_id}/pack", response_class=HTMLResponse)
 def get_pack(fine_id: FineId, request: Request, session: SessionDep, _: BackOffice) -> Response:
     """The evidence pack as one printable HTML page (photos embedded)."""
-    from api.ui.routes import NO_STORE, templates
+    from api.ui.templating import NO_STORE, templates
 
     p = pack.build_pack(session, request.app.state.evidence_store, fine_id, utcnow())
     return templates.TemplateResponse(

@@ -79,8 +79,47 @@ class ClaimError(ReviewError):
     code = "claim_conflict"
 
 
+class ClaimExpired(ClaimError):
+    code = "claim_expired"
+
+
 class DecisionRefused(ReviewError):
     code = "decision_refused"
+
+
+class RemoteNotAllowed(DecisionRefused):
+    code = "remote_not_allowed"
+
+
+class PositionRequired(DecisionRefused):
+    code = "position_required"
+
+
+class TooFarFromCar(DecisionRefused):
+    code = "too_far_from_car"
+
+    def __init__(self, distance_m: float, max_distance_m: float):
+        self.distance_m, self.max_distance_m = distance_m, max_distance_m
+        super().__init__(
+            f"you are {distance_m:.0f} m from the car; on-site confirmation needs at most "
+            f"{max_distance_m:.0f} m"
+        )
+
+
+class UnknownRejectReason(DecisionRefused):
+    code = "unknown_reject_reason"
+
+
+class NoteRequired(DecisionRefused):
+    code = "note_required"
+
+
+class NoteTooLong(DecisionRefused):
+    code = "note_too_long"
+
+    def __init__(self, length: int, max_length: int):
+        self.length, self.max_length = length, max_length
+        super().__init__(f"the note is {length} characters; at most {max_length}")
 
 
 def next_status(status: HitStatus, action: HitAction) -> HitStatus:
@@ -113,7 +152,7 @@ def require_claim(status: HitStatus, claim: Claim, boa_id: int, now: datetime) -
     if claim.boa_id != boa_id:
         raise ClaimError("this hit is claimed by another BOA")
     if claim.is_expired(now):
-        raise ClaimError("your claim on this hit has expired; claim it again")
+        raise ClaimExpired("your claim on this hit has expired; claim it again")
 
 
 def claim_until(now: datetime, minutes: int) -> datetime:
@@ -150,19 +189,16 @@ def check_confirmation(
     """Remote only where the zone allows it; on site only within ``max_distance_m`` of the car."""
     if mode == DecisionMode.REMOTE:
         if not remote_allowed:
-            raise DecisionRefused(
+            raise RemoteNotAllowed(
                 "this zone does not allow remote confirmation; confirm on site (mode 'on_site' "
                 "with your position)"
             )
         return ConfirmCheck(mode, None)
     if boa_lon is None or boa_lat is None:
-        raise DecisionRefused("on-site confirmation needs your position (lon, lat)")
+        raise PositionRequired("on-site confirmation needs your position (lon, lat)")
     d = distance_m(hit_lon, hit_lat, boa_lon, boa_lat)
     if d > max_distance_m:
-        raise DecisionRefused(
-            f"you are {d:.0f} m from the car; on-site confirmation needs at most "
-            f"{max_distance_m:.0f} m"
-        )
+        raise TooFarFromCar(d, max_distance_m)
     return ConfirmCheck(mode, d)
 
 
@@ -174,9 +210,9 @@ def check_rejection(reason: str, note: str | None) -> RejectReason:
         r = RejectReason(reason)
     except ValueError:
         allowed = ", ".join(x.value for x in RejectReason)
-        raise DecisionRefused(f"unknown reject reason {reason!r}; allowed: {allowed}") from None
+        raise UnknownRejectReason(f"unknown reject reason {reason!r}; allowed: {allowed}") from None
     if r == RejectReason.OTHER and not (note or "").strip():
-        raise DecisionRefused("reject reason 'other' needs a note that says why")
+        raise NoteRequired("reject reason 'other' needs a note that says why")
     if note is not None and len(note) > MAX_NOTE:
-        raise DecisionRefused(f"the note is {len(note)} characters; at most {MAX_NOTE}")
+        raise NoteTooLong(len(note), MAX_NOTE)
     return r

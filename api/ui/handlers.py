@@ -1,29 +1,137 @@
-"""How the pages answer a missing login, a wrong role or a failed CSRF check."""
+"""How pages answer errors: HTML in Dutch with a way back, never the API's JSON.
+
+``register_page_handlers`` runs after ``api.errors.register_error_handlers``: it wraps every
+JSON error handler so that a request for a page (a path under ``PAGE_PREFIXES``) gets the
+error page instead, with the same status the API would give (404 unknown hit, 422 bad
+parameter, 409 conflict, 503 database down...). A missing login redirects to the login page;
+a wrong role gets a 403 page that links only to the reader's own start page.
+"""
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, Response
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
 
-from api.ui.routes import NO_STORE, login_redirect, templates
-from api.ui.session import CsrfFailed, LoginRequired, PageForbidden
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, Response
+from sqlmodel import Session
+
+from api.ui import nav
+from api.ui.messages import message_for
+from api.ui.routes import login_redirect
+from api.ui.session import CsrfFailed, LoginRequired, PageForbidden, PageUser, read_session
+from api.ui.templating import render
+
+log = logging.getLogger(__name__)
+PAGE_PREFIXES = ("/ui/", "/ui")
+Handler = Callable[[Request, Any], Awaitable[Response] | Response]
+
+TITLES = {
+    400: "Verzoek niet in orde",
+    401: "Niet ingelogd",
+    403: "Geen toegang",
+    404: "Niet gevonden",
+    405: "Niet mogelijk",
+    409: "Niet meer mogelijk",
+    410: "Niet meer beschikbaar",
+    413: "Te groot",
+    422: "Ongeldige waarde",
+    429: "Te veel pogingen",
+}
+_PARENTS = (
+    (re.compile(r"^/ui/hits/(\d+)/."), "/ui/hits/{}", "Terug naar de melding"),
+    (re.compile(r"^/ui/fines/(\d+)/."), "/ui/fines/{}", "Terug naar de boete"),
+)
+
+
+def is_page(request: Request) -> bool:
+    path = request.url.path
+    return path == "/ui" or path.startswith(PAGE_PREFIXES[0])
+
+
+def _reader(request: Request) -> PageUser | None:
+    """The logged-in reader, for the navigation and the way back (None if unknown)."""
+    try:
+        with Session(request.app.state.engine) as session:
+            return read_session(request, session, request.app.state.settings)
+    except Exception:  # the database may be the reason for the error page
+        return None
+
+
+def ways_back(path: str, user: PageUser | None) -> list[tuple[str, str]]:
+    """Links out of an error page: the page it belongs to, and the reader's start page (which
+    the reader's role may always see), or the login page."""
+    out = []
+    for pattern, target, text in _PARENTS:
+        m = pattern.match(path)
+        if m and user is not None:
+            out.append((target.format(m.group(1)), text))
+    if user is None:
+        out.append(("/ui/login", "Naar inloggen"))
+    else:
+        out.append((nav.start_page(user.principal.role), "Naar uw startpagina"))
+    return out
+
+
+def error_page(
+    request: Request, status: int, code: str | None, message: str, user: PageUser | None = None
+) -> HTMLResponse:
+    user = user or _reader(request)
+    title = TITLES.get(status, "Storing" if status >= 500 else "Niet gelukt")
+    ctx = {
+        "user": user,
+        "title": title,
+        "message": message,
+        "status": status,
+        "code": code,
+        "ways_back": ways_back(request.url.path, user),
+    }
+    return render(request, "error.html", ctx, status)
+
+
+def _bad_parameter(exc: RequestValidationError) -> str:
+    names = sorted({str(e.get("loc", ("", "?"))[-1]) for e in exc.errors()})
+    return f"Het adres bevat een ongeldige waarde voor {', '.join(repr(n) for n in names)}."
+
+
+def _as_page(json_handler: Handler) -> Handler:
+    async def handler(request: Request, exc: Any) -> Response:
+        response = json_handler(request, exc)
+        if not isinstance(response, Response):
+            response = await response
+        if not is_page(request):
+            return response
+        try:
+            code = json.loads(bytes(response.body)).get("code")
+        except (ValueError, AttributeError):
+            code = None
+        if isinstance(exc, RequestValidationError):
+            message = _bad_parameter(exc)
+        else:
+            message = message_for(code or "", exc).text
+        return error_page(request, response.status_code, code, message)
+
+    return handler
 
 
 def register_page_handlers(app: FastAPI) -> None:
+    for key, json_handler in list(app.exception_handlers.items()):
+        if isinstance(key, type):
+            app.exception_handlers[key] = _as_page(json_handler)
+
     @app.exception_handler(LoginRequired)
     async def _login(_: Request, exc: LoginRequired) -> Response:
         return login_redirect(exc.next_url)
 
     @app.exception_handler(PageForbidden)
-    async def _forbidden(request: Request, exc: PageForbidden) -> HTMLResponse:
-        msg = f"Uw rol ({exc.role.value}) heeft geen toegang tot deze pagina."
-        return templates.TemplateResponse(
-            request, "error.html", {"message": msg}, status_code=403, headers=NO_STORE
-        )
+    async def _forbidden(request: Request, _: PageForbidden) -> HTMLResponse:
+        msg = "Deze pagina is niet voor uw rol bedoeld. Ga naar uw startpagina."
+        return error_page(request, 403, "forbidden", msg)
 
     @app.exception_handler(CsrfFailed)
     async def _csrf(request: Request, _: CsrfFailed) -> HTMLResponse:
-        msg = "Het formulier is verlopen of komt niet van deze site. Laad de pagina opnieuw."
-        return templates.TemplateResponse(
-            request, "error.html", {"message": msg}, status_code=403, headers=NO_STORE
-        )
+        return error_page(request, 403, "csrf_failed", message_for("csrf_failed").text)

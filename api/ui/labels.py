@@ -1,8 +1,24 @@
-"""Dutch interface text for codes shown on the pages."""
+"""The labels table: codes the pages show, in Dutch, in one place.
+
+Every page shows a status, reason, mode, role, zone kind, fine track, history event, amount or
+time through this module (templates reach it as ``labels`` and through the filters that
+``api.ui.templating`` registers), never as the code itself. A unit test checks that each
+member of the domain enums has its label here. API error codes have their Dutch text in
+``api.ui.messages``.
+"""
 
 from __future__ import annotations
 
-STATUS = {
+import re
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+LOCAL = ZoneInfo("Europe/Amsterdam")
+
+# --------------------------------------------------------------------------- hits and review
+STATUS = {  # api.hits.model.HitStatus
     "pending_grace": "In coulance",
     "awaiting_review": "Te beoordelen",
     "claimed": "In behandeling",
@@ -10,13 +26,13 @@ STATUS = {
     "rejected": "Afgewezen",
     "dismissed": "Vervallen (recht gevonden)",
 }
-SUSPECT_REASON = {
+SUSPECT_REASON = {  # why the car reported the hit
     "no_right": "Geen parkeerrecht",
     "max_stay_exceeded": "Maximale parkeerduur overschreden",
     "no_parking": "Parkeerverbod",
     "loading_zone": "Laad- en losplaats",
 }
-REJECT_REASON = {
+REJECT_REASON = {  # api.review.rules.RejectReason
     "driver_present": "Bestuurder aanwezig",
     "loading_unloading": "Laden en lossen",
     "disabled_card_visible": "Gehandicaptenparkeerkaart zichtbaar",
@@ -26,7 +42,7 @@ REJECT_REASON = {
     "evidence_insufficient": "Bewijs onvoldoende",
     "other": "Anders (toelichting verplicht)",
 }
-RIGHT_REASON = {
+RIGHT_REASON = {  # permits.model.DecisionReason
     "permit": "vergunning",
     "paid": "betaald parkeren",
     "visitor": "bezoekersregeling",
@@ -41,4 +57,234 @@ EVIDENCE_KIND = {
     "context": "Omgeving",
     "on_site": "Foto ter plaatse",
 }
-MODE = {"remote": "op afstand", "on_site": "ter plaatse"}
+MODE = {"remote": "op afstand", "on_site": "ter plaatse"}  # api.review.rules.DecisionMode
+HIT_EVENT = {  # api.review.rules.HitAction: one line of a hit's history
+    "grace_passed": "Coulance verstreken zonder parkeerrecht",
+    "right_found": "Parkeerrecht gevonden; melding vervallen",
+    "claim": "In behandeling genomen",
+    "release": "Teruggegeven aan de wachtrij",
+    "expire": "Behandeltijd verlopen; terug in de wachtrij",
+    "confirm": "Overtreding bevestigd",
+    "reject": "Melding afgewezen",
+    "correct_plate": "Kenteken gecorrigeerd",
+    "add_photo": "Foto ter plaatse toegevoegd",
+}
+
+# --------------------------------------------------------------------------- people and zones
+ROLE = {  # api.auth.principal.Role
+    "admin": "Beheerder",
+    "backoffice": "Backoffice",
+    "boa": "Handhaver (BOA)",
+    "provider": "Parkeerdienstaanbieder",
+    "device": "Scanauto",
+}
+ZONE_KIND = {  # zones.model.ZoneKind
+    "paid": "Betaald parkeren",
+    "permit": "Vergunninghoudersgebied",
+    "blue": "Blauwe zone",
+    "loading": "Laad- en losplaats",
+    "no_parking": "Parkeerverbod",
+}
+
+# --------------------------------------------------------------------------- fines
+FINE_TRACK = {  # zones.model.FineTrack
+    "tax": "Naheffingsaanslag",
+    "wahv": "WAHV (Mulder)",
+}
+FINE_STATUS = {  # api.fines.rules.FineStatus
+    "draft": "Concept",
+    "issued": "Opgelegd",
+    "paid": "Betaald",
+    "objection": "Bezwaar",
+    "objection_upheld": "Bezwaar gegrond (vervallen)",
+    "objection_rejected": "Bezwaar ongegrond",
+    "sent_to_collection": "Naar inning",
+    "annulled": "Vernietigd",
+}
+FINE_EVENT = {  # api.fines.rules.FineAction (plus "draft", the fine's creation)
+    "draft": "Concept aangemaakt",
+    "approve": "Tweede akkoord gegeven",
+    "issue": "Opgelegd",
+    "pay": "Deelbetaling ontvangen",
+    "pay_in_full": "Volledig betaald",
+    "object": "Bezwaar ontvangen",
+    "uphold": "Bezwaar gegrond verklaard",
+    "reject_objection": "Bezwaar ongegrond verklaard",
+    "send_to_collection": "Overgedragen voor inning",
+    "annul": "Vernietigd",
+    "recalculate": "Opnieuw berekend",
+    "export": "Opgenomen in een exportbatch voor inning",
+}
+OFFENCE = {  # offence codes of the WAHV tariff table the fines use
+    "blue_zone": "Blauwe zone: parkeerschijf of maximale duur",
+    "loading_zone": "Laad- en losplaats",
+    "no_parking": "Parkeerverbod",
+}
+CALCULATION_LINE = {
+    "parking_tax": "Parkeerbelasting (naheffing)",
+    "assessment_costs": "Kosten naheffingsaanslag",
+}
+
+# --------------------------------------------------------------------------- permits
+PERMIT_TYPE = {  # permits.model.PermitType
+    "resident": "Bewonersvergunning",
+    "business": "Bedrijfsvergunning",
+    "visitor": "Bezoekersvergunning",
+    "care": "Mantelzorgvergunning",
+    "disabled": "Gehandicaptenparkeerkaart (op kenteken)",
+    "exemption": "Ontheffing",
+}
+PERMIT_STATUS = {  # permits.model.PermitStatus
+    "applied": "Aangevraagd",
+    "in_review": "In behandeling",
+    "waitlisted": "Op de wachtlijst",
+    "granted": "Toegekend",
+    "refused": "Geweigerd",
+    "active": "Actief",
+    "suspended": "Geschorst",
+    "revoked": "Ingetrokken",
+    "expired": "Verlopen",
+}
+
+WEEKDAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
+MONTHS = (
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
+)
+
+
+def label(table: Mapping[str, str], code: str | None, missing: str = "-") -> str:
+    """The Dutch label of ``code``; an unknown code is shown as it is (a test keeps the tables
+    complete), a missing one as ``missing``."""
+    if code is None or code == "":
+        return missing
+    return table.get(code, code)
+
+
+# --------------------------------------------------------------------------- formats
+def euro(cents: int | None) -> str:
+    """1150 -> '€ 11,50'; -250 -> '-€ 2,50'; thousands with a dot (€ 1.234,00)."""
+    if cents is None:
+        return "-"
+    sign = "-" if cents < 0 else ""
+    euros, rest = divmod(abs(cents), 100)
+    return f"{sign}€\u00a0{euros:,}".replace(",", ".") + f",{rest:02d}"
+
+
+def _local(t: datetime) -> datetime:
+    if t.tzinfo is None:  # SQLite hands back naive datetimes; they are stored in UTC
+        from datetime import UTC
+
+        t = t.replace(tzinfo=UTC)
+    return t.astimezone(LOCAL)
+
+
+def local_datetime(t: datetime | None) -> str:
+    """'07-03-2025 14:05' in Europe/Amsterdam."""
+    return _local(t).strftime("%d-%m-%Y %H:%M") if t else "-"
+
+
+def local_time(t: datetime | None) -> str:
+    """'14:05' in Europe/Amsterdam."""
+    return _local(t).strftime("%H:%M") if t else "-"
+
+
+def local_date(t: datetime | date | None) -> str:
+    """'vrijdag 7 maart 2025'."""
+    if t is None:
+        return "-"
+    d = _local(t).date() if isinstance(t, datetime) else t
+    return f"{WEEKDAYS[d.weekday()]} {d.day} {MONTHS[d.month - 1]} {d.year}"
+
+
+def iso_local(value: str | None) -> str:
+    """An ISO time from a stored snapshot, shown in local time (dd-mm-jjjj uu:mm:ss)."""
+    if not value:
+        return "-"
+    try:
+        t = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    return _local(t).strftime("%d-%m-%Y %H:%M:%S")
+
+
+def metres(m: float | None) -> str:
+    """A distance: '35 m', '1,2 km'."""
+    if m is None:
+        return "-"
+    if m < 1000:
+        return f"{m:.0f} m"
+    return f"{m / 1000:.1f} km".replace(".", ",")
+
+
+def plate(text: str | None) -> str:
+    """A stored plate (no dashes) with its sidecode dashes, e.g. 'GZ123T' -> 'GZ-123-T'."""
+    if not text:
+        return "-"
+    from permits.plates import format_plate
+
+    return format_plate(text)
+
+
+def calculation_line(code: str) -> str:
+    if code.startswith("offence:"):
+        offence = code.removeprefix("offence:")
+        return f"Boetebedrag ({label(OFFENCE, offence)})"
+    return label(CALCULATION_LINE, code)
+
+
+# --------------------------------------------------------------------------- history lines
+class HitEvent(Protocol):
+    action: str
+    detail: str
+
+
+_PAIR = re.compile(r"(\w+)=([^\s;]+)")
+
+
+def _pairs(detail: str) -> dict[str, str]:
+    return dict(_PAIR.findall(detail or ""))
+
+
+def hit_event(e: HitEvent) -> str:
+    """One history line of a hit in Dutch, from its action and its stored detail
+    (``mode=remote check=12 distance_m=8.1``, ``reason=driver_present``, ``GZ123T -> XK52GV;
+    ...``): no codes, no ids."""
+    text = label(HIT_EVENT, e.action)
+    kv = _pairs(e.detail)
+    if e.action == "confirm":
+        parts = [label(MODE, kv.get("mode"), "")]
+        if "distance_m" in kv:
+            parts.append(f"op {metres(float(kv['distance_m']))} van het voertuig")
+        return f"{text} ({', '.join(p for p in parts if p)})" if any(parts) else text
+    if e.action == "reject" and "reason" in kv:
+        return f"{text}: {label(REJECT_REASON, kv['reason']).lower()}"
+    if e.action == "right_found" and "reason" in kv:
+        return f"Parkeerrecht gevonden ({label(RIGHT_REASON, kv['reason'])}); melding vervallen"
+    if e.action == "grace_passed" and "(repeat)" in (e.detail or ""):
+        return f"{text} (herhaling vandaag)"
+    if e.action == "correct_plate":
+        return _plate_correction(text, e.detail or "", kv)
+    return text
+
+
+def _plate_correction(text: str, detail: str, kv: dict[str, str]) -> str:
+    m = re.match(r"\s*(\w+) -> (\w+)", detail)
+    out = f"{text}: {plate(m.group(1))} → {plate(m.group(2))}" if m else text
+    if "allowed" in kv:
+        found = kv["allowed"] == "True"
+        out += "; parkeerrecht gevonden" if found else "; geen parkeerrecht"
+    why = re.search(r"reason: (.+)$", detail)
+    if why:
+        out += f" (reden: {why.group(1).strip()})"
+    return out

@@ -113,14 +113,16 @@ def check_origin(request: Request) -> None:
         raise CsrfFailed
 
 
-async def checked_form(request: Request, user: PageUser) -> FormData:
+async def checked_form(request: Request, user: PageUser, max_files: int = 1) -> FormData:
     """Read the posted form and verify its CSRF token and the Origin."""
     check_origin(request)
-    form = await request.form(max_files=1, max_fields=20)
+    form = await request.form(max_files=max_files, max_fields=40)
     token = form.get("csrf")
     if not isinstance(token, str) or not secrets.compare_digest(token, user.csrf):
         raise CsrfFailed
     return form
 
 
+# A page's reader: ``Annotated[PageUser, Depends(PageGuard((Role.X, ...)))]``.
 PageUserDep = Annotated[PageUser, Depends(PageGuard((Role.BOA, Role.BACKOFFICE)))]
+AnyPageUserDep = Annotated[PageUser, Depends(PageGuard((Role.BOA, Role.BACKOFFICE, Role.ADMIN)))]

@@ -66,17 +66,20 @@ def test_tablet_login_queue_reject_and_confirm(browser, settings, engine, accoun
         page.click("button[type=submit]")
         page.wait_for_load_state()
         assert page.url == f"{base}/ui/queue", page.content()[:3000]
-        items = page.locator(".queue-item")
+        items = page.locator(".app-queue__item")
         assert items.count() == 2
-        assert set(page.locator(".queue-item .plate").all_inner_texts()) == {"GZ123T", "XK52GV"}
+        assert set(page.locator(".app-queue__item .app-plate").all_inner_texts()) == {
+            "GZ-123-T",
+            "XK-52-GV",
+        }
 
         # nearest first uses the tablet position
         page.click("#nearest")
         page.wait_for_url("**lat=52.011700**")
-        assert page.locator(".queue-item .plate").first.inner_text() == "GZ123T"
+        assert page.locator(".app-queue__item .app-plate").first.inner_text() == "GZ-123-T"
 
         # reject the first hit
-        page.locator(".queue-item", has_text="GZ123T").click()
+        page.locator(".app-queue__item", has_text="GZ-123-T").click()
         page.click("#claim")
         page.wait_for_selector("#reject-form")
         box = page.locator("#confirm").bounding_box()
@@ -91,7 +94,7 @@ def test_tablet_login_queue_reject_and_confirm(browser, settings, engine, accoun
 
         # confirm the second one remotely
         page.goto(f"{base}/ui/queue")
-        page.locator(".queue-item", has_text="XK52GV").click()
+        page.locator(".app-queue__item", has_text="XK-52-GV").click()
         page.click("#claim")
         page.check("input[name=mode][value=remote]")
         page.click("#confirm")

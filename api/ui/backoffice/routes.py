@@ -1,6 +1,7 @@
 """Back-office pages under /ui: the dashboard (charts, zone map, alerts), the fine lists, a
-fine with its actions, and the evidence pack. Same services as the JSON API; cookie session
-with CSRF (``api.ui.session``); charts are server-side SVG (strict CSP, offline).
+fine with its actions, the evidence pack, and the admin start page. Same services as the JSON
+API; cookie session with CSRF (``api.ui.session``); forms through ``api.ui.forms``; charts are
+server-side SVG (strict CSP, offline).
 """
 
 from __future__ import annotations
@@ -14,78 +15,37 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Path as PathParam
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
+from starlette.datastructures import FormData
 
 from api.auth.principal import Role
 from api.db import utcnow
 from api.deps import SessionDep, SettingsDep
-from api.errors import ApiError, Unprocessable
+from api.errors import Unprocessable
 from api.fines import pack, service
-from api.fines.rules import FineError, FineStatus, allowed_actions, format_euro
+from api.fines.rules import FineStatus, allowed_actions
 from api.reports import charts
 from api.reports import service as reports
 from api.ui import labels
-from api.ui.routes import NO_STORE, render, templates
-from api.ui.session import PageGuard, PageUser, checked_form
+from api.ui.forms import FormState, empty_form, form_action, see_other
+from api.ui.session import PageGuard, PageUser
+from api.ui.templating import NO_STORE, render
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 FineId = Annotated[int, PathParam(ge=1, le=2**62)]
 BackOfficePage = Annotated[PageUser, Depends(PageGuard((Role.BACKOFFICE,)))]
 ReaderPage = Annotated[PageUser, Depends(PageGuard((Role.BACKOFFICE, Role.ADMIN)))]
 
-FINE_STATUS = {
-    "draft": "Concept",
-    "issued": "Opgelegd",
-    "paid": "Betaald",
-    "objection": "Bezwaar",
-    "objection_upheld": "Bezwaar gegrond (vervallen)",
-    "objection_rejected": "Bezwaar ongegrond",
-    "sent_to_collection": "Naar inning",
-    "annulled": "Vernietigd",
-}
-TRACK = {"tax": "Naheffingsaanslag", "wahv": "WAHV (Mulder)"}
-HIT_STATUS = labels.STATUS
-
-
-CALC_LABEL = {
-    "parking_tax": "Parkeerbelasting (naheffing)",
-    "assessment_costs": "Kosten naheffingsaanslag",
-}
-
-
-def calc_label(label: str) -> str:
-    if label.startswith("offence:"):
-        return f"Boetebedrag ({label.removeprefix('offence:')})"
-    return CALC_LABEL.get(label, label)
-
-
-def iso_local(value: str | None) -> str:
-    """An ISO time from a stored snapshot, shown in local time (dd-mm-jjjj uu:mm:ss)."""
-    if not value:
-        return "-"
-    try:
-        t = datetime.fromisoformat(value)
-    except ValueError:
-        return value
-    return t.astimezone(reports.LOCAL).strftime("%d-%m-%Y %H:%M:%S")
-
-
-templates.env.filters["calc_label"] = calc_label
-templates.env.filters["iso_local"] = iso_local
-templates.env.filters["fine_status"] = lambda code: FINE_STATUS.get(code, code)
-
-
-def euro(cents: int | None) -> str:
-    return "-" if cents is None else format_euro(cents).replace("EUR ", "€ ")
+AdminPage = Annotated[PageUser, Depends(PageGuard((Role.ADMIN,)))]
 
 
 def _ctx(user: PageUser, **kw: Any) -> dict[str, Any]:
     return {
         "user": user,
-        "fine_status": FINE_STATUS,
-        "track_labels": TRACK,
-        "euro": euro,
+        "fine_status": labels.FINE_STATUS,
+        "track_labels": labels.FINE_TRACK,
+        "euro": labels.euro,
         **kw,
     }
 
@@ -139,7 +99,8 @@ def dashboard(
             alerts=service.alerts(session, settings, now),
             zone_legend=[(z.name, z.id, zone_hits.get(z.id, 0)) for z in zone_set.index.zones],
             can_act=user.principal.role == Role.BACKOFFICE,
-            hit_status=HIT_STATUS,
+            period=empty_form(days=str(days)),
+            period_options=[(str(d), f"{d} dagen") for d in (1, 7, 30, 91, 365)],
         ),
     )
 
@@ -191,16 +152,20 @@ def fines_list(
             user,
             rows=rows,
             total=total,
-            status=status or "",
-            track=track or "",
-            plate=plate or "",
-            approval=approval == "1",
+            filters=empty_form(
+                status=status or "",
+                track=track or "",
+                plate=plate or "",
+                approval="1" if approval == "1" else "",
+            ),
             alerts=service.alerts(session, settings),
         ),
     )
 
 
-def _fine_ctx(session: SessionDep, user: PageUser, fine_id: int) -> dict[str, Any]:
+def _fine_ctx(
+    session: SessionDep, user: PageUser, fine_id: int, form: FormState | None = None
+) -> dict[str, Any]:
     fine = service.get_fine(session, fine_id)
     actions = {a.value for a in allowed_actions(FineStatus(fine.status))}
     return _ctx(
@@ -214,7 +179,8 @@ def _fine_ctx(session: SessionDep, user: PageUser, fine_id: int) -> dict[str, An
         can_pay="pay" in actions,
         outstanding=fine.amount_cents - fine.paid_cents,
         now_local=utcnow().astimezone(reports.LOCAL).strftime("%Y-%m-%dT%H:%M"),
-        error=None,
+        forms={k: (form if form and form.key == k else empty_form(k)) for k in FINE_FORMS},
+        failed=form.key if form else None,
     )
 
 
@@ -236,24 +202,23 @@ def fine_pack(
     return render(request, "backoffice/pack.html", {"pack": p})
 
 
+FINE_FORMS = ("approve", "issue", "payment", "objection", "decide", "collection", "annul")
+
+
 async def _act(
     request: Request,
     session: SessionDep,
     user: PageUser,
     fine_id: int,
-    action: Callable[[Any], object],
+    key: str,
+    action: Callable[[FormData], object],
 ) -> Response:
-    """Run an action; on a refusal show the fine again with the reason."""
-    form = await checked_form(request, user)
-    try:
-        action(form)
-    except (ApiError, FineError, ValueError) as exc:
-        session.rollback()
-        ctx = _fine_ctx(session, user, fine_id)
-        ctx["error"] = getattr(exc, "detail", None) or str(exc)
-        status = getattr(exc, "status_code", 409 if isinstance(exc, FineError) else 422)
-        return render(request, "backoffice/fine.html", ctx, status)
-    return RedirectResponse(f"/ui/fines/{fine_id}", status_code=303, headers=NO_STORE)
+    """Run an action; on a refusal show the fine again with the reason (the API's status)."""
+    outcome = await form_action(request, user, action, session=session, key=key)
+    if not outcome.ok:
+        ctx = _fine_ctx(session, user, fine_id, outcome.form)
+        return render(request, "backoffice/fine.html", ctx, outcome.status)
+    return see_other(f"/ui/fines/{fine_id}")
 
 
 def _cents(value: Any) -> int:
@@ -264,7 +229,7 @@ def _cents(value: Any) -> int:
     try:
         euros = float(text)
     except ValueError:
-        raise Unprocessable(f"bedrag {value!r} is geen bedrag in euro's (bijv. 12,50)") from None
+        raise Unprocessable(f"{value!r} is not an amount in euros", code="invalid_amount") from None
     return round(euros * 100)
 
 
@@ -272,7 +237,7 @@ def _local_time(value: Any) -> datetime:
     try:
         t = datetime.fromisoformat(str(value or ""))
     except ValueError:
-        raise Unprocessable(f"datum {value!r} is ongeldig; gebruik JJJJ-MM-DDTuu:mm") from None
+        raise Unprocessable(f"{value!r} is not a date and time", code="invalid_date") from None
     return t.replace(tzinfo=reports.LOCAL) if t.tzinfo is None else t
 
 
@@ -281,7 +246,12 @@ async def approve(
     fine_id: FineId, request: Request, session: SessionDep, user: BackOfficePage
 ) -> Response:
     return await _act(
-        request, session, user, fine_id, lambda _: service.approve(session, fine_id, user.principal)
+        request,
+        session,
+        user,
+        fine_id,
+        "approve",
+        lambda _: service.approve(session, fine_id, user.principal),
     )
 
 
@@ -298,6 +268,7 @@ async def issue(
         session,
         user,
         fine_id,
+        "issue",
         lambda _: service.issue(session, fine_id, user.principal, settings),
     )
 
@@ -306,10 +277,10 @@ async def issue(
 async def payment(
     fine_id: FineId, request: Request, session: SessionDep, user: BackOfficePage
 ) -> Response:
-    def do(form: Any) -> None:
+    def do(form: FormData) -> None:
         service.register_payment(session, fine_id, user.principal, _cents(form.get("amount")))
 
-    return await _act(request, session, user, fine_id, do)
+    return await _act(request, session, user, fine_id, "payment", do)
 
 
 @router.post("/fines/{fine_id}/objection")
@@ -320,7 +291,7 @@ async def objection(
     settings: SettingsDep,
     user: BackOfficePage,
 ) -> Response:
-    def do(form: Any) -> None:
+    def do(form: FormData) -> None:
         service.register_objection(
             session,
             fine_id,
@@ -330,17 +301,17 @@ async def objection(
             settings=settings,
         )
 
-    return await _act(request, session, user, fine_id, do)
+    return await _act(request, session, user, fine_id, "objection", do)
 
 
 @router.post("/fines/{fine_id}/decide")
 async def decide(
     fine_id: FineId, request: Request, session: SessionDep, user: BackOfficePage
 ) -> Response:
-    def do(form: Any) -> None:
+    def do(form: FormData) -> None:
         upheld = str(form.get("upheld") or "")
         if upheld not in ("1", "0"):
-            raise Unprocessable("kies gegrond of ongegrond")
+            raise Unprocessable("choose upheld or rejected", code="choice_required")
         service.decide_objection(
             session,
             fine_id,
@@ -349,17 +320,17 @@ async def decide(
             reason=str(form.get("reason") or ""),
         )
 
-    return await _act(request, session, user, fine_id, do)
+    return await _act(request, session, user, fine_id, "decide", do)
 
 
 @router.post("/fines/{fine_id}/annul")
 async def annul(
     fine_id: FineId, request: Request, session: SessionDep, user: BackOfficePage
 ) -> Response:
-    def do(form: Any) -> None:
+    def do(form: FormData) -> None:
         service.annul(session, fine_id, user.principal, reason=str(form.get("reason") or ""))
 
-    return await _act(request, session, user, fine_id, do)
+    return await _act(request, session, user, fine_id, "annul", do)
 
 
 @router.post("/fines/{fine_id}/collection")
@@ -371,5 +342,30 @@ async def collection(
         session,
         user,
         fine_id,
+        "collection",
         lambda _: service.send_to_collection(session, fine_id, user.principal),
+    )
+
+
+# --------------------------------------------------------------------------- admin
+@router.get("/admin", response_class=HTMLResponse)
+def admin_home(request: Request, user: AdminPage) -> HTMLResponse:
+    """The administrator's start page: the system's state and the places to manage it."""
+    from api.health import readiness
+
+    checks = readiness(request.app.state.engine, request.app.state.evidence_store)
+    settings = request.app.state.settings
+    return render(
+        request,
+        "backoffice/admin.html",
+        {
+            "user": user,
+            "checks": checks,
+            "env": settings.env,
+            "retention": {
+                "rejected_evidence_hours": settings.retention_rejected_evidence_hours,
+                "closed_hit_days": settings.retention_closed_hit_days,
+                "closed_fine_days": settings.retention_closed_fine_days,
+            },
+        },
     )

@@ -1,0 +1,1 @@
+"""Back-office pages: dashboard, fines, evidence pack, admin start page."""

@@ -1,0 +1,251 @@
+"""The one place where API error codes become Dutch text for the pages.
+
+The API answers ``{"detail": <English>, "code": <code>}``; a page shows ``MESSAGES[code]``
+instead, filled in with the values the error carries (``{distance_m}``, ``{outstanding}``...),
+and, when the refusal is about one form field, links it to that field. A unit test walks the
+codes raised in ``api/``, ``permits/`` and ``zones/`` and fails for a code without Dutch text
+here: a new error code needs its line in this table.
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+from typing import Any
+
+from api.ui.labels import FINE_STATUS, STATUS, euro, label
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    text: str  # Dutch, plain words; may name {attributes} of the error
+    field: str | None = None  # the form field the refusal is about (name attribute)
+
+
+M = Message
+MESSAGES: dict[str, Message] = {
+    # ---------------------------------------------------------------- generic
+    "bad_request": M("Het verzoek is niet goed opgebouwd. Laad de pagina opnieuw."),
+    "invalid": M("Een ingevulde waarde is ongeldig. Controleer het formulier."),
+    "validation_error": M("Een ingevulde waarde is ongeldig. Controleer het formulier."),
+    "out_of_range": M("Een getal is te groot of te klein."),
+    "not_found": M("Deze pagina of dit gegeven bestaat niet (meer)."),
+    "method_not_allowed": M("Deze actie kan op deze pagina niet."),
+    "http_error": M("Het verzoek kon niet worden verwerkt."),
+    "conflict": M("Het gegeven is intussen door iemand anders gewijzigd. Laad de pagina opnieuw."),
+    "forbidden": M("U heeft geen toestemming voor deze actie."),
+    "not_authenticated": M("U bent niet (meer) ingelogd. Log opnieuw in."),
+    "too_many_requests": M("Te veel pogingen achter elkaar. Wacht even en probeer het opnieuw."),
+    "payload_too_large": M("Het bestand is te groot om te versturen."),
+    "unsupported_media_type": M("Dit soort bestand wordt niet ondersteund."),
+    "unavailable": M("De dienst is tijdelijk niet beschikbaar. Probeer het zo opnieuw."),
+    "database_unavailable": M("De database is even niet bereikbaar. Probeer het zo opnieuw."),
+    "database_error": M("Er ging iets mis bij het opslaan. Probeer het opnieuw."),
+    "insufficient_storage": M("De opslag van de server is vol. Meld dit bij de beheerder."),
+    "integrity_failure": M("Opgeslagen gegevens kloppen niet meer. Meld dit bij de beheerder."),
+    "csrf_failed": M(
+        "Het formulier is verlopen of komt niet van deze site. Laad de pagina opnieuw."
+    ),
+    # ---------------------------------------------------------------- login
+    "bad_credentials": M("Gebruikersnaam of wachtwoord onjuist."),
+    "login_locked": M(
+        "Te veel mislukte pogingen. Probeer het over {retry_after} seconden opnieuw."
+    ),
+    "no_page_access": M("Dit account heeft geen toegang tot deze pagina's."),
+    # ---------------------------------------------------------------- review (BOA)
+    "review_error": M("Deze actie kan nu niet op deze melding."),
+    "invalid_transition": M(
+        "Deze melding is al {status_label}; deze actie kan niet meer. Kies een andere melding."
+    ),
+    "already_claimed": M("Een collega behandelt deze melding al."),
+    "claim_conflict": M("Een collega behandelt deze melding al."),
+    "claim_expired": M(
+        "Uw behandeltijd is verlopen en een collega heeft de melding intussen overgenomen."
+    ),
+    "decision_refused": M("Het besluit kan zo niet worden vastgelegd."),
+    "remote_not_allowed": M(
+        "In deze zone mag u niet op afstand bevestigen. Ga naar het voertuig en kies "
+        "'Ter plaatse'.",
+        "mode",
+    ),
+    "position_required": M(
+        "Voor 'Ter plaatse' is uw positie nodig. Sta locatie toe in de browser en probeer "
+        "het opnieuw.",
+        "mode",
+    ),
+    "too_far_from_car": M(
+        "U staat {distance} van het voertuig; ter plaatse bevestigen kan binnen {maximum}.",
+        "mode",
+    ),
+    "unknown_reject_reason": M("Kies een reden uit de lijst.", "reason"),
+    "note_required": M("Bij 'Anders' is een toelichting verplicht: schrijf kort waarom.", "note"),
+    "note_too_long": M("De toelichting is te lang: maximaal {maximum} tekens.", "note"),
+    "right_found": M(
+        "Er is intussen een parkeerrecht gevonden. Wijs de melding af met reden "
+        "'Parkeerrecht gevonden'."
+    ),
+    "same_plate": M("Dit is al het kenteken van de melding.", "plate"),
+    "invalid_plate": M(
+        "Dit is geen geldig kenteken: gebruik alleen letters en cijfers (streepjes mogen).",
+        "plate",
+    ),
+    "correction_reason_required": M("Geef aan waarom u het kenteken corrigeert.", "reason"),
+    "rights_unavailable": M(
+        "De controle van parkeerrechten is nu niet beschikbaar. Probeer het zo opnieuw."
+    ),
+    # ---------------------------------------------------------------- evidence and photos
+    "invalid_image": M("De foto is geen geldige JPEG- of PNG-afbeelding.", "photo"),
+    "photo_missing": M("Kies eerst een foto.", "photo"),
+    "photo_too_large": M("De foto is te groot (maximaal {maximum}).", "photo"),
+    "evidence_unavailable": M("Deze foto is niet (meer) beschikbaar."),
+    "evidence_gone": M("De foto's van deze melding zijn volgens de bewaartermijn verwijderd."),
+    "evidence_tampered": M(
+        "Deze foto komt niet meer overeen met het origineel. Meld dit bij de beheerder."
+    ),
+    "evidence_disk_full": M("De opslag voor foto's is vol. Meld dit bij de beheerder."),
+    # ---------------------------------------------------------------- fines (back office)
+    "fine_error": M("Deze actie kan nu niet op deze boete."),
+    "invalid_fine_transition": M("Deze boete is {fine_status_label}; deze actie kan niet meer."),
+    "fine_changed": M("De boete is intussen gewijzigd. Laad de pagina opnieuw."),
+    "overpayment": M(
+        "Het bedrag ({amount}) is meer dan er openstaat ({outstanding}). Registreer ten hoogste "
+        "het openstaande bedrag en betaal de rest terug.",
+        "amount",
+    ),
+    "invalid_payment": M("Vul een bedrag in euro's in dat groter is dan nul.", "amount"),
+    "invalid_amount": M("Vul een bedrag in euro's in, bijvoorbeeld 12,50.", "amount"),
+    "invalid_date": M("Vul een geldige datum en tijd in.", "received_at"),
+    "second_approval_required": M(
+        "Een tweede medewerker moet eerst akkoord geven voordat deze boete wordt opgelegd."
+    ),
+    "already_approved": M("Deze boete heeft al een tweede akkoord."),
+    "calculation_error": M(
+        "Het bedrag kan niet worden berekend. Controleer de tarieven van de zone."
+    ),
+    "invalid_objection": M("Het bezwaar kan zo niet worden geregistreerd.", "text"),
+    "reason_required": M("Geef een motivering.", "reason"),
+    "choice_required": M("Maak een keuze.", "upheld"),
+    "number_busy": M("Er kon geen boetenummer worden toegekend. Probeer het opnieuw."),
+    "several_batches": M("Deze boetes horen bij verschillende exportbatches."),
+    # ---------------------------------------------------------------- permits
+    "permits_error": M("Deze actie kan niet met deze vergunning."),
+    "invalid_permit": M("De vergunning is niet goed ingevuld: {field} is ongeldig.", "{field}"),
+    "naive_datetime": M("Geef een tijd met tijdzone op."),
+    "naive_time": M("Geef een tijd met tijdzone op."),
+    "partial_position": M("Geef zowel lengte- als breedtegraad op, of geen van beide."),
+    "quota_error": M("Er zijn geen vergunningen meer beschikbaar in dit gebied."),
+    "area_quota_full": M(
+        "Het gebied {area_code} is vol ({holders} van {capacity} vergunningen uitgegeven)."
+    ),
+    "visitor_budget_exceeded": M(
+        "Er is niet genoeg bezoekerstegoed: nog {remaining_minutes} minuten over, "
+        "{requested_minutes} gevraagd.",
+        "minutes",
+    ),
+    "feed_error": M("De gegevens voor de scanauto zijn verlopen; haal ze opnieuw op."),
+    "feed_cursor_expired": M("De gegevens voor de scanauto zijn verlopen; haal ze opnieuw op."),
+    "csv_import_error": M("Het bestand bevat fouten; er is niets ingelezen."),
+    "csv_row_error": M("Regel {line} van het bestand bevat een fout."),
+    # ---------------------------------------------------------------- zones
+    "zones_error": M("De zonegegevens kloppen niet."),
+    "invalid_zone": M("De zone is niet goed ingevuld: {field} is ongeldig."),
+    "invalid_zone_file": M("Het zonebestand bevat fouten; er is niets ingelezen."),
+    "unknown_crs": M("Het coördinatenstelsel van het bestand wordt niet ondersteund."),
+    # ---------------------------------------------------------------- car uploads (API only)
+    "observation_conflict": M("Deze waarneming is al ontvangen."),
+    "invalid_metadata": M("De gegevens van de waarneming zijn ongeldig."),
+    "missing_metadata": M("De gegevens van de waarneming ontbreken."),
+    "bad_multipart": M("Het verzoek is niet goed opgebouwd."),
+    "bad_part": M("Een deel van het verzoek is geen bestand."),
+    "duplicate_part": M("Een bestand is twee keer verstuurd."),
+    "missing_part": M("Een bestand ontbreekt."),
+    "unexpected_part": M("Er is een onverwacht bestand verstuurd."),
+    "sha256_mismatch": M("Een bestand is onderweg beschadigd."),
+}
+FALLBACK = Message("De actie kon niet worden uitgevoerd.")
+
+
+class _Values(string.Formatter):
+    """Fills ``{name}`` from the error's attributes; a missing one leaves the text usable."""
+
+    def get_value(self, key: int | str, args: Any, kwargs: Any) -> Any:  # noqa: ARG002
+        return kwargs.get(str(key), "")
+
+
+_FORMAT = _Values()
+
+
+def values_of(exc: BaseException) -> dict[str, Any]:
+    """The values an error carries, plus the Dutch forms the texts above use."""
+    v: dict[str, Any] = {k: x for k, x in vars(exc).items() if not k.startswith("_")}
+    if "distance_m" in v:
+        v["distance"] = f"{float(v['distance_m']):.0f} m"
+    if "max_distance_m" in v:
+        v["maximum"] = f"{float(v['max_distance_m']):.0f} m"
+    if "max_length" in v:
+        v["maximum"] = v["max_length"]
+    status = v.get("status")
+    if status is not None:
+        v["status_label"] = label(STATUS, str(status)).lower()
+        v["fine_status_label"] = label(FINE_STATUS, str(status)).lower()
+    for key in ("amount_cents", "outstanding_cents"):
+        if key in v:
+            v[key.removesuffix("_cents")] = euro(int(v[key]))
+    headers = v.get("headers") or {}
+    if "Retry-After" in headers:
+        v["retry_after"] = headers["Retry-After"]
+    return v
+
+
+def message_for(code: str, exc: BaseException | None = None) -> Message:
+    """The Dutch message for ``code``, filled in with the values ``exc`` carries."""
+    m = MESSAGES.get(code, FALLBACK)
+    if exc is None:
+        return Message(_FORMAT.format(m.text), m.field)
+    values = values_of(exc)
+    field = _FORMAT.format(m.field, **values) if m.field else None
+    return Message(_FORMAT.format(m.text, **values), field or None)
+
+
+# pydantic's error types (the same schema as the API validates a page's form) -> Dutch
+VALIDATION: dict[str, str] = {
+    "missing": "Vul dit veld in.",
+    "string_too_short": "Vul dit veld in.",
+    "string_too_long": "Dit is te lang: maximaal {max_length} tekens.",
+    "enum": "Kies een van de mogelijkheden.",
+    "literal_error": "Kies een van de mogelijkheden.",
+    "float_parsing": "Vul een getal in.",
+    "int_parsing": "Vul een heel getal in.",
+    "greater_than": "Vul een getal groter dan {gt} in.",
+    "greater_than_equal": "Vul een getal van minstens {ge} in.",
+    "less_than": "Vul een getal kleiner dan {lt} in.",
+    "less_than_equal": "Vul een getal van hoogstens {le} in.",
+    "datetime_parsing": "Vul een geldige datum en tijd in.",
+    "datetime_from_date_parsing": "Vul een geldige datum en tijd in.",
+    "date_parsing": "Vul een geldige datum in.",
+    "bool_parsing": "Kies ja of nee.",
+    "string_pattern_mismatch": "Deze waarde heeft niet de goede vorm.",
+}
+
+
+# the same, for one field: "<field>:<error type>"
+FIELD_VALIDATION: dict[str, str] = {
+    "reason:missing": "Kies een reden.",
+    "reason:enum": "Kies een reden uit de lijst.",
+    "mode:missing": "Kies hoe u de overtreding vaststelt.",
+    "mode:enum": "Kies hoe u de overtreding vaststelt.",
+    "plate:missing": "Vul het juiste kenteken in.",
+    "plate:string_too_short": "Vul het juiste kenteken in.",
+    "username:missing": "Vul uw gebruikersnaam in.",
+    "password:missing": "Vul uw wachtwoord in.",
+    "note:string_too_long": "De toelichting is te lang: maximaal {max_length} tekens.",
+}
+
+
+def validation_message(error_type: str, ctx: dict[str, Any], name: str | None = None) -> str:
+    """Dutch text for one pydantic validation error of field ``name`` (``ctx`` holds its
+    limits)."""
+    text = FIELD_VALIDATION.get(f"{name}:{error_type}") or VALIDATION.get(
+        error_type, "Deze waarde is ongeldig."
+    )
+    return _FORMAT.format(text, **{k: str(v) for k, v in ctx.items()})

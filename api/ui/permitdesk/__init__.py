@@ -1,0 +1,1 @@
+"""Permit desk (vergunningenbalie) for clerks: /ui/vergunningen. Built in #17."""

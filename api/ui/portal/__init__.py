@@ -1,0 +1,1 @@
+"""Resident and business portal: permits and visitor parking for citizens. Built in #17."""

@@ -1,0 +1,1 @@
+"""BOA tablet pages: the review queue, a hit, its evidence and the decisions."""
