@@ -76,6 +76,7 @@ ROLE = {  # api.auth.principal.Role
     "backoffice": "Backoffice",
     "boa": "Handhaver (BOA)",
     "provider": "Parkeerdienstaanbieder",
+    "resident": "Inwoner of bedrijf",
     "device": "Scanauto",
 }
 ZONE_KIND = {  # zones.model.ZoneKind
