@@ -41,6 +41,9 @@ MESSAGES: dict[str, Message] = {
     "unavailable": M("De dienst is tijdelijk niet beschikbaar. Probeer het zo opnieuw."),
     "database_unavailable": M("De database is even niet bereikbaar. Probeer het zo opnieuw."),
     "database_error": M("Er ging iets mis bij het opslaan. Probeer het opnieuw."),
+    "database_busy": M("De database is even te druk. Probeer het zo opnieuw."),
+    "request_timeout": M("Het versturen duurde te lang. Probeer het opnieuw."),
+    "client_gone": M("De verbinding werd verbroken tijdens het versturen. Probeer het opnieuw."),
     "insufficient_storage": M("De opslag van de server is vol. Meld dit bij de beheerder."),
     "integrity_failure": M("Opgeslagen gegevens kloppen niet meer. Meld dit bij de beheerder."),
     "csrf_failed": M(

@@ -349,11 +349,11 @@ async def collection(
 
 # --------------------------------------------------------------------------- admin
 @router.get("/admin", response_class=HTMLResponse)
-def admin_home(request: Request, user: AdminPage) -> HTMLResponse:
+async def admin_home(request: Request, user: AdminPage) -> HTMLResponse:
     """The administrator's start page: the system's state and the places to manage it."""
     from api.health import readiness
 
-    checks = readiness(request.app.state.engine, request.app.state.evidence_store)
+    checks = await readiness(request.app.state)
     settings = request.app.state.settings
     return render(
         request,
