@@ -36,9 +36,10 @@ def test_api_answers_with_personal_data_are_not_stored(client, accounts):
 
 
 def test_static_files_may_be_cached(client):
-    from api.main import UI_STATIC
+    from api.ui.templating import UI
 
-    name = next(p for p in UI_STATIC.rglob("*.css")).relative_to(UI_STATIC)
+    static = UI / "static"
+    name = next(p for p in static.rglob("*.css")).relative_to(static)
     r = client.get(f"/static/{name}")
     assert r.status_code == 200
     assert "no-store" not in r.headers.get("cache-control", "")
