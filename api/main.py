@@ -24,6 +24,7 @@ from api.openapi import install_openapi
 from api.permits import resident_routes
 from api.permits import routes as permit_routes
 from api.reports import routes as report_routes
+from api.residents.oidc import OidcClient, OidcConfig
 from api.review import routes as review_routes
 from api.review.ports import RightsChecker, ZoneRulesSource
 from api.rights import routes as rights_routes
@@ -35,6 +36,20 @@ from api.zones import routes as zone_routes
 from api.zones.service import CatalogZoneRules, ZoneCatalog
 
 API_VERSION = "0.1.0"
+
+
+def _oidc_client(settings: BackendSettings) -> OidcClient | None:
+    """The residents' OpenID Connect login, when an issuer is configured."""
+    if not (settings.oidc_issuer and settings.oidc_client_id and settings.oidc_client_secret):
+        return None
+    return OidcClient(
+        OidcConfig(
+            settings.oidc_issuer,
+            settings.oidc_client_id,
+            settings.oidc_client_secret,
+            settings.oidc_scopes,
+        )
+    )
 
 
 def create_app(
@@ -93,6 +108,7 @@ def create_app(
     app.state.check_pool = CheckPool.for_engine(engine, settings.rights_check_pool_size)
     app.state.feed_keys = FeedKeys.from_settings(settings)
     app.state.zone_rules = zone_rules or CatalogZoneRules(app.state.zone_catalog)
+    app.state.oidc_client = _oidc_client(settings)
     app.state.fine_drafts = SqlFineDrafts(app.state.zone_catalog, app.state.zone_rules, settings)
 
     register_error_handlers(app)

@@ -22,12 +22,13 @@ from sqlmodel import Session
 
 from api.ui import nav
 from api.ui.messages import message_for
+from api.ui.portal.session import portal_login_redirect, read_resident
 from api.ui.routes import login_redirect
 from api.ui.session import CsrfFailed, LoginRequired, PageForbidden, PageUser, read_session
 from api.ui.templating import render
 
 log = logging.getLogger(__name__)
-PAGE_PREFIXES = ("/ui/", "/ui")
+PAGE_PREFIXES = ("/ui/", "/ui", "/mijn/", "/mijn")
 Handler = Callable[[Request, Any], Awaitable[Response] | Response]
 
 TITLES = {
@@ -50,13 +51,15 @@ _PARENTS = (
 
 def is_page(request: Request) -> bool:
     path = request.url.path
-    return path == "/ui" or path.startswith(PAGE_PREFIXES[0])
+    return path in ("/ui", "/mijn") or path.startswith((PAGE_PREFIXES[0], PAGE_PREFIXES[2]))
 
 
 def _reader(request: Request) -> PageUser | None:
     """The logged-in reader, for the navigation and the way back (None if unknown)."""
     try:
         with Session(request.app.state.engine) as session:
+            if request.url.path.startswith("/mijn"):
+                return read_resident(request, session, request.app.state.settings)
             return read_session(request, session, request.app.state.settings)
     except Exception:  # the database may be the reason for the error page
         return None
@@ -66,6 +69,8 @@ def ways_back(path: str, user: PageUser | None) -> list[tuple[str, str]]:
     """Links out of an error page: the page it belongs to, and the reader's start page (which
     the reader's role may always see), or the login page."""
     out = []
+    if path.startswith("/mijn"):
+        return [("/mijn/", "Naar Mijn parkeren")] if user else [("/mijn/inloggen", "Naar inloggen")]
     for pattern, target, text in _PARENTS:
         m = pattern.match(path)
         if m and user is not None:
@@ -125,6 +130,8 @@ def register_page_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(LoginRequired)
     async def _login(_: Request, exc: LoginRequired) -> Response:
+        if exc.next_url.startswith("/mijn"):
+            return portal_login_redirect(exc.next_url)
         return login_redirect(exc.next_url)
 
     @app.exception_handler(PageForbidden)

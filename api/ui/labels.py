@@ -146,6 +146,64 @@ PERMIT_STATUS = {  # permits.model.PermitStatus
     "revoked": "Ingetrokken",
     "expired": "Verlopen",
 }
+PERMIT_EVENT = {  # permits.lifecycle.PermitAction, plus "create" and "update" (api.permits)
+    "create": "Aangemaakt",
+    "update": "Gewijzigd",
+    "start_review": "In behandeling genomen",
+    "grant": "Toegekend",
+    "refuse": "Geweigerd",
+    "waitlist": "Op de wachtlijst gezet",
+    "activate": "Actief gemaakt",
+    "suspend": "Geschorst",
+    "reinstate": "Hersteld",
+    "revoke": "Ingetrokken",
+    "expire": "Beëindigd",
+    "change_plate": "Kenteken gewijzigd",
+}
+# reasons the backend writes itself into a permit's history (api.permits), in Dutch
+PERMIT_REASON = {
+    "application filed": "aanvraag ingediend",
+    "application received": "aanvraag ontvangen",
+    "granted permit activated": "toegekende vergunning actief",
+    "granted directly by the back office": "direct verleend door de backoffice",
+    "imported from CSV": "ingelezen uit CSV",
+    "imported application received": "ingelezen aanvraag ontvangen",
+    "plate changed by the holder": "kenteken gewijzigd door de houder",
+    "ended by the holder": "beëindigd door de houder",
+}
+_PERMIT_REASON_PATTERNS = (
+    (re.compile(r"^place freed in area (\S+) \(by (\S+)\); first on waiting list$"),
+     r"plaats vrijgekomen in gebied \1 (door \2); eerste op de wachtlijst"),
+    (re.compile(r"^place free in area (\S+) \(capacity raised to (\d+)\)$"),
+     r"plaats vrij in gebied \1 (quotum verhoogd naar \2)"),
+    (re.compile(r"^validity ended at (.+)$"), r"geldigheid verlopen op \1"),
+    (re.compile(r"^area (\S+) is full.*$"), r"gebied \1 is vol"),
+)  # fmt: skip
+
+
+def permit_reason(text: str | None) -> str:
+    """A reason in a permit's history: the backend's own reasons in Dutch, a person's as
+    written."""
+    if not text:
+        return ""
+    if text in PERMIT_REASON:
+        return PERMIT_REASON[text]
+    for pattern, dutch in _PERMIT_REASON_PATTERNS:
+        if pattern.match(text):
+            return pattern.sub(dutch, text)
+    return text
+
+
+def actor(name: str | None) -> str:
+    """Who did it, for people: a resident through the portal, the system, or a user's name."""
+    if not name:
+        return "-"
+    if name.startswith("user:oidc-"):
+        return "de aanvrager (Mijn parkeren)"
+    if name.startswith("system"):
+        return "het systeem" + (" (verlopen)" if "expiry" in name else "")
+    return name.removeprefix("user:")
+
 
 WEEKDAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
 MONTHS = (

@@ -149,19 +149,26 @@ MESSAGES: dict[str, Message] = {
     "feed_cursor_expired": M("De gegevens voor de scanauto zijn verlopen; haal ze opnieuw op."),
     "csv_import_error": M("Het bestand bevat fouten; er is niets ingelezen."),
     "csv_row_error": M("Regel {line} van het bestand bevat een fout."),
-    # ---------------------------------------------------------------- resident portal
-    "account_disabled": M("Dit account is geblokkeerd. Neem contact op met de gemeente."),
-    "unknown_address": M("Dit adres is niet bekend bij de gemeente.", "address_id"),
+    # ---------------------------------------------------------------- residents (portal)
     "address_outside_permit_area": M(
-        "Op dit adres kunt u deze vergunning niet aanvragen: het ligt buiten een vergunninggebied.",
-        "address_id",
+        "Dit adres ligt niet in een gebied waar u deze vergunning kunt krijgen. Kies een "
+        "ander adres of een andere vergunning.",
+        "postcode",
+    ),
+    "unknown_address": M(
+        "Dit adres kennen wij niet. Controleer postcode en huisnummer.", "postcode"
     ),
     "bad_postcode": M("Vul een postcode in zoals 1234 AB.", "postcode"),
-    "plates_count": M("Vul één of twee kentekens in.", "plates"),
-    "business_details": M("Vul de bedrijfsnaam en het KvK-nummer van 8 cijfers in.", "kvk_number"),
+    "already_applied": M(
+        "U heeft voor dit adres al een vergunning of aanvraag van deze soort.", "type"
+    ),
+    "plates_count": M("Vul het kenteken in (maximaal 2).", "plate1"),
+    "business_details": M(
+        "Vul de naam van het bedrijf en het KvK-nummer (8 cijfers) in.", "kvk_number"
+    ),
     "care_details": M("Vul de naam in van degene voor wie u zorgt.", "cared_for_name"),
-    "already_applied": M("U heeft voor dit adres al een vergunning of aanvraag van deze soort."),
-    "too_many_favourites": M("U kunt hoogstens 10 vaste kentekens bewaren."),
+    "too_many_favourites": M("U kunt maximaal 10 favoriete kentekens bewaren.", "plate"),
+    "account_disabled": M("Dit account is geblokkeerd. Neem contact op met de gemeente."),
     # ---------------------------------------------------------------- zones
     "zones_error": M("De zonegegevens kloppen niet."),
     "invalid_zone": M("De zone is niet goed ingevuld: {field} is ongeldig."),

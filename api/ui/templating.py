@@ -55,6 +55,8 @@ def _environment() -> Environment:
         calc_label=labels.calculation_line,
         fine_status=lambda code: labels.label(labels.FINE_STATUS, code),
         hit_event=labels.hit_event,
+        permit_reason=labels.permit_reason,
+        actor=labels.actor,
     )
     env.globals.update(labels=labels, nav=nav)
     return env

@@ -47,7 +47,9 @@ DEMO_USERS = (
     ("backoffice", "backoffice", "demo-backoffice-pass"),
     ("boa", "boa", "demo-boa-pass"),
     ("provider", "provider", "demo-provider-pass"),
+    ("bewoner", "resident", "demo-bewoner-pass"),  # the residents' portal (/mijn/)
 )
+TOWN_ADDRESSES = REPO / "fixtures" / "addresses" / "town.csv"
 
 
 class DemoError(RuntimeError):
@@ -133,6 +135,7 @@ def setup_backend(folder: Path, port: int) -> tuple[Backend, str]:
         SCANCAR_ENV="development",
         SCANCAR_DATABASE_URL=f"sqlite:///{(folder / 'scancar.db').resolve()}",
         SCANCAR_DATA_DIR=str(folder.resolve()),
+        SCANCAR_PORTAL_PASSWORD_LOGIN="true",  # demo residents log in with a password
         PYTHONPATH=os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep),
     )
     _backend(env, "db", "upgrade")
@@ -150,6 +153,7 @@ def setup_backend(folder: Path, port: int) -> tuple[Backend, str]:
     token = _backend(env, "admin", "create-device", "demo-car-1").splitlines()[-1].strip()
     (folder / "device-token.txt").write_text(token + "\n")
     _backend(env, "zones", "import", str(TOWN_ZONES))
+    _backend(env, "addresses", "import", str(TOWN_ADDRESSES))
     return Backend(env, f"http://127.0.0.1:{port}"), token
 
 
@@ -293,6 +297,8 @@ def run_demo(
         "grace_step": "admin tick" if grace_step else "backend background job",
         "backend": backend.url,
         "review_page": f"{backend.url}/ui/queue",
+        "permit_desk": f"{backend.url}/ui/vergunningen",
+        "residents_portal": f"{backend.url}/mijn/",
         "boa_login": {"username": "boa", "password": "demo-boa-pass"},
         "users": {name: password for name, _, password in DEMO_USERS},
         "device_token_file": str(folder / "device-token.txt"),
@@ -353,6 +359,11 @@ def demo(
     typer.echo(
         f"review page: {summary['review_page']}  login: boa / demo-boa-pass "
         f"(API docs at {backend.url}/docs); Ctrl-C stops",
+        err=True,
+    )
+    typer.echo(
+        f"permit desk: {summary['permit_desk']}  login: backoffice / demo-backoffice-pass; "
+        f"residents: {summary['residents_portal']}  login: bewoner / demo-bewoner-pass",
         err=True,
     )
     try:

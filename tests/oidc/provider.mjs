@@ -23,7 +23,7 @@ function escape(text) {
 function loginPage(uid, error) {
   const message = error ? `<p role="alert" id="error">${escape(error)}</p>` : '';
   return `<!doctype html><html lang="nl"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>Test-DigiD</title></head>
+<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,"><title>Test-DigiD</title></head>
 <body><main><h1>Inloggen bij Test-DigiD</h1>${message}
 <form method="post" action="/interaction/${escape(uid)}">
 <p><label for="login">Gebruikersnaam</label><br><input id="login" name="login" autocomplete="username" required></p>
