@@ -176,8 +176,11 @@ _PERMIT_REASON_PATTERNS = (
      r"plaats vrijgekomen in gebied \1 (door \2); eerste op de wachtlijst"),
     (re.compile(r"^place free in area (\S+) \(capacity raised to (\d+)\)$"),
      r"plaats vrij in gebied \1 (quotum verhoogd naar \2)"),
+    (re.compile(r"^place free in area (\S+) at a CSV import$"),
+     r"plaats vrij in gebied \1 bij een CSV-import"),
+    (re.compile(r"^place free in area (\S+)$"), r"plaats vrij in gebied \1"),
     (re.compile(r"^validity ended at (.+)$"), r"geldigheid verlopen op \1"),
-    (re.compile(r"^area (\S+) is full.*$"), r"gebied \1 is vol"),
+    (re.compile(r"^area (\S+) is full \((\d+) places?\)$"), r"gebied \1 is vol (\2 plaatsen)"),
 )  # fmt: skip
 
 

@@ -135,7 +135,7 @@ def setup_backend(folder: Path, port: int) -> tuple[Backend, str]:
         SCANCAR_ENV="development",
         SCANCAR_DATABASE_URL=f"sqlite:///{(folder / 'scancar.db').resolve()}",
         SCANCAR_DATA_DIR=str(folder.resolve()),
-        SCANCAR_PORTAL_PASSWORD_LOGIN="true",  # demo residents log in with a password
+        SCANCAR_PORTAL_PASSWORD_LOGIN="true",  # noqa: S106 - demo residents log in with a password
         PYTHONPATH=os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep),
     )
     _backend(env, "db", "upgrade")

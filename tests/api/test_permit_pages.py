@@ -257,7 +257,7 @@ def test_portal_plate_change_and_visitor_sessions_are_rights_at_once(
         f"/mijn/vergunningen/{permit}/kenteken",
         {"old_plate": "GZ123T", "new_plate": "1-abc-23"},
         200,
-    )  # noqa: E501
+    )
     assert "Het kenteken is gewijzigd" in r.text
     assert "1-ABC-23" in r.text
     later = now() + timedelta(minutes=1)
@@ -299,11 +299,12 @@ def test_desk_csv_import_from_a_spreadsheet_and_export(app, accounts, world):
         "valid_to",
         "status",
     ]
+    start = "2026-01-01T00:00:00+01:00"
     good = [
         header,
-        ["IMP-1", "resident", "Café Zoë", "GZ-123-T;XK-52-GV", "9999_NOORD", "2026-01-01T00:00:00+01:00", "", ""],
-        ["IMP-2", "business", "Bakkerij", "1ABC23", "9999_CENTRUM", "2026-01-01T00:00:00+01:00", "", "active"],
-    ]  # fmt: skip
+        ["IMP-1", "resident", "Café Zoë", "GZ-123-T;XK-52-GV", "9999_NOORD", start, "", ""],
+        ["IMP-2", "business", "Bakkerij", "1ABC23", "9999_CENTRUM", start, "", "active"],
+    ]
     bad = [
         header,
         ["IMP-3", "resident", "A", "GZ123T", "", "2026-01-01T00:00:00+01:00", "", ""],

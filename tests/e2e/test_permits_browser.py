@@ -34,7 +34,8 @@ def _oidc_login(page: Any, base: str, who: ProviderAccount, check_page: Any, sho
         check_page(page, "portal-login")
     page.click("#oidc-login")
     page.wait_for_selector("#login")  # the provider's own page
-    assert page.url.startswith("http://127.0.0.1:") and "/interaction/" in page.url
+    assert page.url.startswith("http://127.0.0.1:")
+    assert "/interaction/" in page.url
     page.fill("#login", who.login)
     page.fill("#password", who.password)
     page.click("button[type=submit]")
@@ -122,7 +123,12 @@ def test_permits_portal_and_desk_in_the_browser(
             engine=engine,
         )
         with serve(app, port=port) as base:
-            assert httpx.put(f"{base}/api/v1/zones", json=TOWN, headers=accounts.headers("admin")).status_code == 201  # noqa: E501
+            assert (
+                httpx.put(
+                    f"{base}/api/v1/zones", json=TOWN, headers=accounts.headers("admin")
+                ).status_code
+                == 201
+            )
             r = httpx.put(
                 f"{base}/api/v1/permit-quotas/9999_NOORD",
                 json={"capacity": 1, "permit_types": ["resident"]},
@@ -174,14 +180,18 @@ def test_permits_portal_and_desk_in_the_browser(
             assert "Els Bakker" in desk.inner_text("#waiting-9999_NOORD")
             check_page(desk, "desk-waiting-lists")
             els.goto(f"{base}/mijn/vergunningen/{els_id}")
-            assert "plaats 1 van de wachtlijst" in els.inner_text("#waiting")
+            assert "plaats 1 van de wachtlijst voor Vergunninggebied Noord" in els.inner_text(
+                "#waiting"
+            )
             check_page(els, "portal-permit-waitlisted")
 
             # -- another resident sees neither the page nor, through the API, the permit
             els.goto(f"{base}/mijn/vergunningen/{jans}")
             assert "Niet gevonden" in els.inner_text("h1")
             check_page(els, "portal-other-residents-permit-404")
-            assert httpx.get(f"{base}/api/v1/me/permits/{jans}", headers=piet_api).status_code == 404  # noqa: E501
+            assert (
+                httpx.get(f"{base}/api/v1/me/permits/{jans}", headers=piet_api).status_code == 404
+            )
             assert httpx.get(f"{base}/api/v1/permits/{jans}", headers=piet_api).status_code == 403
 
             # -- Jan changes his plate, then ends the permit: Els gets the freed place
@@ -220,9 +230,10 @@ def test_permits_portal_and_desk_in_the_browser(
             assert _check(base, boa, "AB12CD")["reason"] == "visitor"
             jan.click("#running-title + ul button")
             jan.wait_for_selector("#flash")
-            assert _check(base, boa, "AB12CD", datetime.now(UTC) + timedelta(minutes=2))[
-                "allowed"
-            ] is False
+            assert (
+                _check(base, boa, "AB12CD", datetime.now(UTC) + timedelta(minutes=2))["allowed"]
+                is False
+            )
 
             # -- CSV import of a file as a Dutch spreadsheet saves it, then search and a permit
             rows = [

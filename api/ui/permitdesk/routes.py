@@ -210,6 +210,7 @@ def _permit_ctx(
         "user": user,
         "permit": permit,
         "application": app,
+        "holder_name": desk.applicant_name(app, "") if app else "",
         "events": service.events(session, permit_id),
         "actions": [a.value for a in allowed_actions(permit.status)],
         "visits": list(reversed(visits))[:50],

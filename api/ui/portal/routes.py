@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
+from sqlmodel import Session
 
 from api.auth.db import UserRow
 from api.auth.principal import Role
@@ -66,8 +67,11 @@ def budget_text(minutes: int, unit: str, rate_cents_per_hour: int) -> str:
     return text
 
 
-def _render(request: Request, name: str, ctx: dict[str, Any], status: int = 200) -> HTMLResponse:
-    """``render`` with the portal's helpers (the visitor budget as the settings show it)."""
+def _render(
+    request: Request, session: Session, name: str, ctx: dict[str, Any], status: int = 200
+) -> HTMLResponse:
+    """``render`` with the portal's helpers: the visitor budget as the settings show it, and
+    an area's name (its zone's) instead of its code."""
     settings = request.app.state.settings
 
     def budget(minutes: int) -> str:
@@ -75,7 +79,13 @@ def _render(request: Request, name: str, ctx: dict[str, Any], status: int = 200)
             minutes, settings.visitor_budget_unit, settings.visitor_rate_cents_per_hour
         )
 
-    return render(request, name, {"budget": budget, **ctx}, status)
+    zones = request.app.state.zone_catalog.current(session).index.zones
+    names = {z.area_code: z.name for z in zones}
+
+    def area_name(code: str) -> str:
+        return names.get(code, code)
+
+    return render(request, name, {"budget": budget, "area_name": area_name, **ctx}, status)
 
 
 # --------------------------------------------------------------------------- login
@@ -215,7 +225,9 @@ def home(request: Request, session: SessionDep, user: ResidentDep) -> HTMLRespon
         ),
         None,
     )
-    return _render(request, "portal/home.html", {"user": user, "mine": mine, "visitor": visitor})
+    return _render(
+        request, session, "portal/home.html", {"user": user, "mine": mine, "visitor": visitor}
+    )
 
 
 @router.get("/vergunningen/{permit_id}", response_class=HTMLResponse)
@@ -225,6 +237,7 @@ def permit_page(
     own = resident.describe(session, resident.own_permit(session, user.principal, permit_id))
     return _render(
         request,
+        session,
         "portal/permit.html",
         {"user": user, "own": own, "received": request.query_params.get("ontvangen") == "1"},
     )
@@ -320,7 +333,7 @@ def apply_done(
     request: Request, session: SessionDep, user: ResidentDep, permit_id: str
 ) -> HTMLResponse:
     own = resident.describe(session, resident.own_permit(session, user.principal, permit_id))
-    return _render(request, "portal/received.html", {"user": user, "own": own})
+    return _render(request, session, "portal/received.html", {"user": user, "own": own})
 
 
 # --------------------------------------------------------------------------- visitors
@@ -369,7 +382,7 @@ def _visitor_ctx(
 
 @router.get("/bezoek", response_class=HTMLResponse)
 def visitors(request: Request, session: SessionDep, user: ResidentDep) -> HTMLResponse:
-    return _render(request, "portal/visitors.html", _visitor_ctx(session, user, {}))
+    return _render(request, session, "portal/visitors.html", _visitor_ctx(session, user, {}))
 
 
 class VisitStart(BaseModel):
@@ -392,7 +405,7 @@ async def visit_start(request: Request, session: SessionDep, user: ResidentDep) 
     if outcome.ok:
         return see_other("/mijn/bezoek?gestart=1")
     ctx = _visitor_ctx(session, user, {"start": outcome.form})
-    return _render(request, "portal/visitors.html", ctx, outcome.status)
+    return _render(request, session, "portal/visitors.html", ctx, outcome.status)
 
 
 @router.post("/bezoek/{session_id}/stop", response_class=HTMLResponse)
@@ -411,7 +424,7 @@ async def visit_stop(
     if outcome.ok:
         return see_other("/mijn/bezoek?gestopt=1")
     ctx = _visitor_ctx(session, user, {"start": outcome.form})
-    return _render(request, "portal/visitors.html", ctx, outcome.status)
+    return _render(request, session, "portal/visitors.html", ctx, outcome.status)
 
 
 class Favourite(BaseModel):
@@ -429,7 +442,7 @@ async def favourite_add(request: Request, session: SessionDep, user: ResidentDep
     if outcome.ok:
         return see_other("/mijn/bezoek#favorieten")
     ctx = _visitor_ctx(session, user, {"fav": outcome.form})
-    return _render(request, "portal/visitors.html", ctx, outcome.status)
+    return _render(request, session, "portal/visitors.html", ctx, outcome.status)
 
 
 @router.post("/bezoek/favorieten/{favourite_id}/verwijderen")
