@@ -80,7 +80,7 @@ def response_headers(scope: Scope, headers: list[tuple[bytes, bytes]]) -> None:
     headers.extend(SECURITY_HEADERS)
     if path in DOCS_PATHS:
         pass  # the docs middleware sets a CSP made for the page it serves
-    elif path.startswith("/ui"):
+    elif path.startswith(("/ui", "/mijn")):  # the staff pages and the residents' portal
         headers.append((b"content-security-policy", PAGE_CSP))
     else:
         headers.append((b"content-security-policy", API_CSP))

@@ -17,10 +17,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from api.auth.db import UserRow
 from api.auth.principal import Role
-from api.auth.service import login
+from api.auth.routes import client_of
+from api.auth.service import login_over_http
 from api.db import utcnow
 from api.deps import PUBLIC, RowId, SessionDep, SettingsDep
 from api.errors import Forbidden, NotFound
@@ -32,9 +34,9 @@ from api.ui.labels import euro
 from api.ui.portal import apply as wizard
 from api.ui.portal.session import (
     ResidentDep,
-    end_session,
+    end_resident_session,
     keep_login_state,
-    start_session,
+    start_resident_session,
     take_login_state,
 )
 from api.ui.session import PageUser, checked_form
@@ -117,10 +119,11 @@ async def password_login(request: Request, session: SessionDep, settings: Settin
     """The demo residents' password login (off unless SCANCAR_PORTAL_PASSWORD_LOGIN)."""
     if not settings.portal_password_login:
         raise NotFound("the password login is off; log in through OpenID Connect")
-    client = request.client.host if request.client else "unknown"
 
-    def do(f: PasswordLogin) -> UserRow:
-        result = login(session, settings, username=f.username, password=f.password, client=client)
+    async def do(f: PasswordLogin) -> UserRow:
+        result = await login_over_http(
+            session, settings, username=f.username, password=f.password, client=client_of(request)
+        )
         if result.user.role != Role.RESIDENT.value:
             raise Forbidden("not a resident's account", code="no_page_access")
         return result.user
@@ -131,7 +134,7 @@ async def password_login(request: Request, session: SessionDep, settings: Settin
         outcome.form.values.pop("password", None)
         return _login_page(request, outcome.form, nxt, outcome.status)
     response = see_other(nxt)
-    start_session(response, request, outcome.result)
+    await run_in_threadpool(start_resident_session, response, request, session, outcome.result)
     return response
 
 
@@ -194,7 +197,7 @@ def oidc_callback(
             form.add("Inloggen bij DigiD is niet gelukt. Probeer het opnieuw.")
             return _with_cookies(_login_page(request, form, "/mijn/", 502), probe)
         response = see_other(_safe_next(str(kept.get("next") or "")))
-        start_session(response, request, user)
+        start_resident_session(response, request, session, user)
     return _with_cookies(response, probe)
 
 
@@ -205,11 +208,10 @@ def _with_cookies(response: Response, source: Response) -> Response:
 
 
 @router.post("/uitloggen")
-async def logout(request: Request, user: ResidentDep) -> Response:
+async def logout(request: Request, session: SessionDep, user: ResidentDep) -> Response:
     await checked_form(request, user)
     response = see_other("/mijn/inloggen?uitgelogd=1")
-    end_session(response)
-    response.headers["Clear-Site-Data"] = '"cache", "storage"'
+    await run_in_threadpool(end_resident_session, response, request, session)
     return response
 
 

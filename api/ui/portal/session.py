@@ -2,15 +2,17 @@
 OpenID Connect login state kept between the redirect out and the way back, and the guard that
 lets only residents in.
 
-The session cookie is a signed JWT (user id, role, CSRF token, expiry) like the staff pages'
-cookie, but SameSite=Lax: the provider sends the browser back to us with a cross-site
-redirect, and a Strict cookie set there would not be sent on the next page. Forms still carry
-the CSRF token and the Origin is checked, so Lax opens no cross-site POST.
+The session is a server-side session like the staff pages' (``api.auth.sessions``: a random
+token in the cookie, a row in the database; logout, idle timeout and disabling the account end
+it), with its own cookie, path /mijn, SameSite=Lax: the provider sends the browser back to us
+with a cross-site redirect, and a Strict cookie set there would not be sent on the next page.
+Forms still carry the session's CSRF token and the Origin is checked, so Lax opens no
+cross-site POST. The login state (state, nonce, PKCE verifier) waits in a signed 10-minute
+cookie; it opens no session by itself.
 """
 
 from __future__ import annotations
 
-import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -18,10 +20,12 @@ from urllib.parse import quote
 import jwt
 from fastapi import Depends, Request, Response
 from fastapi.responses import RedirectResponse
+from sqlmodel import Session
 
 from api.auth.db import UserRow
-from api.auth.principal import Principal, Role
+from api.auth.principal import Role
 from api.auth.security import JWT_ALGORITHM
+from api.auth.sessions import end_session, find_session, start_session
 from api.deps import SessionDep, SettingsDep
 from api.settings import BackendSettings
 from api.ui.session import LoginRequired, PageGuard, PageUser
@@ -61,17 +65,23 @@ def _set(response: Response, request: Request, name: str, value: str, max_age: i
     )
 
 
-def start_session(response: Response, request: Request, user: UserRow) -> None:
-    settings: BackendSettings = request.app.state.settings
-    max_age = settings.session_cookie_minutes * 60
-    claims = {"sub": str(user.id), "role": user.role, "csrf": secrets.token_urlsafe(24)}
-    _set(
-        response, request, COOKIE, _encode({**claims, "typ": "portal"}, settings, max_age), max_age
-    )
+def start_resident_session(
+    response: Response, request: Request, session: Session, user: UserRow
+) -> None:
+    """Begin a server-side session for the resident (committed) and set the portal's cookie."""
+    new = start_session(session, request.app.state.settings, user)
+    session.commit()
+    _set(response, request, COOKIE, new.token, new.max_age_s)
 
 
-def end_session(response: Response) -> None:
+def end_resident_session(response: Response, request: Request, session: Session) -> None:
+    """End the request's portal session on the server (committed) and clear its cookie."""
+    token = request.cookies.get(COOKIE)
+    if token:
+        end_session(session, token)
+        session.commit()
     response.delete_cookie(COOKIE, path=PATH)
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
 
 
 def keep_login_state(response: Response, request: Request, state: dict[str, str]) -> None:
@@ -87,15 +97,16 @@ def take_login_state(request: Request, response: Response) -> dict[str, Any] | N
     return _decode(request.cookies.get(STATE_COOKIE), request.app.state.settings, "portal-login")
 
 
-def read_resident(request: Request, session: Any, settings: BackendSettings) -> PageUser | None:
-    claims = _decode(request.cookies.get(COOKIE), settings, "portal")
-    if claims is None:
+def read_resident(request: Request, session: Session, settings: BackendSettings) -> PageUser | None:
+    """The resident of the request's portal cookie, or ``None`` (no, ended or idle session,
+    or not a resident: a staff account never gets into the portal)."""
+    token = request.cookies.get(COOKIE)
+    if not token:
         return None
-    user = session.get(UserRow, int(claims["sub"]))
-    if user is None or not user.is_active or user.role != Role.RESIDENT.value:
+    active = find_session(session, settings, token)
+    if active is None or active.principal.role is not Role.RESIDENT:
         return None
-    principal = Principal("user", user.id or 0, user.username, Role.RESIDENT)
-    return PageUser(principal, str(claims["csrf"]), user.full_name or "bewoner")
+    return PageUser(active.principal, active.csrf, active.full_name)
 
 
 class ResidentGuard(PageGuard):
