@@ -4,6 +4,7 @@ visitor sessions that are rights for the scan cars at once."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -122,6 +123,9 @@ def test_resident_visitor_session_is_a_right_at_once(client, accounts, bo, town,
     assert _grant(client, bo, pid)["status"] == "active"
     mine = client.get(f"/api/v1/me/permits/{pid}", headers=jan).json()
     assert mine["visitor_remaining_minutes"] == 40 * 60
+    car = accounts.headers("device")
+    snapshot = client.get("/api/v1/rights/snapshot", headers=car)
+    cursor = json.loads(snapshot.text.strip().splitlines()[-1])["cursor"]
     end = now() + timedelta(hours=2)
     r = client.post(
         f"/api/v1/me/permits/{pid}/visitor-sessions",
@@ -132,6 +136,12 @@ def test_resident_visitor_session_is_a_right_at_once(client, accounts, bo, town,
     visit = r.json()
     assert visit["remaining_minutes"] == 40 * 60 - visit["charged_minutes"]
     assert check(client, bo, "AB12CD", NOORD)["reason"] == "visitor"
+    # the cars' change feed has it too (as a keyed plate, never the plate itself)
+    feed = client.get("/api/v1/rights/changes", params={"since": cursor}, headers=car).json()
+    put = [c for c in feed["changes"] if c["right_id"] == visit["right_id"]]
+    assert [c["op"] for c in put] == ["upsert"]
+    assert put[0]["right"]["area_codes"] == ["9999_NOORD"]
+    assert "AB12CD" not in json.dumps(feed)
     r = client.post(f"/api/v1/me/permits/{pid}/visitor-sessions/{visit['id']}/stop", headers=jan)
     assert r.status_code == 200, r.text
     assert check(client, bo, "AB12CD", NOORD, now() + timedelta(minutes=2))["allowed"] is False
