@@ -8,7 +8,13 @@ from datetime import datetime
 from sqlalchemy import Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from api.auth.db import UserRow
 from api.db import UTCDateTime, utcnow
+from api.residents.db import AddressRow
+
+# the tables the foreign keys below refer to, so this module's metadata is complete wherever it
+# is imported alone (a CLI command that loads only the permits tables)
+REFERENCED_TABLES = (UserRow, AddressRow)
 
 
 class PermitRow(SQLModel, table=True):
