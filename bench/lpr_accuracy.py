@@ -36,14 +36,19 @@ sys.path.insert(0, str(ROOT))
 from fixtures.synth import (  # noqa: E402
     CONDITIONS,
     DEGRADED_CONDITIONS,
+    FOREIGN_STYLES,
     FrameSpec,
     FrameTruth,
+    PlateRequest,
     generate_frame,
+    random_plate_text,
     render_vehicle_pass,
 )
 from fixtures.synth.dataset import encode_jpeg, frame_seed  # noqa: E402
+from fixtures.synth.plates import TWO_LINE_STYLES  # noqa: E402
 from scancar.lpr.fastplate import load_plate_reader  # noqa: E402
 from scancar.lpr.finder import (  # noqa: E402
+    DEFAULT_DETECTOR_EVERY,
     DEFAULT_DETECTOR_ROI_TOP,
     DEFAULT_DETECTOR_SIZE,
     DEFAULT_FINDER,
@@ -177,11 +182,23 @@ def run_passes(recs: dict[str, PlateRecognizer], n_passes: int, seed: int) -> No
     """Vehicle passes (render_vehicle_pass): one voted read per car through PassTracker."""
     names = list(recs)
     print(f"== synthetic vehicle passes ({n_passes} per condition, voted by PassTracker) ==")
-    for ci, condition in enumerate(("clear", "blur", "low_light", "glare", "dirt", "far")):
+    conditions = ("clear", "blur", "low_light", "glare", "dirt", "far", "night", "foreign",
+                  "two_line")  # fmt: skip
+    for ci, condition in enumerate(conditions):
         cells = {n: [0, 0, 0] for n in names}  # exact, wrong, hit passes
         for k in range(n_passes):
-            frames = render_vehicle_pass(frame_seed(seed, 900_000 + ci * 1000 + k),
-                                         conditions=(condition,))  # fmt: skip
+            pass_seed = frame_seed(seed, 900_000 + ci * 1000 + k)
+            styles = {"foreign": FOREIGN_STYLES, "two_line": TWO_LINE_STYLES}.get(condition)
+            target_plate = None
+            if styles:  # the passing car carries a foreign / two-line plate
+                rng = np.random.default_rng(pass_seed)
+                text = random_plate_text(rng, styles[int(rng.integers(0, len(styles)))])
+                target_plate = PlateRequest(text.display, text.style.value)
+            frames = render_vehicle_pass(
+                pass_seed,
+                conditions=(condition,) if condition not in ("foreign", "two_line") else ("clear",),
+                plate=target_plate,
+            )
             images = [_decoded(f) for f in frames]
             truths = {p.text for f in frames for p in f.truth.plates}
             target = frames[0].truth.plates[0].text
@@ -252,16 +269,20 @@ def main() -> None:
     names = list(dict.fromkeys(n for n in args.finders.split(",") if n))
     reader = load_plate_reader(args.model)
     recs = {}
-    for n in names:  # kind[@size[/roi_top]], e.g. combined@640/0
+    for n in names:  # kind[@size[/roi_top[/every]]], e.g. combined@640/0 or combined@512/0.3/2
         kind, _, rest = n.partition("@")
-        size, _, roi = rest.partition("/")
+        size, _, rest = rest.partition("/")
+        roi, _, every = rest.partition("/")
         if kind not in FINDER_KINDS:
-            parser.error(f"unknown finder {n!r}; allowed: {', '.join(FINDER_KINDS)}[@SIZE[/ROI]]")
+            parser.error(
+                f"unknown finder {n!r}; allowed: {', '.join(FINDER_KINDS)}[@SIZE[/ROI[/EVERY]]]"
+            )
         finder = build_plate_finder(
             kind,
             text_model=args.text_model,
             detector_size=int(size or DEFAULT_DETECTOR_SIZE),
             roi_top=float(roi or DEFAULT_DETECTOR_ROI_TOP),
+            detector_every=int(every or DEFAULT_DETECTOR_EVERY),
         )
         recs[n] = PlateRecognizer(reader, finder)
     print(f"finders: {', '.join(names)} (first = before); default finder: {DEFAULT_FINDER}")

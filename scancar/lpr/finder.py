@@ -35,6 +35,7 @@ class OpenCvPlateFinder:
 
 DEFAULT_DETECTOR_SIZE = 512  # the text detector's input, longer side (docs/lpr.md: speed)
 DEFAULT_DETECTOR_ROI_TOP = 0.3  # the top 30 % of a frame (sky, upper façades) is not searched
+DEFAULT_DETECTOR_EVERY = 1  # camera frames: the text detector runs on every n-th frame
 
 
 def build_plate_finder(
@@ -43,12 +44,14 @@ def build_plate_finder(
     text_model: str | Path | None = None,
     detector_size: int = DEFAULT_DETECTOR_SIZE,
     roi_top: float = DEFAULT_DETECTOR_ROI_TOP,
+    detector_every: int = DEFAULT_DETECTOR_EVERY,
     settings: FinderSettings | None = None,
     threads: int = 1,
 ) -> PlateFinder:
     """The finder named ``kind`` (one of :data:`FINDER_KINDS`). ``text_model``: another DB text
     detector ``.onnx`` instead of the packaged default; ``detector_size`` / ``roi_top``: its
-    input size and the band of the frame it searches (:class:`TextDetectorSettings`). Raises
+    input size and the band of the frame it searches (:class:`TextDetectorSettings`);
+    ``detector_every``: on camera frames, the detector runs on every n-th frame only. Raises
     ``InvalidSettingError`` for an unknown kind or a bad value and ``DetectorModelError`` when
     the detector model cannot be loaded."""
     if kind not in FINDER_KINDS:
@@ -65,4 +68,6 @@ def build_plate_finder(
     text = TextPlateFinder(detector, TextFinderSettings(finder=finder_settings))
     if kind == "text":
         return text
-    return CombinedPlateFinder((opencv, text), finder_settings.max_candidates + 2)
+    return CombinedPlateFinder(
+        (opencv, text), finder_settings.max_candidates + 2, later_every=detector_every
+    )

@@ -76,9 +76,15 @@ class PlateRecognizer:
         self.reader = reader
         self.finder = finder or OpenCvPlateFinder(self.settings.finder)
 
-    def find(self, image: Image) -> list[Candidate]:
-        """The candidates of an image (may run in another thread than :meth:`read`)."""
-        candidates = self.finder.find(image)
+    def find(self, frame: Frame | Image) -> list[Candidate]:
+        """The candidates of a frame or image (may run in another thread than :meth:`read`).
+        A finder with ``find_frame`` gets camera frames whole (it may skip work per camera)."""
+        image = frame.image if isinstance(frame, Frame) else frame
+        find_frame = getattr(self.finder, "find_frame", None)
+        if isinstance(frame, Frame) and find_frame is not None:
+            candidates: list[Candidate] = find_frame(frame)
+        else:
+            candidates = self.finder.find(image)
         if not candidates and self.settings.read_whole_crops and _is_plate_crop(image):
             h, w = image.shape[:2]
             candidates = [Candidate(BBox(0, 0, w, h), 0.0, "whole")]
@@ -98,7 +104,13 @@ class PlateRecognizer:
         keep = [i for i, c in enumerate(crops) if c.shape[0] >= 4 and c.shape[1] >= 8]
         rows = self._row_crops(candidates, crops, keep)
         texts = self.reader.read([crops[i] for i in keep] + list(rows.values()))
-        row_texts = dict(zip(rows, texts[len(keep) :], strict=True))
+        # the region head judges the plate's layout, which the side-by-side crop does not show:
+        # a rows read keeps the region of its whole read
+        whole = dict(zip(keep, texts[: len(keep)], strict=True))
+        row_texts = {
+            i: replace(t, region=whole[i].region, region_confidence=whole[i].region_confidence)
+            for i, t in zip(rows, texts[len(keep) :], strict=True)
+        }
         has_colour = is_colour_image(bgr)
         reads: list[PlateRead] = []
         for i, ocr in zip(keep, texts[: len(keep)], strict=True):
@@ -161,7 +173,7 @@ class PlateRecognizer:
 
     def recognise(self, frame: Frame | Image) -> list[PlateRead]:
         image = frame.image if isinstance(frame, Frame) else frame
-        return self.read(image, self.find(image))
+        return self.read(image, self.find(frame))
 
 
 def _one_of(reads: list[PlateRead]) -> PlateRead:

@@ -42,7 +42,7 @@ def find_ahead(
     def work() -> None:
         try:
             for frame in frames:
-                if not put((frame, recognizer.find(frame.image))):
+                if not put((frame, recognizer.find(frame))):
                     return
         except BaseException as exc:  # handed to the consumer thread, raised there
             put(_Failure(exc))

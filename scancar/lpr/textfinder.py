@@ -35,7 +35,7 @@ from scancar.lpr.candidates import (
     to_bgr,
 )
 from scancar.lpr.errors import InvalidSettingError
-from scancar.lpr.model import BBox, Candidate, Image
+from scancar.lpr.model import BBox, Candidate, Frame, Image
 from scancar.lpr.ports import PlateFinder
 from scancar.lpr.textdetect import TextBox, text_box_around
 
@@ -215,17 +215,33 @@ class CombinedPlateFinder:
     colour and edges; the text detector (second) adds the plates it did not find, and the
     text it sees on signs cannot crowd the OpenCV finder's plates out."""
 
-    def __init__(self, finders: Sequence[PlateFinder], max_candidates: int = 8) -> None:
+    def __init__(
+        self, finders: Sequence[PlateFinder], max_candidates: int = 8, later_every: int = 1
+    ) -> None:
         if not finders:
             raise InvalidSettingError("combined finders", [], "at least one finder")
         if not 1 <= max_candidates <= 32:
             raise InvalidSettingError("combined max_candidates", max_candidates, "1..32")
+        if not 1 <= later_every <= 10:
+            raise InvalidSettingError("combined later_every", later_every, "1..10 frames")
         self.finders = tuple(finders)
         self.max_candidates = max_candidates
+        self.later_every = later_every
+
+    def find_frame(self, frame: Frame) -> list[Candidate]:
+        """Candidates of a camera frame: the finders after the first run only on every
+        ``later_every``-th frame of its camera (``frame.index``, counted per source); between
+        them the pass tracker carries a plate's track over the frames it was not read in."""
+        if frame.index % self.later_every == 0:
+            return self.find(frame.image)
+        return self._union(self.finders[:1], frame.image)
 
     def find(self, image: Image) -> list[Candidate]:
+        return self._union(self.finders, image)
+
+    def _union(self, finders: Sequence[PlateFinder], image: Image) -> list[Candidate]:
         found: list[Candidate] = []
-        for finder in self.finders:
+        for finder in finders:
             found.extend(
                 c
                 for c in sorted(finder.find(image), key=lambda c: c.score, reverse=True)

@@ -182,3 +182,24 @@ def test_combined_finder_keeps_the_first_finders_box_and_its_candidates_first():
     )
     assert [c.method for c in found] == ["edge", "text", "text"]
     assert found[0].bbox == BBox(100, 100, 200, 130)
+
+
+class _Counting(_Fixed):
+    def __init__(self, cands: list[Candidate]) -> None:
+        super().__init__(cands)
+        self.calls = 0
+
+    def find(self, image):
+        self.calls += 1
+        return super().find(image)
+
+
+def test_combined_finder_runs_later_finders_on_every_nth_frame_of_each_camera():
+    from tests.unit.lpr.fakes import frame
+
+    opencv, text = _Counting([]), _Counting([Candidate(BBox(0, 0, 40, 10), 1.0, "text")])
+    combined = CombinedPlateFinder((opencv, text), later_every=2)
+    found = [len(combined.find_frame(frame(i, camera))) for i in range(4) for camera in ("a", "b")]
+    assert found == [1, 1, 0, 0, 1, 1, 0, 0]  # frames 0 and 2 of both cameras
+    assert (opencv.calls, text.calls) == (8, 4)
+    assert len(combined.find(np.zeros((8, 8, 3), np.uint8))) == 1  # a still image: all finders
