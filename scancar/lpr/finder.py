@@ -69,5 +69,5 @@ def build_plate_finder(
     if kind == "text":
         return text
     return CombinedPlateFinder(
-        (opencv, text), finder_settings.max_candidates + 2, later_every=detector_every
+        (opencv, text), 2 * finder_settings.max_candidates, later_every=detector_every
     )

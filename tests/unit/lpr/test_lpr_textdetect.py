@@ -171,17 +171,27 @@ class _Fixed:
         return list(self.cands)
 
 
-def test_combined_finder_keeps_the_first_finders_box_and_its_candidates_first():
-    opencv = [Candidate(BBox(100, 100, 200, 130), 1.0, "edge")]
-    text = [
-        Candidate(BBox(98, 98, 204, 133), 3.0, "text"),  # the same plate: OpenCV's box kept
-        *(Candidate(BBox(10 + 40 * i, 10, 40 + 40 * i, 20), 2.0, "text") for i in range(5)),
+def test_combined_finder_reads_one_box_per_plate_the_best_fitting_method_first():
+    opencv = [
+        Candidate(BBox(100, 100, 200, 130), 1.0, "edge"),
+        Candidate(BBox(300, 100, 400, 130), 1.0, "colour"),
     ]
-    found = CombinedPlateFinder((_Fixed(opencv), _Fixed(text)), max_candidates=3).find(
+    text = [
+        Candidate(BBox(98, 98, 204, 133), 1.5, "text"),  # beats the edge box of its plate
+        Candidate(BBox(302, 99, 398, 131), 3.0, "text"),  # loses to the colour box
+    ]
+    found = CombinedPlateFinder((_Fixed(opencv), _Fixed(text))).find(np.zeros((8, 8), np.uint8))
+    assert sorted((c.method, c.bbox.x1) for c in found) == [("colour", 300), ("text", 98)]
+
+
+def test_combined_finder_keeps_every_finders_plates_up_to_the_sum_of_their_caps():
+    opencv = [Candidate(BBox(100, 100, 200, 130), 1.0, "edge")]
+    signs = [Candidate(BBox(10 + 40 * i, 10, 40 + 40 * i, 20), 2.0, "text") for i in range(6)]
+    found = CombinedPlateFinder((_Fixed(opencv), _Fixed(signs)), max_candidates=7).find(
         np.zeros((8, 8, 3), np.uint8)
     )
-    assert [c.method for c in found] == ["edge", "text", "text"]
-    assert found[0].bbox == BBox(100, 100, 200, 130)
+    assert len(found) == 7
+    assert found[-1].bbox == BBox(100, 100, 200, 130)
 
 
 class _Counting(_Fixed):
