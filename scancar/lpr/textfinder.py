@@ -38,8 +38,14 @@ from scancar.lpr.errors import InvalidSettingError
 from scancar.lpr.model import BBox, Candidate, Frame, Image
 from scancar.lpr.ports import PlateFinder
 from scancar.lpr.textdetect import TextBox, text_box_around
+from scancar.lpr.tworow import is_two_line_shape
 
 _NO_MARGIN = FinderSettings(margin_x=0.0, margin_y=0.0)
+# The unclipped DB box reaches above and below the characters further than a plate's own
+# border does: the candidate's plate height is this share of the box's, so the OCR crop (plate
+# plus the usual margin) is not mostly bumper (synthetic dirt, foreign and two-line plates the
+# OCR read below its floor from the whole box read sure from 85 % of it).
+TEXT_BOX_HEIGHT = 0.85
 
 
 class TextDetector(Protocol):
@@ -201,25 +207,31 @@ class TextPlateFinder:
                     "text",
                     round(angle, 2),
                     round(b.width, 1),
-                    round(b.height, 1),
+                    round(b.height * TEXT_BOX_HEIGHT, 1),
                     row.count,
                 )
             )
         return suppress_overlaps(out, f.max_candidates)
 
 
-# Where boxes of several finders cover one plate, the box of the best-fitting method is read:
-# colour masks follow a yellow or blue plate's outline exactly, the text detector's boxes fit
-# the characters of any plate, edge morphology is the crudest (measured on the synthetic
-# foreign plates: edge boxes cut characters the text box keeps, docs/lpr.md).
-BOX_PREFERENCE: dict[str, int] = {"colour": 0, "text": 1, "edge": 2}
+def box_preference(c: Candidate) -> int:
+    """Where boxes of several finders cover one plate, the box of the best-fitting method is
+    read (lower first): colour masks follow a yellow or blue plate's outline exactly; the text
+    detector's box fits the characters of a one-line plate better than edge morphology (edge
+    boxes cut characters of foreign plates the text box keeps), but the union of two rows'
+    boxes is looser than the edge box of a two-line plate."""
+    if c.method == "colour":
+        return 0
+    if c.method == "text":
+        return 1 if not is_two_line_shape(c.plate_width, c.plate_height) else 3
+    return 2 if c.method == "edge" else 4
 
 
 class CombinedPlateFinder:
     """The union of several finders' candidates, at most ``max_candidates`` per frame.
 
     Where boxes overlap (overlap of the smaller box >= 0.5) one box is kept, by
-    :data:`BOX_PREFERENCE` (then score). Every finder's plates are kept: the cap is meant to be
+    :func:`box_preference` (then score). Every finder's plates are kept: the cap is meant to be
     the sum of the finders' own caps, so the text a detector sees on signs cannot crowd out a
     plate another finder found."""
 
@@ -249,7 +261,7 @@ class CombinedPlateFinder:
 
     def _union(self, finders: Sequence[PlateFinder], image: Image) -> list[Candidate]:
         every = [c for finder in finders for c in finder.find(image)]
-        every.sort(key=lambda c: (BOX_PREFERENCE.get(c.method, 3), -c.score))
+        every.sort(key=lambda c: (box_preference(c), -c.score))
         found: list[Candidate] = []
         for c in every:
             if all(c.bbox.overlap_of_smaller(k.bbox) < 0.5 for k in found):
