@@ -95,3 +95,14 @@ def format_plate(plate: str) -> str:
         halves = [g[:2], g[2:]]
         groups = [*halves, groups[1]] if long_first else [groups[0], *halves]
     return "-".join(groups) if len(groups) == 3 else plate
+
+
+def differs_only_in_lookalikes(read: str, corrected: str) -> bool:
+    """True when two normalised plates have the same length and every position where they
+    differ holds an OCR look-alike pair (``GZ123T`` / ``GZ1Z3T``); False otherwise, also
+    for equal plates."""
+    if len(read) != len(corrected) or read == corrected:
+        return False
+    return all(
+        x == y or y in _LOOKALIKES.get(x, ()) for x, y in zip(read, corrected, strict=True)
+    )

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from api.hits.model import HitStatus
+from permits.plates import differs_only_in_lookalikes
 
 
 class HitAction(enum.StrEnum):
@@ -103,6 +104,24 @@ class TooFarFromCar(DecisionRefused):
         super().__init__(
             f"you are {distance_m:.0f} m from the car; on-site confirmation needs at most "
             f"{max_distance_m:.0f} m"
+        )
+
+
+class CorrectionReasonRequired(DecisionRefused):
+    code = "correction_reason_required"
+
+
+class PlateDiffersFromRead(DecisionRefused):
+    """The corrected plate differs from the car's read in more than look-alike characters
+    and the BOA has not said they checked it."""
+
+    code = "plate_differs_from_read"
+
+    def __init__(self, read_plate: str, new_plate: str):
+        self.read_plate, self.new_plate = read_plate, new_plate
+        super().__init__(
+            f"{new_plate} differs from the car's read {read_plate} in more than look-alike "
+            "characters; confirm that you checked it (confirm_different)"
         )
 
 
@@ -216,3 +235,23 @@ def check_rejection(reason: str, note: str | None) -> RejectReason:
     if note is not None and len(note) > MAX_NOTE:
         raise NoteTooLong(len(note), MAX_NOTE)
     return r
+
+
+MIN_CORRECTION_REASON = 3
+MAX_CORRECTION_REASON = 300
+
+
+def check_plate_correction(
+    read_plate: str, new_plate: str, reason: str | None, *, confirmed_different: bool
+) -> str:
+    """A plate correction needs a reason; one that changes more than OCR look-alike
+    characters (0/O, 8/B, ...) of what the car read also needs the BOA's confirmation.
+    Returns the reason, trimmed."""
+    why = (reason or "").strip()
+    if len(why) < MIN_CORRECTION_REASON:
+        raise CorrectionReasonRequired("a plate correction needs a reason (at least 3 characters)")
+    if len(why) > MAX_CORRECTION_REASON:
+        raise NoteTooLong(len(why), MAX_CORRECTION_REASON)
+    if not confirmed_different and not differs_only_in_lookalikes(read_plate, new_plate):
+        raise PlateDiffersFromRead(read_plate, new_plate)
+    return why

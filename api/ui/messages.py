@@ -13,7 +13,7 @@ import string
 from dataclasses import dataclass
 from typing import Any
 
-from api.ui.labels import FINE_STATUS, STATUS, euro, label
+from api.ui.labels import FINE_STATUS, STATUS, euro, label, plate
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +93,11 @@ MESSAGES: dict[str, Message] = {
         "plate",
     ),
     "correction_reason_required": M("Geef aan waarom u het kenteken corrigeert.", "reason"),
+    "plate_differs_from_read": M(
+        "{new_plate_shown} wijkt meer af van wat de scanauto las ({read_plate_shown}) dan tekens "
+        "die op elkaar lijken. Controleer het kenteken en vink aan dat u het gecontroleerd heeft.",
+        "confirm_different",
+    ),
     "rights_unavailable": M(
         "De controle van parkeerrechten is nu niet beschikbaar. Probeer het zo opnieuw."
     ),
@@ -211,6 +216,9 @@ def values_of(exc: BaseException) -> dict[str, Any]:
     if status is not None:
         v["status_label"] = label(STATUS, str(status)).lower()
         v["fine_status_label"] = label(FINE_STATUS, str(status)).lower()
+    for key in ("read_plate", "new_plate"):
+        if key in v:
+            v[f"{key}_shown"] = plate(str(v[key]))
     for key in ("amount_cents", "outstanding_cents"):
         if key in v:
             v[key.removesuffix("_cents")] = euro(int(v[key]))
