@@ -103,6 +103,4 @@ def differs_only_in_lookalikes(read: str, corrected: str) -> bool:
     for equal plates."""
     if len(read) != len(corrected) or read == corrected:
         return False
-    return all(
-        x == y or y in _LOOKALIKES.get(x, ()) for x, y in zip(read, corrected, strict=True)
-    )
+    return all(x == y or y in _LOOKALIKES.get(x, ()) for x, y in zip(read, corrected, strict=True))

@@ -36,6 +36,12 @@ class RejectIn(BaseModel):
 
 class CorrectPlateIn(BaseModel):
     plate: str = Field(min_length=1, max_length=16)
+    reason: str = Field(min_length=1, max_length=300, description="why the plate is corrected")
+    confirm_different: bool = Field(
+        default=False,
+        description="the BOA checked a plate that differs from the car's read in more than "
+        "look-alike characters (0/O, 8/B, ...)",
+    )
 
 
 class CorrectPlateOut(BaseModel):
@@ -81,8 +87,17 @@ def confirm(
 
 
 @router.post("/{hit_id}/reject", response_model=HitOut)
-def reject(hit_id: HitId, body: RejectIn, session: SessionDep, boa: Boa) -> HitOut:
-    hit = service.reject(session, hit_id, boa, reason=body.reason.value, note=body.note)
+def reject(
+    hit_id: HitId, body: RejectIn, session: SessionDep, settings: SettingsDep, boa: Boa
+) -> HitOut:
+    hit = service.reject(
+        session,
+        hit_id,
+        boa,
+        reason=body.reason.value,
+        note=body.note,
+        claim_minutes=settings.claim_minutes,
+    )
     return hit_out(session, hit)
 
 
@@ -100,6 +115,8 @@ def correct_plate(
         hit_id,
         boa,
         plate=body.plate,
+        reason=body.reason,
+        confirmed_different=body.confirm_different,
         rights=request.app.state.rights_checker,
         zones=request.app.state.zone_rules,
         settings=settings,

@@ -84,6 +84,12 @@ class ClaimExpired(ClaimError):
     code = "claim_expired"
 
 
+class ClaimTaken(ClaimError):
+    """The BOA's claim ran out and a colleague took the hit before the decision came."""
+
+    code = "claim_taken"
+
+
 class DecisionRefused(ReviewError):
     code = "decision_refused"
 

@@ -27,10 +27,12 @@ from api.review.ports import FineDrafts, RightsChecker, RightsResult, ZoneRulesS
 from api.review.rules import (
     Claim,
     ClaimError,
+    ClaimTaken,
     DecisionMode,
     HitAction,
     InvalidTransition,
     check_confirmation,
+    check_plate_correction,
     check_rejection,
     claim_until,
     next_status,
@@ -365,6 +367,72 @@ def _claimed_by(hit: HitRow, boa: Principal, now: datetime) -> None:
     require_claim(status, Claim(hit.claimed_by, hit.claimed_until), boa.id, now)
 
 
+def _lost_own_claim_to_expiry(session: Session, hit: HitRow, boa: Principal) -> bool:
+    """The hit went back to the queue because ``boa``'s claim ran out (and nobody took it)."""
+    events = session.exec(
+        select(HitEventRow)
+        .where(HitEventRow.hit_id == hit.id)
+        .order_by(col(HitEventRow.id).desc())
+        .limit(2)
+    ).all()
+    return (
+        len(events) == 2
+        and events[0].action == HitAction.EXPIRE.value
+        and events[1].action == HitAction.CLAIM.value
+        and events[1].actor_id == boa.id
+    )
+
+
+def _has_claimed(session: Session, hit: HitRow, boa: Principal) -> bool:
+    stmt = select(HitEventRow.id).where(
+        HitEventRow.hit_id == hit.id,
+        HitEventRow.action == HitAction.CLAIM.value,
+        HitEventRow.actor_id == boa.id,
+    )
+    return session.exec(stmt.limit(1)).first() is not None
+
+
+def hold_claim(
+    session: Session, hit: HitRow, boa: Principal, now: datetime, claim_minutes: int
+) -> None:
+    """Make sure ``boa`` holds the hit for a decision. A claim of ``boa``'s that ran out is
+    renewed in one conditional UPDATE when nobody else took the hit meanwhile (a BOA walking
+    to the car never loses the decision to a silent expiry); a colleague's live claim is a
+    ``ClaimError``. A hit ``boa`` never claimed still needs a claim first."""
+    status = HitStatus(hit.status)
+    mine = status == HitStatus.CLAIMED and hit.claimed_by == boa.id
+    if mine and hit.claimed_until is not None and hit.claimed_until > now:
+        return
+    if not mine and not (
+        status == HitStatus.AWAITING_REVIEW and _lost_own_claim_to_expiry(session, hit, boa)
+    ):
+        if status == HitStatus.CLAIMED and _has_claimed(session, hit, boa):
+            raise ClaimTaken("this hit was taken by another BOA after your claim ran out")
+        _claimed_by(hit, boa, now)  # raises: the wrong state, or another BOA's claim
+    stmt = (
+        update(HitRow)
+        .where(
+            col(HitRow.id) == hit.id,
+            or_(
+                (col(HitRow.status) == HitStatus.CLAIMED.value)
+                & (col(HitRow.claimed_by) == boa.id),
+                col(HitRow.status) == HitStatus.AWAITING_REVIEW.value,
+            ),
+        )
+        .values(
+            status=HitStatus.CLAIMED.value,
+            claimed_by=boa.id,
+            claimed_until=claim_until(now, claim_minutes),
+            updated_at=now,
+        )
+    )
+    if session.execute(stmt).rowcount != 1:  # type: ignore[attr-defined]
+        session.rollback()
+        raise ClaimTaken("this hit was taken by another BOA after your claim ran out")
+    session.refresh(hit)
+    add_event(session, hit, boa, HitAction.CLAIM, status.value, "renewed on submit")
+
+
 def release(session: Session, hit_id: int, boa: Principal, now: datetime | None = None) -> HitRow:
     now = now or utcnow()
     hit = get_hit(session, hit_id)
@@ -403,7 +471,7 @@ def confirm(
 ) -> HitRow:
     now = now or utcnow()
     hit = get_hit(session, hit_id)
-    _claimed_by(hit, boa, now)
+    hold_claim(session, hit, boa, now, settings.claim_minutes)
     rules = zones.rules_for(session, hit.zone_id)
     check = check_confirmation(
         mode=mode,
@@ -461,12 +529,13 @@ def reject(
     *,
     reason: str,
     note: str | None,
+    claim_minutes: int = 10,
     now: datetime | None = None,
 ) -> HitRow:
     now = now or utcnow()
     hit = get_hit(session, hit_id)
-    _claimed_by(hit, boa, now)
     r = check_rejection(reason, note)
+    hold_claim(session, hit, boa, now, claim_minutes)
     if not _transition(
         session,
         hit,
@@ -492,19 +561,28 @@ def correct_plate(
     boa: Principal,
     *,
     plate: str,
+    reason: str | None = None,
+    confirmed_different: bool = False,
     rights: RightsChecker,
     zones: ZoneRulesSource,
     settings: BackendSettings,
     now: datetime | None = None,
 ) -> tuple[HitRow, RightsResult]:
-    """A BOA corrects a misread plate: the new plate gets a fresh rights check; the car's read
-    stays in ``original_plate`` and in the history."""
+    """A BOA corrects a misread plate, saying why: the new plate gets a fresh rights check;
+    the car's read stays in ``original_plate`` and in the history. A correction that changes
+    more than look-alike characters of the car's read needs ``confirmed_different``."""
     now = now or utcnow()
     hit = get_hit(session, hit_id)
-    _claimed_by(hit, boa, now)
     new_plate = normalise_plate(plate)
     if new_plate == hit.plate:
         raise Conflict(f"the plate is already {new_plate}", code="same_plate")
+    why = check_plate_correction(
+        hit.original_plate or hit.plate,
+        new_plate,
+        reason,
+        confirmed_different=confirmed_different,
+    )
+    hold_claim(session, hit, boa, now, settings.claim_minutes)
     rules = zones.rules_for(session, hit.zone_id)
     grace = rules.grace_minutes if rules else settings.default_grace_minutes
     result = rights.check(
@@ -524,7 +602,7 @@ def correct_plate(
         boa,
         HitAction.CORRECT_PLATE,
         hit.status,
-        f"{old} -> {new_plate}; check={check.id} allowed={result.allowed}",
+        f"{old} -> {new_plate}; check={check.id} allowed={result.allowed}; reason: {why}",
         audit_detail=f"plate corrected; check={check.id} allowed={result.allowed}",
     )
     session.commit()

@@ -318,26 +318,39 @@ def _pairs(detail: str) -> dict[str, str]:
     return dict(_PAIR.findall(detail or ""))
 
 
+def _confirm_line(text: str, _detail: str, kv: dict[str, str]) -> str:
+    parts = [label(MODE, kv.get("mode"), "")]
+    if "distance_m" in kv:
+        parts.append(f"op {metres(float(kv['distance_m']))} van het voertuig")
+    shown = [p for p in parts if p]
+    return f"{text} ({', '.join(shown)})" if shown else text
+
+
+def _reject_line(text: str, _detail: str, kv: dict[str, str]) -> str:
+    return f"{text}: {label(REJECT_REASON, kv['reason']).lower()}" if "reason" in kv else text
+
+
+def _right_found_line(text: str, _detail: str, kv: dict[str, str]) -> str:
+    if "reason" not in kv:
+        return text
+    return f"Parkeerrecht gevonden ({label(RIGHT_REASON, kv['reason'])}); melding vervallen"
+
+
+def _claim_line(text: str, detail: str, _kv: dict[str, str]) -> str:
+    return f"{text} (opnieuw, bij het versturen van het besluit)" if "renewed" in detail else text
+
+
+def _grace_line(text: str, detail: str, _kv: dict[str, str]) -> str:
+    return f"{text} (herhaling vandaag)" if "(repeat)" in detail else text
+
+
 def hit_event(e: HitEvent) -> str:
     """One history line of a hit in Dutch, from its action and its stored detail
     (``mode=remote check=12 distance_m=8.1``, ``reason=driver_present``, ``GZ123T -> XK52GV;
     ...``): no codes, no ids."""
+    line = _LINES.get(e.action)
     text = label(HIT_EVENT, e.action)
-    kv = _pairs(e.detail)
-    if e.action == "confirm":
-        parts = [label(MODE, kv.get("mode"), "")]
-        if "distance_m" in kv:
-            parts.append(f"op {metres(float(kv['distance_m']))} van het voertuig")
-        return f"{text} ({', '.join(p for p in parts if p)})" if any(parts) else text
-    if e.action == "reject" and "reason" in kv:
-        return f"{text}: {label(REJECT_REASON, kv['reason']).lower()}"
-    if e.action == "right_found" and "reason" in kv:
-        return f"Parkeerrecht gevonden ({label(RIGHT_REASON, kv['reason'])}); melding vervallen"
-    if e.action == "grace_passed" and "(repeat)" in (e.detail or ""):
-        return f"{text} (herhaling vandaag)"
-    if e.action == "correct_plate":
-        return _plate_correction(text, e.detail or "", kv)
-    return text
+    return line(text, e.detail or "", _pairs(e.detail)) if line else text
 
 
 def _plate_correction(text: str, detail: str, kv: dict[str, str]) -> str:
@@ -350,3 +363,13 @@ def _plate_correction(text: str, detail: str, kv: dict[str, str]) -> str:
     if why:
         out += f" (reden: {why.group(1).strip()})"
     return out
+
+
+_LINES = {
+    "confirm": _confirm_line,
+    "reject": _reject_line,
+    "right_found": _right_found_line,
+    "claim": _claim_line,
+    "grace_passed": _grace_line,
+    "correct_plate": _plate_correction,
+}

@@ -62,6 +62,10 @@ MESSAGES: dict[str, Message] = {
     ),
     "already_claimed": M("Een collega behandelt deze melding al."),
     "claim_conflict": M("Een collega behandelt deze melding al."),
+    "claim_taken": M(
+        "Uw behandeltijd was verlopen en een collega heeft de melding intussen genomen. Uw "
+        "besluit is niet opgeslagen; wat u invulde staat hieronder."
+    ),
     "claim_expired": M(
         "Uw behandeltijd is verlopen en een collega heeft de melding intussen overgenomen."
     ),

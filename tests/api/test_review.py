@@ -298,7 +298,13 @@ def test_correct_plate_keeps_the_original_and_rechecks(client, accounts, hit_id,
     h = accounts.headers("boa")
     client.post(f"/api/v1/hits/{hit_id}/claim", headers=h)
     rights.rights["GZ128T"] = RightsResult(True, "permit", "p-1", None)
-    r = client.post(f"/api/v1/hits/{hit_id}/correct-plate", json={"plate": "gz-128-t"}, headers=h)
+    url = f"/api/v1/hits/{hit_id}/correct-plate"
+    no_reason = client.post(url, json={"plate": "gz-128-t"}, headers=h)
+    assert no_reason.status_code == 422
+    unchecked = client.post(url, json={"plate": "gz-128-t", "reason": "8 gelezen"}, headers=h)
+    assert (unchecked.status_code, unchecked.json()["code"]) == (422, "plate_differs_from_read")
+    body = {"plate": "gz-128-t", "reason": "plaat vuil, 8 als 3", "confirm_different": True}
+    r = client.post(url, json=body, headers=h)
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["allowed"] is True
@@ -306,6 +312,7 @@ def test_correct_plate_keeps_the_original_and_rechecks(client, accounts, hit_id,
     assert body["hit"]["original_plate"] == "GZ123T"
     assert body["hit"]["rights_checks"][-1]["source"] == "correction"
     assert "GZ123T -> GZ128T" in body["hit"]["history"][-1]["detail"]
+    assert body["hit"]["history"][-1]["detail"].endswith("reason: plaat vuil, 8 als 3")
     audit = client.get(
         "/api/v1/audit",
         params={"target_type": "hit", "target_id": hit_id},
@@ -313,8 +320,11 @@ def test_correct_plate_keeps_the_original_and_rechecks(client, accounts, hit_id,
     ).json()["data"]
     assert audit
     assert not [a for a in audit if "GZ123T" in a["detail"] or "GZ128T" in a["detail"]]
-    bad = client.post(f"/api/v1/hits/{hit_id}/correct-plate", json={"plate": "GZ<12"}, headers=h)
+    bad = client.post(url, json={"plate": "GZ<12", "reason": "typo"}, headers=h)
     assert bad.status_code == 422
+    # a look-alike correction (Z for 2) needs no confirmation
+    lookalike = client.post(url, json={"plate": "GZ1Z3T", "reason": "2 is een Z"}, headers=h)
+    assert lookalike.status_code == 200, lookalike.text
 
 
 # --------------------------------------------------------------------------- repeat, queue

@@ -21,7 +21,8 @@ def street_evidence(plate: str, seed: int) -> dict[str, tuple[str, bytes]]:
     crop = frame.image[max(0, y0 - 8) : min(h, y1 + 8), max(0, x0 - 12) : min(w, x1 + 12)]
     ok_crop, crop_jpeg = cv2.imencode(".jpg", crop, [cv2.IMWRITE_JPEG_QUALITY, 92])
     ok_frame, frame_jpeg = cv2.imencode(".jpg", frame.image, [cv2.IMWRITE_JPEG_QUALITY, 88])
-    assert ok_crop and ok_frame
+    assert ok_crop
+    assert ok_frame
     return {
         "plate": ("plate", crop_jpeg.tobytes()),
         "overview": ("overview", frame_jpeg.tobytes()),

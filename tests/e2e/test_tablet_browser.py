@@ -19,6 +19,7 @@ from sqlmodel import Session
 
 from api.db import utcnow
 from api.hits.db import HitRow
+from api.review import service
 from tests.api.review_support import FakeRights, FakeZoneRules, after_grace
 from tests.e2e.server import serve
 from tests.e2e.tablet_support import street_evidence
@@ -42,12 +43,16 @@ def _post_hits(base: str, device: dict[str, str], specs: list[tuple[str, float, 
     return ids
 
 
-def _grace(app: Any, engine: Any, settings: Any) -> None:
-    from api.review import jobs
-
-    jobs.run_grace_step(app.state.backend, now=after_grace()) if hasattr(
-        jobs, "run_grace_step"
-    ) else None
+def _grace(app: Any) -> None:
+    state = app.state
+    service.run_grace_step(
+        state.engine,
+        state.evidence_store,
+        state.rights_checker,
+        state.zone_rules,
+        state.settings,
+        now=after_grace(),
+    )
 
 
 def _expire_claim(engine: Any, hit_id: int) -> None:
@@ -73,7 +78,8 @@ def _bar_in_reach(page: Any) -> None:
     page.evaluate("window.scrollTo(0, 0)")
     box = page.locator("#decision-bar").bounding_box()
     viewport = page.viewport_size
-    assert box is not None and viewport is not None
+    assert box is not None
+    assert viewport is not None
     assert box["y"] + box["height"] <= viewport["height"] + 1
     assert box["y"] >= viewport["height"] * 0.75
 
@@ -97,8 +103,9 @@ def _run_flow(
     page.click("#nearest")
     page.wait_for_url("**lat=52.011600**")
     assert "dichtstbij eerst" in page.inner_text("#sort-state")
-    first = page.locator(".app-queue__item .app-plate").first.inner_text()
-    assert first == "GZ-123-T" or first.endswith("(held)") is False
+    distances = page.locator(".app-queue__item .app-tag--distance").all_inner_texts()
+    metres = [float(d.split()[0].replace(",", ".")) * (1000 if "km" in d else 1) for d in distances]
+    assert metres == sorted(metres)
     check_page(page, f"{kind}-queue-nearest")
     blind = device_context(kind).new_page()  # no location permission
     blind.context.add_cookies(ctx.cookies())
@@ -112,17 +119,17 @@ def _run_flow(
     page.goto(f"{base}/ui/hits/{ids['held']}")
     assert "In behandeling door Collega Visser tot" in page.inner_text("#taken")
     assert page.locator("#claim").count() == 0
-    check_page(page, f"{kind}-hit-colleague")
+    check_page(page, f"{kind}-hit-colleague", full_page=False)
 
     # a free hit: claim it from the bar; time left; the decision always in reach
     page.goto(f"{base}/ui/hits/{ids['first']}")
-    check_page(page, f"{kind}-hit-free")
+    check_page(page, f"{kind}-hit-free", full_page=False)
     page.click("#claim")
     page.wait_for_selector("#open-reject")
     assert "nog 10 min" in page.inner_text("#claim-state")
     _bar_in_reach(page)
     assert "van het voertuig" in page.inner_text("#distance")
-    check_page(page, f"{kind}-hit-claimed")
+    check_page(page, f"{kind}-hit-claimed", full_page=False)
 
     # the viewer: the plate crop as sent, next photo, tap to zoom, back to the hit
     page.click(".app-photo--plate")
@@ -156,7 +163,7 @@ def _run_flow(
     # straight on to the nearest free hit, with the confirmation of the one just done
     page.wait_for_url(f"**/ui/hits/{ids['second']}")
     assert page.inner_text("#flash") == "Melding GZ-123-T afgewezen."
-    check_page(page, f"{kind}-next-hit")
+    check_page(page, f"{kind}-next-hit", full_page=False)
 
     # a plate correction beyond look-alikes needs a reason and a tick; the history shows it
     page.click("#claim")
@@ -187,9 +194,7 @@ def _run_flow(
     page.click("#claim")
     page.wait_for_selector("#open-confirm")
     ctx.set_geolocation(FAR)
-    page.wait_for_function(
-        "document.getElementById('distance').textContent.includes('kan binnen')"
-    )
+    page.wait_for_selector("#distance.app-warning-text:has-text('kan binnen')")
     page.click("#open-confirm")
     assert page.is_disabled("#confirm-mode")  # remote not allowed here
     page.check("#confirm-mode-2")
@@ -200,8 +205,8 @@ def _run_flow(
     assert page.input_value("#confirm-note") == "Ter plaatse: geen kaart achter de ruit"
     assert page.is_checked("#confirm-mode-2")
     check_page(page, f"{kind}-confirm-too-far", full_page=False)
-    ctx.set_geolocation(HERE | {"longitude": 4.36205})
-    page.wait_for_function("!document.getElementById('distance').textContent.includes('kan')")
+    ctx.set_geolocation({"longitude": 4.36205, "latitude": 52.01302})
+    page.wait_for_selector("#distance:not(.app-warning-text)")
     page.click("#confirm")
     page.wait_for_url("**/ui/**")
     assert "bevestigd" in page.inner_text("#flash")
@@ -209,7 +214,7 @@ def _run_flow(
     assert page.inner_text("#status") == "Bevestigd"
     assert page.inner_text("#decision-note") == "Ter plaatse: geen kaart achter de ruit"
     assert "ter plaatse" in page.inner_text("#decision")
-    check_page(page, f"{kind}-hit-decided")
+    check_page(page, f"{kind}-hit-decided", full_page=False)
 
     # a claim lost to a colleague while typing: a clear message, the note kept, shown as taken
     page.goto(f"{base}/ui/hits/{ids['lost']}")
@@ -223,7 +228,7 @@ def _run_flow(
     page.fill("#reject-note", "Sprak de bestuurder aan")
     page.click("#reject")
     page.wait_for_selector("#reject-summary")
-    assert "Een collega behandelt deze melding al." in page.inner_text("#reject-summary")
+    assert "een collega heeft de melding intussen genomen" in page.inner_text("#reject-summary")
     assert page.input_value("#reject-note") == "Sprak de bestuurder aan"
     assert "In behandeling door Collega Visser" in page.inner_text("#claim-state")
     check_page(page, f"{kind}-claim-lost", full_page=False)
@@ -238,3 +243,57 @@ def _run_flow(
     thief.goto(f"{base}/ui/queue")
     assert "/ui/login" in thief.url
     thief.close()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_tablet_boa_flow_at_tablet_and_phone_size(
+    device_context, check_page, settings, engine, accounts
+):
+    from api.auth.service import create_user
+    from api.db import session_scope
+    from api.main import create_app
+
+    app = create_app(
+        settings, engine=engine, rights_checker=FakeRights(), zone_rules=FakeZoneRules()
+    )
+    names = {"boa": "boa-de-vries", "colleague": "boa-visser"}
+    with session_scope(engine) as s:
+        create_user(
+            s, username=names["boa"], password=PASSWORD, role="boa", full_name="Bo de Vries"
+        )
+        create_user(
+            s,
+            username=names["colleague"],
+            password=PASSWORD,
+            role="boa",
+            full_name="Collega Visser",
+        )
+    device = {"Authorization": f"Bearer {accounts.device('car-7')}"}
+    with serve(app) as base:
+        token = httpx.post(
+            f"{base}/api/v1/auth/token", data={"username": names["colleague"], "password": PASSWORD}
+        ).json()["access_token"]
+        colleague = {"Authorization": f"Bearer {token}"}
+        for kind in ("tablet", "phone"):
+            plates = _post_hits(
+                base,
+                device,
+                [
+                    ("GZ123T", 4.3581, 52.0116, "centrum"),  # where the BOA stands
+                    ("NB123K", 4.35811, 52.0116, "centrum"),  # held by the colleague
+                    ("XK52GV", 4.3590, 52.0118, "centrum"),  # ~65 m
+                    ("TT01AB", 4.3620, 52.0130, "wijk-noord"),  # ~300 m, on site only
+                    ("JD482S", 4.3700, 52.0200, "centrum"),  # ~1.2 km
+                ],
+            )
+            _grace(app)
+            held = plates["NB123K"]
+            assert httpx.post(f"{base}/api/v1/hits/{held}/claim", headers=colleague).is_success
+            ids = {
+                "first": plates["GZ123T"],
+                "held": held,
+                "second": plates["XK52GV"],
+                "onsite": plates["TT01AB"],
+                "lost": plates["JD482S"],
+            }
+            _run_flow(kind, base, device_context, check_page, engine, names, colleague, ids)

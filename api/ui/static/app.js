@@ -241,6 +241,13 @@
       $("viewer-hint").textContent = zoomed ? "Tik nogmaals om uit te zoomen." :
         "Tik op de foto om in te zoomen; knijp met twee vingers om verder te zoomen.";
     });
+    stage.addEventListener("keydown", function (ev) {
+      if (ev.key !== "Enter" && ev.key !== " ") { return; }
+      ev.preventDefault();
+      var box = img.getBoundingClientRect();
+      stage.dispatchEvent(new MouseEvent("click", { clientX: box.left + box.width / 2,
+                                                   clientY: box.top + box.height / 2 }));
+    });
     var x0 = null;
     stage.addEventListener("touchstart", function (ev) {
       x0 = ev.touches.length === 1 ? ev.touches[0].clientX : null;

@@ -1,7 +1,9 @@
-"""The BOA tablet pages under /ui: the queue, a hit, its evidence and the decisions.
+"""The BOA tablet pages under /ui: the queue, a hit, the photo viewer and the decisions.
 
 Server-rendered, one small static script, no inline scripts (strict CSP). The pages call the
-same review services as the JSON API; forms go through ``api.ui.forms.form_action``.
+same review services as the JSON API; forms go through ``api.ui.forms.form_action``; what
+they read comes from ``api.ui.tablet.reads``. After a decision the BOA goes straight on to the
+next hit (nearest first when the tablet knows where it is) with a confirmation line.
 """
 
 from __future__ import annotations
@@ -14,27 +16,34 @@ from fastapi import APIRouter, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, Response
 from PIL import Image
-from sqlmodel import col, select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from api.auth.principal import Role
+from api.db import utcnow
 from api.deps import SessionDep, SettingsDep
 from api.errors import Forbidden, NotFound, PayloadTooLarge, Unprocessable
 from api.evidence.store import EvidenceMissing, EvidenceTampered
-from api.hits.db import EvidenceRow, HitEventRow, HitRightsCheckRow, HitRow
-from api.hits.model import HitStatus
+from api.hits.db import HitRow
 from api.review import service
 from api.review.photos import add_on_site_photo
 from api.review.routes import ConfirmIn, CorrectPlateIn, RejectIn
-from api.review.rules import distance_m
+from api.ui import labels
+from api.ui.flash import set_flash
 from api.ui.forms import FormState, Outcome, empty_form, form_action, see_other
 from api.ui.session import PageUser, PageUserDep
+from api.ui.tablet import reads
+from api.ui.tablet.context import (
+    THUMB_SIDE,
+    ZoneNames,
+    hit_context,
+    photos_of,
+    queue_rows_view,
+)
 from api.ui.templating import NO_STORE, render
 
-THUMB_SIDE = 360
-
 router = APIRouter(prefix="/ui", include_in_schema=False)
+HitId = Annotated[int, PathParam(ge=1, le=2**62)]
 
 
 class PhotoTooLarge(PayloadTooLarge):
@@ -43,9 +52,6 @@ class PhotoTooLarge(PayloadTooLarge):
     def __init__(self, max_bytes: int):
         self.maximum = f"{max_bytes / (1024 * 1024):.0f} MB"
         super().__init__(f"the photo is over {max_bytes} bytes")
-
-
-HitId = Annotated[int, PathParam(ge=1, le=2**62)]
 
 
 # --------------------------------------------------------------------------- queue
@@ -59,103 +65,87 @@ def queue(
     lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
     lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
 ) -> HTMLResponse:
-    stmt = select(HitRow).where(
-        col(HitRow.status).in_([HitStatus.AWAITING_REVIEW.value, HitStatus.CLAIMED.value])
+    near = (lon, lat) if lon is not None and lat is not None else None
+    rows = reads.queue_rows(session, zone=zone or None, reason=reason or None, near=near)
+    zones = request.app.state.zone_rules
+    view = queue_rows_view(session, zones, user, rows, utcnow())
+    zone_name = ZoneNames(session, zones)
+    zone_options = sorted(
+        ((z, zone_name(z)) for z in reads.queue_zones(session)), key=lambda o: o[1]
     )
-    if zone:
-        stmt = stmt.where(HitRow.zone_id == zone)
-    if reason:
-        stmt = stmt.where(HitRow.reason == reason)
-    hits = session.exec(stmt.order_by(col(HitRow.captured_at)).limit(500)).all()
-    rows = []
-    for h in hits:
-        d = distance_m(lon, lat, h.lon, h.lat) if lon is not None and lat is not None else None
-        rows.append(
-            {
-                "hit": h,
-                "distance": d,
-                "mine": h.claimed_by == user.principal.id and h.status == "claimed",
-            }
-        )
-    if lon is not None and lat is not None:
-        rows.sort(key=lambda r: r["distance"])
-    zones = sorted({z for (z,) in session.execute(select(HitRow.zone_id).distinct()) if z})
-    zone_options = [(z, z) for z in zones]
-    filters = empty_form(zone=zone or "", reason=reason or "")
+    filters = empty_form(
+        zone=zone or "",
+        reason=reason or "",
+        lon=f"{lon:.6f}" if near else "",
+        lat=f"{lat:.6f}" if near else "",
+    )
     return render(
         request,
         "tablet/queue.html",
         {
             "user": user,
-            "rows": rows,
+            "rows": view,
             "zones": zone_options,
             "filters": filters,
-            "located": lon is not None,
+            "located": near is not None,
             "filter_qs": urlencode({k: v for k, v in (("zone", zone), ("reason", reason)) if v}),
         },
     )
 
 
 # --------------------------------------------------------------------------- a hit
-def _hit_context(
+def _page(
     request: Request,
     session: SessionDep,
     user: PageUser,
     hit: HitRow,
     forms: dict[str, FormState] | None = None,
-) -> dict[str, Any]:
-    evidence = session.exec(
-        select(EvidenceRow).where(EvidenceRow.hit_id == hit.id).order_by(col(EvidenceRow.id))
-    ).all()
-    check = session.exec(
-        select(HitRightsCheckRow)
-        .where(HitRightsCheckRow.hit_id == hit.id)
-        .order_by(col(HitRightsCheckRow.id).desc())
-        .limit(1)
-    ).first()
-    history = session.exec(
-        select(HitEventRow).where(HitEventRow.hit_id == hit.id).order_by(col(HitEventRow.id))
-    ).all()
-    rules = request.app.state.zone_rules.rules_for(session, hit.zone_id)
-    remote_allowed = bool(rules and rules.remote_enforcement_allowed)
-    all_forms = {
-        "confirm": empty_form("confirm", mode="remote" if remote_allowed else "on_site"),
-        "reject": empty_form("reject"),
-        "plate": empty_form("plate"),
-        "photo": empty_form("photo"),
-    }
-    all_forms.update(forms or {})
-    return {
-        "user": user,
-        "hit": hit,
-        "plate_evidence": [e for e in evidence if e.kind == "plate"],
-        "other_evidence": [e for e in evidence if e.kind != "plate"],
-        "check": check,
-        "history": history,
-        "zone": rules,
-        "remote_allowed": remote_allowed,
-        "mine": hit.status == "claimed" and hit.claimed_by == user.principal.id,
-        "can_decide": user.principal.role == Role.BOA,
-        "forms": all_forms,
-        "failed": next((k for k, f in (forms or {}).items() if f.has_errors), None),
-    }
+    status: int = 200,
+) -> HTMLResponse:
+    settings = request.app.state.settings
+    ctx = hit_context(
+        session,
+        request.app.state.zone_rules,
+        user,
+        hit,
+        utcnow(),
+        settings.on_site_max_distance_m,
+        forms,
+    )
+    return render(request, "tablet/hit.html", ctx, status)
 
 
 @router.get("/hits/{hit_id}", response_class=HTMLResponse)
 def hit_page(
     hit_id: HitId, request: Request, session: SessionDep, user: PageUserDep
 ) -> HTMLResponse:
+    return _page(request, session, user, service.get_hit(session, hit_id))
+
+
+@router.get("/hits/{hit_id}/photos/{index}", response_class=HTMLResponse)
+def photo_viewer(
+    hit_id: HitId,
+    index: Annotated[int, PathParam(ge=1, le=100)],
+    request: Request,
+    session: SessionDep,
+    user: PageUserDep,
+) -> HTMLResponse:
+    """One photo full screen, inside the app: zoom, previous/next, back to the hit."""
     hit = service.get_hit(session, hit_id)
-    return render(request, "tablet/hit.html", _hit_context(request, session, user, hit))
-
-
-def _evidence_row(session: SessionDep, hit_id: int, name: str) -> EvidenceRow:
-    ev = session.exec(
-        select(EvidenceRow).where(EvidenceRow.hit_id == hit_id, EvidenceRow.name == name)
-    ).first()
-    if ev is None:
-        raise NotFound(f"no evidence {name!r} for hit {hit_id}", code="evidence_unavailable")
-    return ev
+    photos = photos_of(reads.hit_page_data(session, hit).evidence)
+    if index > len(photos):
+        raise NotFound(f"hit {hit_id} has {len(photos)} photos", code="evidence_unavailable")
+    base = f"/ui/hits/{hit_id}/photos/"
+    ctx = {
+        "user": user,
+        "hit": hit,
+        "photos": photos,
+        "photo": photos[index - 1],
+        "index": index,
+        "prev_url": f"{base}{index - 1}" if index > 1 else None,
+        "next_url": f"{base}{index + 1}" if index < len(photos) else None,
+    }
+    return render(request, "tablet/photo.html", ctx)
 
 
 @router.get("/hits/{hit_id}/evidence/{name}")
@@ -167,7 +157,10 @@ def evidence(
     user: PageUserDep,  # noqa: ARG001 - the guard is the point
     size: Annotated[str, Query(pattern="^(thumb|full)$")] = "thumb",
 ) -> Response:
-    ev = _evidence_row(session, hit_id, name)
+    """An image as stored ("full": the resolution the car sent) or a thumbnail."""
+    ev = reads.evidence_of(session, hit_id, name)
+    if ev is None:
+        raise NotFound(f"no evidence {name!r} for hit {hit_id}", code="evidence_unavailable")
     try:
         data = request.app.state.evidence_store.read(ev.sha256)
     except (EvidenceMissing, EvidenceTampered) as exc:
@@ -188,34 +181,52 @@ def _require_boa(user: PageUser) -> None:
         raise Forbidden("only a BOA can review hits")
 
 
-async def _answer(
-    request: Request,
-    session: SessionDep,
-    user: PageUser,
-    hit_id: int,
-    outcome: Outcome[Any],
-    done: str | None = None,
+def _near(form: FormState) -> tuple[float, float] | None:
+    try:
+        lon, lat = float(form.value("near_lon")), float(form.value("near_lat"))
+    except ValueError:
+        return None
+    return (lon, lat) if -180 <= lon <= 180 and -90 <= lat <= 90 else None
+
+
+def _refused(
+    request: Request, session: SessionDep, user: PageUser, hit_id: int, outcome: Outcome[Any]
+) -> HTMLResponse:
+    """The hit page again with the typed values and the Dutch reason, in the API's status."""
+    hit = service.get_hit(session, hit_id)
+    return _page(request, session, user, hit, {outcome.form.key: outcome.form}, outcome.status)
+
+
+def _decided(
+    request: Request, session: SessionDep, user: PageUser, hit: HitRow, outcome: Outcome[Any]
 ) -> Response:
-    """After a decision: the hit page again (with the typed values and the Dutch reason, in
-    the API's status) on a refusal; otherwise on to ``done`` or the hit."""
-    if not outcome.ok:
-        hit = service.get_hit(session, hit_id)
-        ctx = _hit_context(request, session, user, hit, {outcome.form.key: outcome.form})
-        return render(request, "tablet/hit.html", ctx, outcome.status)
-    return see_other(done or f"/ui/hits/{hit_id}")
+    """On to the next hit (nearest first when the position came along), saying what was done."""
+    done = "bevestigd" if hit.status == "confirmed" else "afgewezen"
+    nxt = reads.next_hit(
+        session, user.principal.id, near=_near(outcome.form), after=hit.id or 0, now=utcnow()
+    )
+    text = f"Melding {labels.plate(hit.plate)} {done}."
+    if nxt is None:
+        text += " Er zijn geen meldingen meer te beoordelen."
+    response = see_other(f"/ui/hits/{nxt.id}" if nxt else "/ui/queue")
+    set_flash(response, request, text)
+    return response
 
 
 @router.post("/hits/{hit_id}/claim")
 async def claim(
     hit_id: HitId, request: Request, session: SessionDep, settings: SettingsDep, user: PageUserDep
 ) -> Response:
+    """Take the hit, or extend one's own claim (the page's "Verlengen")."""
     _require_boa(user)
 
-    def do(_: FormData) -> object:
+    def do(_: FormData) -> HitRow:
         return service.claim(session, hit_id, user.principal, settings)
 
     outcome = await form_action(request, user, do, session=session, key="claim")
-    return await _answer(request, session, user, hit_id, outcome)
+    if not outcome.ok:
+        return _refused(request, session, user, hit_id, outcome)
+    return see_other(f"/ui/hits/{hit_id}")
 
 
 @router.post("/hits/{hit_id}/release")
@@ -224,11 +235,15 @@ async def release(
 ) -> Response:
     _require_boa(user)
 
-    def do(_: FormData) -> object:
+    def do(_: FormData) -> HitRow:
         return service.release(session, hit_id, user.principal)
 
     outcome = await form_action(request, user, do, session=session, key="release")
-    return await _answer(request, session, user, hit_id, outcome, done="/ui/queue")
+    if not outcome.ok or outcome.result is None:
+        return _refused(request, session, user, hit_id, outcome)
+    response = see_other("/ui/queue")
+    set_flash(response, request, f"Melding {labels.plate(outcome.result.plate)} teruggegeven.")
+    return response
 
 
 @router.post("/hits/{hit_id}/confirm")
@@ -237,7 +252,7 @@ async def confirm(
 ) -> Response:
     _require_boa(user)
 
-    def do(f: ConfirmIn) -> object:
+    def do(f: ConfirmIn) -> HitRow:
         return service.confirm(
             session,
             hit_id,
@@ -253,20 +268,31 @@ async def confirm(
         )
 
     outcome = await form_action(request, user, do, schema=ConfirmIn, session=session, key="confirm")
-    return await _answer(request, session, user, hit_id, outcome)
+    if not outcome.ok or outcome.result is None:
+        return _refused(request, session, user, hit_id, outcome)
+    return _decided(request, session, user, outcome.result, outcome)
 
 
 @router.post("/hits/{hit_id}/reject")
 async def reject(
-    hit_id: HitId, request: Request, session: SessionDep, user: PageUserDep
+    hit_id: HitId, request: Request, session: SessionDep, settings: SettingsDep, user: PageUserDep
 ) -> Response:
     _require_boa(user)
 
-    def do(f: RejectIn) -> object:
-        return service.reject(session, hit_id, user.principal, reason=f.reason.value, note=f.note)
+    def do(f: RejectIn) -> HitRow:
+        return service.reject(
+            session,
+            hit_id,
+            user.principal,
+            reason=f.reason.value,
+            note=f.note,
+            claim_minutes=settings.claim_minutes,
+        )
 
     outcome = await form_action(request, user, do, schema=RejectIn, session=session, key="reject")
-    return await _answer(request, session, user, hit_id, outcome)
+    if not outcome.ok or outcome.result is None:
+        return _refused(request, session, user, hit_id, outcome)
+    return _decided(request, session, user, outcome.result, outcome)
 
 
 @router.post("/hits/{hit_id}/correct-plate")
@@ -281,6 +307,8 @@ async def correct_plate(
             hit_id,
             user.principal,
             plate=f.plate,
+            reason=f.reason,
+            confirmed_different=f.confirm_different,
             rights=request.app.state.rights_checker,
             zones=request.app.state.zone_rules,
             settings=settings,
@@ -289,7 +317,12 @@ async def correct_plate(
     outcome = await form_action(
         request, user, do, schema=CorrectPlateIn, session=session, key="plate"
     )
-    return await _answer(request, session, user, hit_id, outcome)
+    if not outcome.ok:
+        return _refused(request, session, user, hit_id, outcome)
+    hit = service.get_hit(session, hit_id)
+    response = see_other(f"/ui/hits/{hit_id}")
+    set_flash(response, request, f"Kenteken gecorrigeerd naar {labels.plate(hit.plate)}.")
+    return response
 
 
 @router.post("/hits/{hit_id}/photo")
@@ -316,4 +349,8 @@ async def photo(
         )
 
     outcome = await form_action(request, user, do, session=session, key="photo")
-    return await _answer(request, session, user, hit_id, outcome)
+    if not outcome.ok:
+        return _refused(request, session, user, hit_id, outcome)
+    response = see_other(f"/ui/hits/{hit_id}")
+    set_flash(response, request, "Foto toegevoegd.")
+    return response

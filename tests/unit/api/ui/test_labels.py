@@ -124,6 +124,11 @@ class Event:
             "Parkeerrecht gevonden (vergunning); melding vervallen",
         ),
         ("claim", "", "In behandeling genomen"),
+        (
+            "claim",
+            "renewed on submit",
+            "In behandeling genomen (opnieuw, bij het versturen van het besluit)",
+        ),
         ("confirm", "mode=remote check=12", "Overtreding bevestigd (op afstand)"),
         (
             "confirm",
