@@ -51,3 +51,18 @@ def after_grace(minutes: int = 11) -> datetime:
     from tests.factories import CAPTURED_AT
 
     return CAPTURED_AT + timedelta(minutes=minutes)
+
+
+def run_grace(app: Any, now: datetime | None = None) -> Any:
+    """One pass of the grace step of ``app``'s backend (by default just after the grace)."""
+    from api.review import service
+
+    state = app.state
+    return service.run_grace_step(
+        state.engine,
+        state.evidence_store,
+        state.rights_checker,
+        state.zone_rules,
+        state.settings,
+        now=now or after_grace(),
+    )

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from api.db import utcnow
 from api.hits.db import HitEventRow, HitRow
 from api.review import service
-from tests.api.review_support import FakeRights, FakeZoneRules, after_grace, post_hit
+from tests.api.review_support import FakeRights, FakeZoneRules, post_hit, run_grace
 
 
 @pytest.fixture
@@ -27,15 +27,7 @@ def app(settings, engine):
 @pytest.fixture
 def hit_id(client, accounts, app):
     hid = post_hit(client, accounts.headers("device"))
-    state = app.state
-    service.run_grace_step(
-        state.engine,
-        state.evidence_store,
-        state.rights_checker,
-        state.zone_rules,
-        state.settings,
-        now=after_grace(),
-    )
+    run_grace(app)
     return hid
 
 

@@ -19,8 +19,7 @@ from sqlmodel import Session
 
 from api.db import utcnow
 from api.hits.db import HitRow
-from api.review import service
-from tests.api.review_support import FakeRights, FakeZoneRules, after_grace
+from tests.api.review_support import FakeRights, FakeZoneRules, run_grace
 from tests.e2e.server import serve
 from tests.e2e.tablet_support import street_evidence
 from tests.factories import multipart, observation
@@ -41,18 +40,6 @@ def _post_hits(base: str, device: dict[str, str], specs: list[tuple[str, float, 
         assert r.status_code == 201, r.text
         ids[plate] = r.json()["id"]
     return ids
-
-
-def _grace(app: Any) -> None:
-    state = app.state
-    service.run_grace_step(
-        state.engine,
-        state.evidence_store,
-        state.rights_checker,
-        state.zone_rules,
-        state.settings,
-        now=after_grace(),
-    )
 
 
 def _expire_claim(engine: Any, hit_id: int) -> None:
@@ -286,7 +273,7 @@ def test_tablet_boa_flow_at_tablet_and_phone_size(
                     ("JD482S", 4.3700, 52.0200, "centrum"),  # ~1.2 km
                 ],
             )
-            _grace(app)
+            run_grace(app)
             held = plates["NB123K"]
             assert httpx.post(f"{base}/api/v1/hits/{held}/claim", headers=colleague).is_success
             ids = {

@@ -197,6 +197,23 @@ def _refused(
     return _page(request, session, user, hit, {outcome.form.key: outcome.form}, outcome.status)
 
 
+async def _submit(
+    request: Request,
+    session: SessionDep,
+    user: PageUser,
+    hit_id: int,
+    key: str,
+    do: Any,
+    schema: Any = None,
+) -> Outcome[Any] | HTMLResponse:
+    """A BOA's form on a hit: the outcome of a success, or the page refusing it."""
+    _require_boa(user)
+    outcome = await form_action(request, user, do, schema=schema, session=session, key=key)
+    if not outcome.ok or outcome.result is None:
+        return _refused(request, session, user, hit_id, outcome)
+    return outcome
+
+
 def _decided(
     request: Request, session: SessionDep, user: PageUser, hit: HitRow, outcome: Outcome[Any]
 ) -> Response:
@@ -218,14 +235,13 @@ async def claim(
     hit_id: HitId, request: Request, session: SessionDep, settings: SettingsDep, user: PageUserDep
 ) -> Response:
     """Take the hit, or extend one's own claim (the page's "Verlengen")."""
-    _require_boa(user)
 
     def do(_: FormData) -> HitRow:
         return service.claim(session, hit_id, user.principal, settings)
 
-    outcome = await form_action(request, user, do, session=session, key="claim")
-    if not outcome.ok:
-        return _refused(request, session, user, hit_id, outcome)
+    outcome = await _submit(request, session, user, hit_id, "claim", do)
+    if isinstance(outcome, Response):
+        return outcome
     return see_other(f"/ui/hits/{hit_id}")
 
 
@@ -233,14 +249,12 @@ async def claim(
 async def release(
     hit_id: HitId, request: Request, session: SessionDep, user: PageUserDep
 ) -> Response:
-    _require_boa(user)
-
     def do(_: FormData) -> HitRow:
         return service.release(session, hit_id, user.principal)
 
-    outcome = await form_action(request, user, do, session=session, key="release")
-    if not outcome.ok or outcome.result is None:
-        return _refused(request, session, user, hit_id, outcome)
+    outcome = await _submit(request, session, user, hit_id, "release", do)
+    if isinstance(outcome, Response):
+        return outcome
     response = see_other("/ui/queue")
     set_flash(response, request, f"Melding {labels.plate(outcome.result.plate)} teruggegeven.")
     return response
@@ -250,8 +264,6 @@ async def release(
 async def confirm(
     hit_id: HitId, request: Request, session: SessionDep, settings: SettingsDep, user: PageUserDep
 ) -> Response:
-    _require_boa(user)
-
     def do(f: ConfirmIn) -> HitRow:
         return service.confirm(
             session,
@@ -267,9 +279,9 @@ async def confirm(
             drafts=request.app.state.fine_drafts,
         )
 
-    outcome = await form_action(request, user, do, schema=ConfirmIn, session=session, key="confirm")
-    if not outcome.ok or outcome.result is None:
-        return _refused(request, session, user, hit_id, outcome)
+    outcome = await _submit(request, session, user, hit_id, "confirm", do, ConfirmIn)
+    if isinstance(outcome, Response):
+        return outcome
     return _decided(request, session, user, outcome.result, outcome)
 
 
@@ -277,8 +289,6 @@ async def confirm(
 async def reject(
     hit_id: HitId, request: Request, session: SessionDep, settings: SettingsDep, user: PageUserDep
 ) -> Response:
-    _require_boa(user)
-
     def do(f: RejectIn) -> HitRow:
         return service.reject(
             session,
@@ -289,9 +299,9 @@ async def reject(
             claim_minutes=settings.claim_minutes,
         )
 
-    outcome = await form_action(request, user, do, schema=RejectIn, session=session, key="reject")
-    if not outcome.ok or outcome.result is None:
-        return _refused(request, session, user, hit_id, outcome)
+    outcome = await _submit(request, session, user, hit_id, "reject", do, RejectIn)
+    if isinstance(outcome, Response):
+        return outcome
     return _decided(request, session, user, outcome.result, outcome)
 
 
@@ -299,8 +309,6 @@ async def reject(
 async def correct_plate(
     hit_id: HitId, request: Request, session: SessionDep, settings: SettingsDep, user: PageUserDep
 ) -> Response:
-    _require_boa(user)
-
     def do(f: CorrectPlateIn) -> object:
         return service.correct_plate(
             session,
@@ -314,11 +322,9 @@ async def correct_plate(
             settings=settings,
         )
 
-    outcome = await form_action(
-        request, user, do, schema=CorrectPlateIn, session=session, key="plate"
-    )
-    if not outcome.ok:
-        return _refused(request, session, user, hit_id, outcome)
+    outcome = await _submit(request, session, user, hit_id, "plate", do, CorrectPlateIn)
+    if isinstance(outcome, Response):
+        return outcome
     hit = service.get_hit(session, hit_id)
     response = see_other(f"/ui/hits/{hit_id}")
     set_flash(response, request, f"Kenteken gecorrigeerd naar {labels.plate(hit.plate)}.")
@@ -329,8 +335,6 @@ async def correct_plate(
 async def photo(
     hit_id: HitId, request: Request, session: SessionDep, settings: SettingsDep, user: PageUserDep
 ) -> Response:
-    _require_boa(user)
-
     async def do(form: FormData) -> object:
         upload = form.get("photo")
         if not isinstance(upload, UploadFile) or not upload.filename:
@@ -348,9 +352,9 @@ async def photo(
             images=request.app.state.image_checker,
         )
 
-    outcome = await form_action(request, user, do, session=session, key="photo")
-    if not outcome.ok:
-        return _refused(request, session, user, hit_id, outcome)
+    outcome = await _submit(request, session, user, hit_id, "photo", do)
+    if isinstance(outcome, Response):
+        return outcome
     response = see_other(f"/ui/hits/{hit_id}")
     set_flash(response, request, "Foto toegevoegd.")
     return response
