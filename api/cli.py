@@ -10,6 +10,7 @@ import getpass
 import logging
 import logging.config
 import sys
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
@@ -63,10 +64,36 @@ def _settings():  # type: ignore[no-untyped-def]
         raise fail(str(exc)) from None
 
 
-def _engine(settings):  # type: ignore[no-untyped-def]
+def _engine(settings, *, ready: bool = True):  # type: ignore[no-untyped-def]
+    """The database engine; with ``ready`` the database must answer and be migrated (an empty
+    one is migrated, as ``serve`` does). Problems stop the command with one line."""
+    from api import migrate
     from api.db import make_engine
+    from api.dburl import DatabaseNotReady, DatabaseUrlError
 
-    return make_engine(settings.database_url, pool_size=settings.database_pool_size)
+    try:
+        engine = make_engine(settings.database_url, pool_size=settings.database_pool_size)
+    except DatabaseUrlError as exc:
+        raise fail(f"SCANCAR_DATABASE_URL: {exc}") from None
+    except DatabaseNotReady as exc:
+        raise fail(str(exc), 1) from None
+    if ready:
+        try:
+            if migrate.ensure_ready(engine):
+                typer.echo("empty database: applied the migrations", err=True)
+        except DatabaseNotReady as exc:
+            engine.dispose()
+            raise fail(str(exc), 1) from None
+    return engine
+
+
+def _data_dir(settings):  # type: ignore[no-untyped-def]
+    from api.settings import SettingsError, ensure_data_dir
+
+    try:
+        return ensure_data_dir(settings.data_dir)
+    except SettingsError as exc:
+        raise fail(str(exc)) from None
 
 
 # --------------------------------------------------------------------------- serve
@@ -77,24 +104,21 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, max=32, help="worker processes")] = 1,
 ) -> None:
     import uvicorn
+    from sqlalchemy.exc import SQLAlchemyError
 
-    from api import migrate
     from api.db import connection_budget_problem
+    from api.dburl import describe_database_error
     from api.logsetup import logging_config
 
+    problem = listen_problem(host, port)
+    if problem:
+        raise fail(problem, 1)
     settings = _settings()
     log_config = logging_config(json_lines=settings.log_json)
     logging.config.dictConfig(log_config)  # here; uvicorn applies it again in each worker
+    _data_dir(settings)
     engine = _engine(settings)
     try:
-        if migrate.is_empty(engine):
-            typer.echo("empty database: applying migrations", err=True)
-            migrate.upgrade(engine)
-        elif not migrate.is_up_to_date(engine):
-            raise fail(
-                f"the database schema is at {migrate.current_revision(engine)}, the code needs "
-                f"{migrate.head_revision(engine)}: run 'scancar db upgrade' first"
-            )
         problem = connection_budget_problem(
             engine,
             workers=workers,
@@ -103,10 +127,8 @@ def serve(
         )
         if problem:  # a warning: the bursts may never come
             logging.getLogger("api.cli").warning("%s", problem)
-    except Exception as exc:
-        if isinstance(exc, typer.Exit):
-            raise
-        raise fail(f"cannot use the database {engine.url!r}: {exc}") from None
+    except SQLAlchemyError as exc:
+        raise fail(describe_database_error(exc, engine.url), 1) from None
     finally:
         engine.dispose()
     settings.evidence_dir.mkdir(parents=True, exist_ok=True)
@@ -126,34 +148,90 @@ def serve(
     )
 
 
+def listen_problem(host: str, port: int) -> str | None:
+    """Why ``host:port`` cannot be listened on (in use, not an address of this machine), or
+    ``None``. Checked before anything else is done."""
+    import errno
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        return f"cannot listen on {host!r}: {exc.strerror}"
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return (
+                    f"port {port} on {host} is already in use (another scancar serve?): stop "
+                    "that process or choose another --port"
+                )
+            if exc.errno == errno.EACCES:
+                return f"port {port} needs root rights; choose a port above 1023"
+            return f"cannot listen on {host} port {port}: {exc.strerror}"
+    return None
+
+
 # --------------------------------------------------------------------------- db
 @db_app.command("upgrade", help="Apply all migrations to the configured database.")
-def db_upgrade(revision: str = "heads") -> None:
+def db_upgrade(
+    revision: Annotated[str, typer.Argument(help="target revision; default: the newest")] = "heads",
+) -> None:
     from api import migrate
 
-    engine = _engine(_settings())
-    migrate.upgrade(engine, revision)
-    typer.echo(f"database at {migrate.current_revision(engine)}")
+    engine = _engine(_settings(), ready=False)
+    with _database_errors(engine):
+        before = migrate.current_revision(engine)
+        migrate.upgrade(engine, revision)
+        after = migrate.current_revision(engine)
+    if before == after:
+        typer.echo(f"the database is already at {after}; nothing to do")
+    else:
+        typer.echo(f"the database is now at {after} (was {before or 'empty'})")
 
 
-@db_app.command("current", help="Print the database's migration revision.")
+@db_app.command("current", help="Print the database's migration revision and the code's.")
 def db_current() -> None:
     from api import migrate
 
-    engine = _engine(_settings())
-    typer.echo(f"{migrate.current_revision(engine)} (head {migrate.head_revision(engine)})")
+    engine = _engine(_settings(), ready=False)
+    with _database_errors(engine):
+        current, head = migrate.current_revision(engine), migrate.head_revision(engine)
+    state = "up to date" if current == head else "run scancar db upgrade"
+    typer.echo(f"database at {current or 'none (empty)'}, code at {head}: {state}")
 
 
 @db_app.command("check", help="Exit 1 when the models and the migrated database differ.")
 def db_check() -> None:
     from api import migrate
 
-    diffs = migrate.drift(_engine(_settings()))
-    for d in diffs:
-        typer.echo(str(d))
+    engine = _engine(_settings())
+    with _database_errors(engine):
+        diffs = migrate.drift(engine)
+    for line in migrate.describe_drift(diffs):
+        typer.echo(line)
     if diffs:
+        typer.echo(f"{len(diffs)} difference(s) between the models and the database", err=True)
         raise typer.Exit(1)
     typer.echo("ok: models and migrations agree")
+
+
+@contextmanager
+def _database_errors(engine):  # type: ignore[no-untyped-def]
+    """A database error inside a command is one line (exit 1), never a traceback."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from api.dburl import describe_database_error
+
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        raise fail(describe_database_error(exc, engine.url), 1) from None
+    finally:
+        engine.dispose()
 
 
 # --------------------------------------------------------------------------- admin

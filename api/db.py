@@ -82,13 +82,17 @@ def make_engine(
 ) -> Engine:
     """An engine for SQLite (WAL, foreign keys) or PostgreSQL (psycopg 3). ``timeouts``
     (PostgreSQL): connect, statement and lock limits and the watchdog for a frozen server
-    (``api.db_timeouts``); the server's engine has them, the CLI's only the connect limit."""
+    (``api.db_timeouts``); the server's engine has them, the CLI's only the connect limit.
+
+    ``database_url`` as operators write it (``postgres://`` too, see ``api.dburl``); a bad URL
+    raises ``DatabaseUrlError``, a SQLite folder that cannot be made ``DatabaseNotReady``."""
+    from api.dburl import normalise_database_url
+
+    database_url = normalise_database_url(database_url)
     if database_url.startswith("sqlite"):
         path = database_url.split("///", 1)[-1]
         if path and path != ":memory:":
-            from pathlib import Path
-
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _make_sqlite_folder(path)
         engine = create_engine(
             database_url,
             connect_args={"check_same_thread": False, "timeout": 10},
@@ -96,8 +100,6 @@ def make_engine(
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    if database_url.startswith("postgresql://"):
-        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
     engine = create_engine(
         database_url,
         pool_size=pool_size,
@@ -110,6 +112,24 @@ def make_engine(
     if timeouts is not None:
         install_timeouts(engine, timeouts)
     return engine
+
+
+def _make_sqlite_folder(path: str) -> None:
+    from pathlib import Path
+
+    from api.dburl import DatabaseNotReady
+
+    folder = Path(path).parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise DatabaseNotReady(
+            f"cannot make the folder {folder} for the SQLite database: a file of that name exists"
+        ) from None
+    except OSError as exc:
+        raise DatabaseNotReady(
+            f"cannot make the folder {folder} for the SQLite database: {exc.strerror}"
+        ) from None
 
 
 # A pooled connection unused for this long is pinged before it is handed out.

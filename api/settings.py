@@ -159,6 +159,13 @@ class BackendSettings(BaseSettings):
                 ) from None
         return value
 
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        from api.dburl import normalise_database_url
+
+        return normalise_database_url(value)
+
     @model_validator(mode="after")
     def _refuse_development_key(self) -> BackendSettings:
         if self.secret_key == DEVELOPMENT_SECRET_KEY and self.env == "production":
@@ -225,3 +232,23 @@ def load_backend_settings(**overrides: object) -> BackendSettings:
             raise SettingsError(msg) from None
         field = ".".join(str(p) for p in first["loc"])
         raise SettingsError(f"SCANCAR_{field.upper()}: {msg}") from None
+
+
+def ensure_data_dir(path: Path) -> Path:
+    """Make the data folder (evidence lives under it) or raise ``SettingsError`` in one line:
+    a file in its place, no right to make it, or a folder this user cannot write to."""
+    import os
+
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise SettingsError(f"SCANCAR_DATA_DIR {path} is a file, not a folder") from None
+    except OSError as exc:
+        raise SettingsError(f"SCANCAR_DATA_DIR {path} cannot be made: {exc.strerror}") from None
+    if not path.is_dir():
+        raise SettingsError(f"SCANCAR_DATA_DIR {path} is not a folder")
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise SettingsError(
+            f"SCANCAR_DATA_DIR {path} is not writable for this user (uid {os.getuid()})"
+        )
+    return path

@@ -3,10 +3,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from fastapi import FastAPI
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from api.permits.jobs import ExpiryReport
+    from api.retention.service import PurgeReport
+    from api.review.service import GraceReport
 
 
 def register(admin_app: typer.Typer) -> None:
@@ -21,8 +27,7 @@ def register(admin_app: typer.Typer) -> None:
         app = _app()
         state = app.state
         report = run_purge(state.engine, state.evidence_store, state.settings, dry_run=dry_run)
-        prefix = "would remove" if dry_run else "removed"
-        typer.echo(f"{prefix}: {report.summary()}")
+        typer.echo(describe_purge(report))
 
     @admin_app.command(
         "tick", help="One run of the background jobs: grace step, permit expiry, then purge."
@@ -31,9 +36,11 @@ def register(admin_app: typer.Typer) -> None:
         from api.retention.jobs import tick as run_tick
 
         report = run_tick(_app().state)
-        typer.echo(f"grace: {report.grace}")
-        typer.echo(f"expiry: {report.expiry or 'failed (see log)'}")
-        typer.echo(f"purge: {report.purge.summary() if report.purge else 'failed (see log)'}")
+        typer.echo(f"grace: {describe_grace(report.grace) if report.grace else 'failed (see log)'}")
+        typer.echo(
+            f"permits: {describe_expiry(report.expiry) if report.expiry else 'failed (see log)'}"
+        )
+        typer.echo(f"purge: {describe_purge(report.purge) if report.purge else 'failed (see log)'}")
         if report.grace is None or report.expiry is None or report.purge is None:
             raise typer.Exit(1)
 
@@ -49,12 +56,55 @@ def register(admin_app: typer.Typer) -> None:
 
 def _app() -> FastAPI:
     """The backend's own composition root, so jobs use the same parts as the server."""
+    from api.cli import _data_dir, _engine, _settings
     from api.main import create_app
-    from api.settings import SettingsError, load_backend_settings
 
-    try:
-        settings = load_backend_settings(run_background_jobs=False)
-    except SettingsError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
-    return create_app(settings)
+    settings = _settings().model_copy(update={"run_background_jobs": False})
+    _data_dir(settings)
+    return create_app(settings, engine=_engine(settings))
+
+
+def describe_grace(report: GraceReport) -> str:
+    """The grace step in words."""
+    if not (report.checked or report.expired_claims):
+        return "no hit past its grace period"
+    text = (
+        f"{_n(report.checked, 'hit')} past the grace period checked: {report.dismissed} "
+        f"dismissed (a right was found), {report.to_review} to review"
+    )
+    if report.expired_claims:
+        text += f"; {_n(report.expired_claims, 'expired claim')} released"
+    return text
+
+
+def describe_expiry(report: ExpiryReport) -> str:
+    """The permit expiry step in words."""
+    if not (report.expired or report.refused or report.granted or report.failed):
+        return "no permit due to expire"
+    parts = [
+        f"{_n(report.expired, 'permit')} expired",
+        f"{_n(report.refused, 'waiting application')} refused (validity ended)",
+        f"{_n(report.granted, 'waiting application')} granted a freed place",
+    ]
+    if report.failed:
+        parts.append(f"{_n(report.failed, 'permit')} failed (see the log; retried next run)")
+    return ", ".join(parts)
+
+
+def describe_purge(report: PurgeReport) -> str:
+    """The purge in words; a dry run says what would go."""
+    parts = [
+        (report.evidence_hits, f"the photos of {_n(report.evidence_hits, 'closed hit')}"),
+        (report.rights_checks, _n(report.rights_checks, "rights-check log row")),
+        (report.hits_anonymised, f"the plates of {_n(report.hits_anonymised, 'closed hit')}"),
+        (report.fines_anonymised, f"the plates of {_n(report.fines_anonymised, 'closed fine')}"),
+        (report.files_deleted, _n(report.files_deleted, "leftover evidence file")),
+    ]
+    listed = [text for count, text in parts if count]
+    if not listed:
+        return "nothing is past its retention term" if report.dry_run else "nothing to remove"
+    return ("would remove " if report.dry_run else "removed ") + ", ".join(listed)
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
