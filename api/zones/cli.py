@@ -14,20 +14,45 @@ app = typer.Typer(
     help="Parking zones: check and import zone files and NPR tables.", no_args_is_help=True
 )
 
+DryRunOpt = Annotated[
+    bool, typer.Option("--dry-run", help="only show what would change; store nothing")
+]
 CrsOpt = Annotated[str | None, typer.Option("--crs", help="EPSG:28992 for RD New coordinates")]
 
 
-def _store(imported, source: str) -> None:  # type: ignore[no-untyped-def]
+def _store(imported, source: str, *, dry_run: bool = False) -> None:  # type: ignore[no-untyped-def]
     from api.cli import _engine, _settings
     from api.db import session_scope
-    from api.zones.service import store_version
+    from api.zones.versions import import_zone_set
 
-    engine = _engine(_settings())
-    with session_scope(engine) as session:
-        row = store_version(session, imported, None, actor_name="cli", note=f"import {source}")
     for notice in (*imported.repairs, *imported.warnings):
         typer.echo(f"note: {notice}", err=True)
-    typer.echo(f"imported {row.zone_count} zones as version {row.version}")
+    engine = _engine(_settings())
+    try:
+        with session_scope(engine) as session:
+            change = import_zone_set(
+                session, imported, None, actor_name="cli", note=f"import {source}", dry_run=dry_run
+            )
+    finally:
+        engine.dispose()
+    what = f"{change.zone_count} zones from {source}"
+    _print_change(
+        change,
+        f"imported {change.zone_count} zones as version {change.version} ({source})",
+        what,
+        what,
+    )
+
+
+def _print_change(change, stored: str, same: str, would: str) -> None:  # type: ignore[no-untyped-def]
+    if change.is_created:
+        typer.echo(stored)
+    elif change.previous_version and change.diff.is_empty:
+        typer.echo(f"{same}: identical to the current version {change.version}; nothing stored")
+    else:
+        typer.echo(f"dry run: {would} would become version {change.version}; nothing stored")
+    if change.previous_version and not change.diff.is_empty:
+        typer.echo(f"changes against version {change.previous_version}: {change.diff.summary()}")
 
 
 def _problems(exc: ZoneFileError) -> typer.Exit:
@@ -59,6 +84,7 @@ def import_file(
     fix: Annotated[
         bool, typer.Option(help="repair invalid geometry, reporting each repair")
     ] = False,
+    dry_run: DryRunOpt = False,
 ) -> None:
     from zones.geojson import load_feature_collection
 
@@ -69,7 +95,7 @@ def import_file(
     except ZonesError as exc:
         typer.echo(str(exc))
         raise typer.Exit(1) from None
-    _store(imported, file.name)
+    _store(imported, file.name, dry_run=dry_run)
 
 
 @app.command("import-npr", help="Build zones from NPR open-data tables plus area polygons (WKT).")
@@ -82,7 +108,8 @@ def import_npr(
     fare_parts: Annotated[Path | None, typer.Option(help="NPR 'tariefdeel'")] = None,
     area_regulations: Annotated[Path | None, typer.Option(help="area -> regulation table")] = None,
     on: Annotated[str | None, typer.Option(help="rules valid on this date (YYYY-MM-DD)")] = None,
-    fix: bool = False,
+    fix: Annotated[bool, typer.Option(help="repair invalid geometry")] = False,
+    dry_run: DryRunOpt = False,
 ) -> None:
     from zones.npr import import_npr as run
 
@@ -103,4 +130,58 @@ def import_npr(
     except (ZonesError, ValueError) as exc:
         typer.echo(str(exc))
         raise typer.Exit(1) from None
-    _store(imported, geometry.name)
+    _store(imported, geometry.name, dry_run=dry_run)
+
+
+@app.command("versions", help="List the stored zone versions, newest first.")
+def versions() -> None:
+    from api.cli import _engine, _settings
+    from api.db import session_scope
+    from api.zones.versions import list_zone_versions
+
+    engine = _engine(_settings())
+    try:
+        with session_scope(engine) as session:
+            rows = list_zone_versions(session)
+    finally:
+        engine.dispose()
+    if not rows:
+        typer.echo("no zone versions yet: import a zone file with scancar zones import FILE")
+        return
+    for v in rows:
+        mark = "current" if v.is_current else "       "
+        when = v.created_at.astimezone().strftime("%Y-%m-%d %H:%M")
+        note = f"  {v.note}" if v.note else ""
+        typer.echo(
+            f"{v.version:>4}  {mark}  {when}  {v.zone_count:>5} zones  by {v.created_by}{note}"
+        )
+
+
+@app.command(
+    "rollback",
+    help="Make an older zone version current again (stored as a new version; history kept).",
+)
+def rollback(
+    version: Annotated[int, typer.Argument(help="the version to go back to", min=1)],
+    dry_run: DryRunOpt = False,
+) -> None:
+    from api.cli import _engine, _settings, fail
+    from api.db import session_scope
+    from api.errors import ApiError
+    from api.zones.versions import rollback_zone_set
+
+    engine = _engine(_settings())
+    try:
+        with session_scope(engine) as session:
+            change = rollback_zone_set(session, version, None, actor_name="cli", dry_run=dry_run)
+    except ApiError as exc:
+        raise fail(exc.detail, 1) from None
+    finally:
+        engine.dispose()
+    _print_change(
+        change,
+        f"rolled back: the {change.zone_count} zones of version {version} are now version "
+        f"{change.version}",
+        f"version {version}",
+        f"the {change.zone_count} zones of version {version}",
+    )

@@ -6,15 +6,16 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from api.auth.principal import Principal, Role
 from api.db import utcnow
 from api.deps import SessionDep, allow
 from api.errors import Unprocessable
-from api.zones import service
+from api.zones import service, versions
 from api.zones.db import ZoneVersionRow
-from zones.geojson import window_to_json, zone_properties
+from zones.geojson import load_feature_collection, window_to_json, zone_properties
 
 router = APIRouter(prefix="/api/v1/zones", tags=["zones"])
 ANY_ROLE = tuple(Role)
@@ -29,7 +30,23 @@ class ZoneVersionOut(BaseModel):
     note: str
 
 
+class ZoneChangeOut(BaseModel):
+    zone_id: str
+    fields: list[str]
+
+
+class ZoneDiffOut(BaseModel):
+    added: list[str]
+    changed: list[ZoneChangeOut]
+    removed: list[str]
+    summary: str
+
+
 class ZoneUploadOut(ZoneVersionOut):
+    created: bool  # false: identical to the current version (or a dry run)
+    dry_run: bool
+    previous_version: int
+    diff: ZoneDiffOut
     repairs: list[str]
     warnings: list[str]
 
@@ -63,7 +80,17 @@ def _version_out(row: ZoneVersionRow) -> dict[str, Any]:
     return row.model_dump(include=set(ZoneVersionOut.model_fields))
 
 
-@router.put("", response_model=ZoneUploadOut, status_code=201)
+@router.put(
+    "",
+    response_model=ZoneUploadOut,
+    status_code=201,
+    responses={
+        200: {
+            "model": ZoneUploadOut,
+            "description": "identical to the current version, or a dry run: nothing stored",
+        }
+    },
+)
 def put_zones(
     session: SessionDep,
     admin: Annotated[Principal, allow(Role.ADMIN)],
@@ -71,14 +98,46 @@ def put_zones(
     crs: Annotated[str | None, Query(description="EPSG:28992 for RD New")] = None,
     fix: Annotated[bool, Query(description="repair invalid geometry with make_valid")] = False,
     note: Annotated[str, Query(max_length=500)] = "",
-) -> ZoneUploadOut:
-    """Validate and store a new zone version (all or nothing; 422 lists every problem)."""
-    row, imported = service.import_zones(session, collection, admin, crs=crs, fix=fix, note=note)
+    dry_run: Annotated[bool, Query(description="only report what would change")] = False,
+) -> JSONResponse:
+    """Validate and store a new zone version (all or nothing; 422 lists every problem).
+
+    A set identical to the current version stores nothing (200, ``created: false``); the
+    answer always carries the diff against the current version."""
+    imported = load_feature_collection(collection, crs=crs, fix=fix)
+    change = versions.import_zone_set(session, imported, admin, note=note, dry_run=dry_run)
     session.commit()
-    return ZoneUploadOut(
-        **_version_out(row),
+    row = None if dry_run else versions.version_row(session, change.version)
+    shown = (
+        _version_out(row)
+        if row is not None
+        else {
+            "version": change.version,
+            "created_at": utcnow(),
+            "created_by": admin.name,
+            "zone_count": change.zone_count,
+            "source_crs": imported.source_crs,
+            "note": note,
+        }
+    )
+    out = ZoneUploadOut(
+        **shown,
+        created=change.is_created,
+        dry_run=dry_run,
+        previous_version=change.previous_version,
+        diff=_diff_out(change.diff),
         repairs=[str(r) for r in imported.repairs],
         warnings=[str(w) for w in imported.warnings],
+    )
+    return JSONResponse(out.model_dump(mode="json"), status_code=201 if change.is_created else 200)
+
+
+def _diff_out(diff: versions.ZoneDiff) -> ZoneDiffOut:
+    return ZoneDiffOut(
+        added=list(diff.added),
+        changed=[ZoneChangeOut(zone_id=c.zone_id, fields=list(c.fields)) for c in diff.changed],
+        removed=list(diff.removed),
+        summary=diff.summary(),
     )
 
 
