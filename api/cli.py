@@ -67,6 +67,7 @@ def _settings():  # type: ignore[no-untyped-def]
 def _engine(settings, *, ready: bool = True):  # type: ignore[no-untyped-def]
     """The database engine; with ``ready`` the database must answer and be migrated (an empty
     one is migrated, as ``serve`` does). Problems stop the command with one line."""
+    import api.tables  # noqa: F401  every table, so foreign keys between features resolve
     from api import migrate
     from api.db import make_engine
     from api.dburl import DatabaseNotReady, DatabaseUrlError

@@ -38,6 +38,7 @@ class InvalidPermitError(PermitsError, ValueError):
     def __init__(self, field: str, value: object, why: str) -> None:
         self.field = field
         self.value = value
+        self.why = why
         super().__init__(f"invalid {field} {value!r}: {why}")
 
 
@@ -117,6 +118,12 @@ class CsvRowError(PermitsError, ValueError):
         self.message = message
         where = f"line {line}" + (f", column {column!r}" if column else "")
         super().__init__(f"{where}: {message}")
+
+
+class CsvEncodingError(PermitsError, ValueError):
+    """A permits CSV file that is not text in an encoding spreadsheet programs write."""
+
+    code = "csv_encoding"
 
 
 class CsvImportError(PermitsError, ValueError):

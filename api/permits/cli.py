@@ -8,7 +8,8 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from permits.errors import CsvImportError
+from permits.csvio import CsvPermit
+from permits.errors import CsvImportError, CsvRowError
 
 app = typer.Typer(help="Permits: import from and export to CSV.", no_args_is_help=True)
 
@@ -20,7 +21,7 @@ app = typer.Typer(help="Permits: import from and export to CSV.", no_args_is_hel
     "the quota is a bad row unless --allow-over-quota is given.",
 )
 def import_file(
-    file: Path,
+    file: Annotated[Path, typer.Argument(help="the CSV file (UTF-8 or Windows-1252, ',' or ';')")],
     allow_over_quota: Annotated[
         bool,
         typer.Option(
@@ -29,30 +30,42 @@ def import_file(
             "truth); the areas over their quota are printed as warnings",
         ),
     ] = False,
+    allow_unknown_areas: Annotated[
+        bool,
+        typer.Option(
+            "--allow-unknown-areas",
+            help="import rows whose area codes match no zone (printed as warnings)",
+        ),
+    ] = False,
 ) -> None:
-    from api.cli import _engine, _settings
+    from api.cli import _engine, _settings, fail
     from api.db import session_scope
     from api.errors import ApiError
     from api.permits.service import import_permits
-    from permits.csvio import read_permit_rows
+    from permits.errors import CsvEncodingError
 
     try:
-        with file.open(encoding="utf-8", newline="") as stream:
-            rows = read_permit_rows(stream)
+        rows = _read_rows(file)
     except OSError as exc:
-        typer.echo(f"error: cannot read {file}: {exc.strerror}", err=True)
-        raise typer.Exit(2) from None
+        raise fail(f"cannot read {file}: {exc.strerror}") from None
+    except CsvEncodingError as exc:
+        raise fail(f"{file}: {exc}", 1) from None
     except CsvImportError as exc:
         _bad_rows(exc)
     engine = _engine(_settings())
     try:
         with session_scope(engine) as session:
+            _check_areas(session, rows, allow_unknown_areas)
             report = import_permits(session, rows, "cli", allow_over_quota=allow_over_quota)
     except ApiError as exc:
-        typer.echo(f"error: {exc.detail}", err=True)
-        raise typer.Exit(1) from None
-    except CsvImportError as exc:  # rows over a quota
-        _bad_rows(exc, "; rows over a quota are imported with --allow-over-quota")
+        raise fail(exc.detail, 1) from None
+    except CsvImportError as exc:  # rows over a quota or in unknown areas
+        hint = (
+            "; rows in areas without a zone are imported with --allow-unknown-areas"
+            if any(e.column == "area_codes" and "zone" in e.message for e in exc.errors)
+            else "; rows over a quota are imported with --allow-over-quota"
+        )
+        _bad_rows(exc, hint)
     finally:
         engine.dispose()
     for area in report.areas_over_quota:
@@ -69,6 +82,42 @@ def import_file(
         )
     if report.granted_from_waiting:
         typer.echo(f"granted at once, places being free: {', '.join(report.granted_from_waiting)}")
+
+
+def _read_rows(file: Path) -> list[CsvPermit]:
+    """The file's permits, decoded as a spreadsheet program saved it."""
+    import io
+
+    from permits.csvio import decode_csv, read_permit_rows
+
+    return read_permit_rows(io.StringIO(decode_csv(file.read_bytes()), newline=""))
+
+
+def _check_areas(session, rows: list[CsvPermit], allow_unknown: bool) -> None:  # type: ignore[no-untyped-def]
+    """Rows naming an area code no zone has are bad rows (warnings with the flag)."""
+    from api.zones.versions import current_area_codes
+    from permits.csvio import unknown_area_codes
+
+    known = current_area_codes(session)
+    if known is None:
+        if not allow_unknown:
+            raise CsvImportError(
+                [
+                    CsvRowError(
+                        1,
+                        "area_codes",
+                        "no zones are imported yet, so no area code can be checked: import "
+                        "them first (scancar zones import FILE) or pass --allow-unknown-areas",
+                    )
+                ]
+            )
+        typer.echo("warning: no zones are imported yet; area codes not checked", err=True)
+        return
+    errors = unknown_area_codes(rows, known)
+    if errors and not allow_unknown:
+        raise CsvImportError(errors)
+    for error in errors:
+        typer.echo(f"warning: {error}", err=True)
 
 
 def _bad_rows(exc: CsvImportError, hint: str = "") -> NoReturn:

@@ -235,3 +235,11 @@ def list_zone_versions(session: Session) -> list[ZoneVersionInfo]:
         )
         for r in rows
     ]
+
+
+def current_area_codes(session: Session) -> frozenset[str] | None:
+    """The area codes of the current zone set; ``None`` when no zone set was imported."""
+    current, doc = _current_doc(session)
+    if not current:
+        return None
+    return frozenset(str(f["properties"]["area_code"]) for f in doc.get("features", []))

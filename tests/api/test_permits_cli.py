@@ -42,17 +42,20 @@ def test_permits_cli_import_reports_bad_rows_and_exports(tmp_path):
     good.write_text(GOOD)
     bad.write_text(BAD)
 
-    imp = _cli("permits", "import", str(good), db=db)
+    no_zones = _cli("permits", "import", str(good), db=db)
+    assert no_zones.returncode == 1
+    assert no_zones.stdout.startswith("line 1, column 'area_codes': no zones are imported yet")
+    imp = _cli("permits", "import", str(good), "--allow-unknown-areas", db=db)
     assert imp.returncode == 0, imp.stderr
     assert imp.stdout.strip() == "imported 3 permits"
 
-    rejected = _cli("permits", "import", str(bad), db=db)
+    rejected = _cli("permits", "import", str(bad), "--allow-unknown-areas", db=db)
     assert rejected.returncode == 1
     lines = rejected.stdout.strip().splitlines()
     assert len(lines) == 2
     assert lines[0].startswith("line 3, column 'type'")
     assert lines[1].startswith("line 4, column 'valid_from'")
-    again = _cli("permits", "import", str(good), db=db)
+    again = _cli("permits", "import", str(good), "--allow-unknown-areas", db=db)
     assert again.returncode == 1
     assert "already exist" in again.stderr
 

@@ -325,7 +325,7 @@ ROWS = [
 
 
 @pytest.fixture
-def permits_cli(settings, monkeypatch):
+def permits_cli(settings, monkeypatch, town):  # the zones give the area codes
     from typer.testing import CliRunner
 
     from api.cli import app as cli

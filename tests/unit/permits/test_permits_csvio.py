@@ -44,10 +44,14 @@ BAD_ROWS = [
     ("P9,parking,H,AB12CD,A1,2026-01-01T00:00:00Z,,,", "type", "allowed: resident"),
     ("P9,resident,H,AB-12!CD,A1,2026-01-01T00:00:00Z,,,", "plates", "'!'"),
     ("P9,resident,H,AB12CD,A1,2026-01-01T00:00:00,,,", "valid_from", "no UTC offset"),
-    ("P9,resident,H,AB12CD,A1,1 jan 2026,,,", "valid_from", "not an ISO 8601"),
-    ("P9,resident,H,AB12CD,A1,2026-01-01T00:00:00Z,2025-01-01T00:00:00Z,,", "end", "before start"),
+    ("P9,resident,H,AB12CD,A1,1 jan 2026,,,", "valid_from", '"1 jan 2026" is not a date'),
+    (
+        "P9,resident,H,AB12CD,A1,2026-01-01T00:00:00Z,2025-01-01T00:00:00Z,,",
+        "valid_to",
+        '"2025-01-01T00:00:00Z": must not be before start',
+    ),
     ("P9,resident,H,AB12CD,,2026-01-01T00:00:00Z,,,", "area_codes", "at least one area"),
-    ("P9,resident,H,,A1,2026-01-01T00:00:00Z,,,", "plate_periods", "at least one plate"),
+    ("P9,resident,H,,A1,2026-01-01T00:00:00Z,,,", "plates", "at least one plate"),
     ("P9,resident,,AB12CD,A1,2026-01-01T00:00:00Z,,,", "holder_ref", "needs a holder"),
     ("P9,resident,H,AB12CD,A1,2026-01-01T00:00:00Z,,sleeping,", "status", "allowed: applied"),
     ("P9,visitor,H,,A1,2026-01-01T00:00:00Z,,,-5", "visitor_budget_minutes", "whole number"),
@@ -81,7 +85,7 @@ def test_read_permits_csv_reports_every_bad_row() -> None:
     ("header", "match"),
     [
         ("id,type,holder_ref,plates,valid_from", "missing columns area_codes"),
-        (HEADER + ",colour", "unknown columns colour"),
+        (HEADER + ",colour", 'unknown columns "colour"'),
     ],
 )
 def test_read_permits_csv_checks_header(header: str, match: str) -> None:
@@ -97,3 +101,73 @@ def test_write_then_read_round_trips() -> None:
     assert out.getvalue().splitlines()[0] == HEADER
     again = read_permits_csv(io.StringIO(out.getvalue()))
     assert again == permits
+
+
+# ---------------------------------------------------------------- files as spreadsheets save them
+SPREADSHEET_ROWS = [
+    "Id;Type;Holder ref;Plates;Area codes;Valid from;Valid to;Status;Visitor budget minutes",
+    "R-1;resident;Müller-Ødegård;gz-123-t;A1;1-1-2026;31-12-2026;;",
+    'B-2;business;Café "De Zon";"XX99XX;YY11YY";A1, B2;2026-01-01T00:00:00+01:00;;active;',
+    ";;;;;;;;",
+]
+
+
+def _read_bytes(data: bytes):
+    from permits.csvio import decode_csv, read_permit_rows
+
+    return read_permit_rows(io.StringIO(decode_csv(data), newline=""))
+
+
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda text: text.encode("utf-8"),
+        lambda text: b"\xef\xbb\xbf" + text.encode("utf-8"),  # Excel's "CSV UTF-8"
+        lambda text: text.encode("cp1252"),  # Excel's "CSV (comma delimited)" on Windows
+        lambda text: text.encode("utf-16"),  # "Unicode text" (with a byte-order mark)
+    ],
+    ids=["utf8", "utf8-bom", "cp1252", "utf16"],
+)
+def test_read_permits_csv_reads_spreadsheet_files(encode) -> None:
+    rows = _read_bytes(encode("\r\n".join(SPREADSHEET_ROWS) + "\r\n"))
+    assert [(r.line, r.permit.id) for r in rows] == [(2, "R-1"), (3, "B-2")]
+    r1, b2 = (r.permit for r in rows)
+    assert r1.holder_ref == "Müller-Ødegård"
+    amsterdam = timezone(timedelta(hours=1))
+    assert r1.valid_from == datetime(2026, 1, 1, tzinfo=amsterdam)
+    assert r1.valid_to == datetime(2027, 1, 1, tzinfo=amsterdam)  # to the end of 31-12-2026
+    assert b2.holder_ref == 'Café "De Zon"'
+    assert b2.open_plates == {"XX99XX", "YY11YY"}
+    assert b2.area_codes == {"A1", "B2"}
+
+
+def test_decode_csv_refuses_other_encodings_with_how_to_save() -> None:
+    from permits.csvio import decode_csv
+    from permits.errors import CsvEncodingError
+
+    with pytest.raises(CsvEncodingError) as err:
+        decode_csv(b"id,type\nP1,res\x81dent\n")
+    assert str(err.value) == (
+        "line 2: byte 0x81 is neither UTF-8 nor Windows-1252 text; save it from the "
+        "spreadsheet program as 'CSV UTF-8 (comma delimited)' (Excel: File > Save As > CSV UTF-8)"
+    )
+    with pytest.raises(CsvEncodingError, match="not a text file"):
+        decode_csv(b"PK\x03\x04\x00\x00xlsx")
+
+
+def test_read_permits_csv_messages_quote_the_files_values() -> None:
+    text = "\n".join(
+        [
+            SPREADSHEET_ROWS[0],
+            "R-1;Bewoner;H1;GZ123T;A1;01/01/2026;;;",
+            "R-2;resident;H1;GZ123T;A1;2026-01-01;;slapend;",
+        ]
+    )
+    with pytest.raises(CsvImportError) as err:
+        read_permits_csv(io.StringIO(text))
+    assert [str(e) for e in err.value.errors] == [
+        "line 2, column 'type': \"Bewoner\" is not allowed; allowed: resident, business, "
+        "visitor, care, disabled, exemption",
+        "line 3, column 'status': \"slapend\" is not allowed; allowed: "
+        + ", ".join(s.value for s in PermitStatus),
+    ]
