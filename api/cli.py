@@ -104,7 +104,6 @@ def serve(
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
     workers: Annotated[int, typer.Option(min=1, max=32, help="worker processes")] = 1,
 ) -> None:
-    import uvicorn
     from sqlalchemy.exc import SQLAlchemyError
 
     from api.db import connection_budget_problem
@@ -133,6 +132,13 @@ def serve(
     finally:
         engine.dispose()
     settings.evidence_dir.mkdir(parents=True, exist_ok=True)
+    with _metrics_folder(workers):
+        _run_uvicorn(host, port, workers, log_config)
+
+
+def _run_uvicorn(host: str, port: int, workers: int, log_config: dict[str, object]) -> None:
+    import uvicorn
+
     uvicorn.run(
         "api.main:create_app",
         factory=True,
@@ -174,6 +180,35 @@ def listen_problem(host: str, port: int) -> str | None:
                 return f"port {port} needs root rights; choose a port above 1023"
             return f"cannot listen on {host} port {port}: {exc.strerror}"
     return None
+
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"  # api.metrics.MULTIPROC_ENV, without importing it
+
+
+@contextmanager
+def _metrics_folder(workers: int):  # type: ignore[no-untyped-def]
+    """With several workers, each writes its metrics to files in one folder that every worker
+    reads for a scrape (prometheus-client's multiprocess mode). The folder is emptied first
+    and, when made here, removed after."""
+    import os
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    given = os.environ.get(MULTIPROC_ENV)
+    if workers == 1 and not given:
+        yield
+        return
+    folder = Path(given) if given else Path(tempfile.mkdtemp(prefix="scancar-metrics-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.db"):
+        stale.unlink()
+    os.environ[MULTIPROC_ENV] = str(folder)  # before the workers import prometheus-client
+    try:
+        yield
+    finally:
+        if not given:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------- db

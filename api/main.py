@@ -18,6 +18,7 @@ from api.evidence.store import EvidenceStore
 from api.fines import routes as fine_routes
 from api.fines.service import SqlFineDrafts
 from api.hits import routes as hit_routes
+from api.metrics import BackendMetrics, MetricsMiddleware, metrics_router
 from api.middleware import install_middleware
 from api.observations import routes as observation_routes
 from api.openapi import install_openapi
@@ -69,6 +70,8 @@ def create_app(
             timeouts=settings.db_timeouts,
         )
     store = EvidenceStore(settings.evidence_dir)
+    metrics = BackendMetrics()
+    metrics.watch_pool(engine, settings.database_pool_size)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -84,6 +87,7 @@ def create_app(
             if check_pool is not None:
                 await check_pool.close()
             engine.dispose()
+            metrics.close()
 
     app = FastAPI(
         title="Scan-car enforcement backend",
@@ -95,6 +99,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.metrics = metrics
     app.state.engine = engine
     app.state.evidence_store = store
     app.state.image_checker = ImageChecker(
@@ -114,10 +119,12 @@ def create_app(
     register_error_handlers(app)
     install_openapi(app)
     install_middleware(app, settings, engine)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)  # outermost: counts every answer
 
     for router in (
         rights_routes.router,  # first: /rights/check is the hottest route
         health.router,
+        metrics_router(),
         auth_routes.router,
         audit_routes.router,
         observation_routes.router,

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from api.db_timeouts import DbTimeouts
+
+if TYPE_CHECKING:
+    from api.netaddr import Network
 
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-do-not-use-in-production"  # noqa: S105
 
@@ -125,6 +128,11 @@ class BackendSettings(BaseSettings):
 
     log_json: bool | None = None  # None: JSON when stderr is not a TTY
 
+    # GET /metrics (Prometheus): served to these client addresses, or to any client that
+    # sends "Authorization: Bearer <metrics_token>" when a token is set
+    metrics_allow_from: str = "127.0.0.1,::1"
+    metrics_token: str | None = Field(default=None, repr=False, min_length=16)
+
     # scan-car rights feed: the plate key (hex, >= 32 bytes); None: derived from secret_key
     rights_feed_key: str | None = Field(default=None, repr=False)
     rights_snapshot_page_size: int = Field(default=10_000, ge=1, le=100_000)
@@ -165,6 +173,20 @@ class BackendSettings(BaseSettings):
         from api.dburl import normalise_database_url
 
         return normalise_database_url(value)
+
+    @field_validator("metrics_allow_from")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        from api.netaddr import parse_networks
+
+        parse_networks(value)
+        return value
+
+    @property
+    def metrics_networks(self) -> tuple[Network, ...]:
+        from api.netaddr import parse_networks
+
+        return parse_networks(self.metrics_allow_from)
 
     @model_validator(mode="after")
     def _refuse_development_key(self) -> BackendSettings:

@@ -152,6 +152,9 @@ async def post_observation(
         )
 
     result = await run_in_threadpool(check_and_store)
+    state.metrics.observe_ingest(
+        created=result.created, evidence_bytes=sum(len(data) for data in parts.values())
+    )
     if not result.created:
         response.status_code = 200
     return ObservationReceipt(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,23 +36,28 @@ def tick(state: Any, *, now: datetime | None = None) -> TickReport:
     grace: GraceReport | None = None
     expiry: ExpiryReport | None = None
     purge: PurgeReport | None = None
+    metrics = getattr(state, "metrics", None)
+    job = metrics.job if metrics is not None else _untimed
     try:
-        grace = run_grace_step(
-            state.engine,
-            state.evidence_store,
-            state.rights_checker,
-            state.zone_rules,
-            state.settings,
-            now=now,
-        )
+        with job("grace"):
+            grace = run_grace_step(
+                state.engine,
+                state.evidence_store,
+                state.rights_checker,
+                state.zone_rules,
+                state.settings,
+                now=now,
+            )
     except Exception:
         log.exception("background job: grace step failed")
     try:
-        expiry = run_expiry_step(state.engine, now=now)
+        with job("permit_expiry"):
+            expiry = run_expiry_step(state.engine, now=now)
     except Exception:
         log.exception("background job: permit expiry failed")
     try:
-        purge = run_purge(state.engine, state.evidence_store, state.settings, now=now)
+        with job("purge"):
+            purge = run_purge(state.engine, state.evidence_store, state.settings, now=now)
     except Exception:
         log.exception("background job: purge failed")
     try:
@@ -60,6 +65,11 @@ def tick(state: Any, *, now: datetime | None = None) -> TickReport:
     except Exception:
         log.exception("background job: session and login-counter purge failed")
     return TickReport(grace, expiry, purge)
+
+
+@contextlib.contextmanager
+def _untimed(_name: str) -> Iterator[None]:
+    yield
 
 
 async def _loop(state: Any, interval_s: float, stop: asyncio.Event) -> None:

@@ -83,12 +83,18 @@ def confirm(
         settings=settings,
         drafts=request.app.state.fine_drafts,
     )
+    request.app.state.metrics.observe_review("confirmed", hit)
     return hit_out(session, hit)
 
 
 @router.post("/{hit_id}/reject", response_model=HitOut)
 def reject(
-    hit_id: HitId, body: RejectIn, session: SessionDep, settings: SettingsDep, boa: Boa
+    hit_id: HitId,
+    body: RejectIn,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    boa: Boa,
 ) -> HitOut:
     hit = service.reject(
         session,
@@ -98,6 +104,7 @@ def reject(
         note=body.note,
         claim_minutes=settings.claim_minutes,
     )
+    request.app.state.metrics.observe_review("rejected", hit)
     return hit_out(session, hit)
 
 

@@ -105,6 +105,7 @@ async def check_rights(
             check_and_log_on_thread, state.engine, caller, plan, lon, lat
         )
     zone, decision = result.zone, result.decision
+    state.metrics.rights_checks.labels(decision.reason.value).inc()
     out = CheckOut(
         allowed=decision.allowed,
         reason=decision.reason.value,

@@ -1,0 +1,280 @@
+"""Prometheus metrics of the backend: ``GET /metrics`` in the text format.
+
+Built per app (``BackendMetrics(registry)``), never at import time. Under ``scancar serve
+--workers N`` the server sets ``PROMETHEUS_MULTIPROC_DIR`` before the workers start, so every
+worker writes its values to files there and a scrape of any worker sums all of them
+(prometheus-client's multiprocess mode). Counts of hits and fines by status are read from the
+database at scrape time, so every worker reports the same figures.
+
+No label ever holds a plate, a position or an id: routes are the route templates
+(``/api/v1/hits/{hit_id}``), outcomes are decision reasons, statuses are status names.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
+from prometheus_client.registry import Collector
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.deps import PUBLIC
+from api.errors import Forbidden
+from api.netaddr import is_allowed_address
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+# request latencies: 5 ms .. 10 s (the rights check answers in about 1 ms, ingest in 20)
+LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+# review latency: from the end of the grace period to a BOA's decision, 1 min .. 2 days
+REVIEW_BUCKETS = (60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400, 172800)
+JOB_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300)
+
+
+def is_multiprocess() -> bool:
+    return bool(os.environ.get(MULTIPROC_ENV))
+
+
+class BackendMetrics:
+    """The backend's metrics, registered on ``registry`` (one per app)."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry(auto_describe=True)
+        reg = self.registry
+        self.requests = Counter(
+            "scancar_http_requests_total",
+            "HTTP requests answered, by method, route template and status code",
+            ["method", "route", "status"],
+            registry=reg,
+        )
+        self.latency = Histogram(
+            "scancar_http_request_duration_seconds",
+            "Time to answer an HTTP request, by method and route template",
+            ["method", "route"],
+            buckets=LATENCY_BUCKETS,
+            registry=reg,
+        )
+        self.ingest = Counter(
+            "scancar_ingest_observations_total",
+            "Observations accepted from scan cars: created (a new hit) or repeat (sent again)",
+            ["result"],
+            registry=reg,
+        )
+        self.ingest_bytes = Counter(
+            "scancar_ingest_evidence_bytes_total",
+            "Bytes of evidence images in accepted new observations",
+            registry=reg,
+        )
+        self.rights_checks = Counter(
+            "scancar_rights_checks_total",
+            "Rights checks answered (GET /rights/check), by outcome (the decision's reason)",
+            ["outcome"],
+            registry=reg,
+        )
+        self.review_latency = Histogram(
+            "scancar_review_decision_seconds",
+            "Time from the end of a hit's grace period to the BOA's decision",
+            ["decision"],
+            buckets=REVIEW_BUCKETS,
+            registry=reg,
+        )
+        self.job_runs = Counter(
+            "scancar_job_runs_total", "Background job runs, by job", ["job"], registry=reg
+        )
+        self.job_failures = Counter(
+            "scancar_job_failures_total", "Background job runs that failed", ["job"], registry=reg
+        )
+        self.job_duration = Histogram(
+            "scancar_job_duration_seconds",
+            "Time a background job run took",
+            ["job"],
+            buckets=JOB_BUCKETS,
+            registry=reg,
+        )
+        self.job_last_success = Gauge(
+            "scancar_job_last_success_timestamp_seconds",
+            "When a job last finished without error (Unix time)",
+            ["job"],
+            multiprocess_mode="max",
+            registry=reg,
+        )
+        self.pool_in_use = Gauge(
+            "scancar_db_pool_connections_in_use",
+            "Database connections checked out of the server processes' pools",
+            multiprocess_mode="livesum",
+            registry=reg,
+        )
+        self.pool_size = Gauge(
+            "scancar_db_pool_size",
+            "Database connections the server processes keep (each may open as many again)",
+            multiprocess_mode="livesum",
+            registry=reg,
+        )
+        self._requests: dict[tuple[str, str, int], Any] = {}
+        self._latency: dict[tuple[str, str], Any] = {}
+
+    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        key = (method, route, status)
+        child = self._requests.get(key)
+        if child is None:
+            child = self._requests[key] = self.requests.labels(method, route, str(status))
+        child.inc()
+        timing = self._latency.get(key[:2])
+        if timing is None:
+            timing = self._latency[key[:2]] = self.latency.labels(method, route)
+        timing.observe(seconds)
+
+    def observe_ingest(self, *, created: bool, evidence_bytes: int) -> None:
+        self.ingest.labels("created" if created else "repeat").inc()
+        if created:
+            self.ingest_bytes.inc(evidence_bytes)
+
+    def observe_review(self, decision: str, hit: Any) -> None:
+        """A BOA's decision on ``hit`` (a hit row): the time since its grace period ended."""
+        decided: datetime | None = getattr(hit, "decided_at", None)
+        since: datetime | None = getattr(hit, "grace_until", None) or getattr(
+            hit, "received_at", None
+        )
+        if decided is not None and since is not None:
+            self.review_latency.labels(decision).observe(
+                max(0.0, (decided - since).total_seconds())
+            )
+
+    @contextmanager
+    def job(self, name: str) -> Iterator[None]:
+        """Count a background job run, its failure (the exception goes on) and its time."""
+        started = time.perf_counter()
+        self.job_runs.labels(name).inc()
+        try:
+            yield
+        except BaseException:
+            self.job_failures.labels(name).inc()
+            raise
+        finally:
+            self.job_duration.labels(name).observe(time.perf_counter() - started)
+        self.job_last_success.labels(name).set(time.time())
+
+    def watch_pool(self, engine: Engine, pool_size: int) -> None:
+        """Count checked-out connections of ``engine``'s pool (PostgreSQL)."""
+        if engine.dialect.name != "postgresql":
+            return
+        self.pool_size.inc(pool_size)
+        event.listen(engine, "checkout", lambda *_: self.pool_in_use.inc())
+        event.listen(engine, "checkin", lambda *_: self.pool_in_use.dec())
+
+    def exposition(self, engine: Engine) -> bytes:
+        """The text format: this process's metrics (or every worker's, in multiprocess mode)
+        plus the counts read from the database now."""
+        if is_multiprocess():
+            registry = CollectorRegistry()
+            MultiProcessCollector(registry)
+        else:
+            registry = self.registry
+        body = generate_latest(registry)
+        db = CollectorRegistry()
+        db.register(DatabaseCounts(engine))
+        return body + generate_latest(db)
+
+    def close(self) -> None:
+        """This process stops: its live gauges no longer count (multiprocess mode)."""
+        if is_multiprocess():
+            mark_process_dead(os.getpid())
+
+
+class DatabaseCounts(Collector):
+    """Hits and fines by status, read from the database at scrape time."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        up = GaugeMetricFamily(
+            "scancar_database_up", "1 when the database answered the scrape's queries"
+        )
+        hits = GaugeMetricFamily("scancar_hits", "Hits by status", labels=["status"])
+        fines = GaugeMetricFamily("scancar_fines", "Fines by status", labels=["status"])
+        try:
+            with self.engine.connect() as conn:
+                for status, count in conn.execute(
+                    text("SELECT status, COUNT(*) FROM hits GROUP BY status")
+                ):
+                    hits.add_metric([str(status)], float(count))
+                for status, count in conn.execute(
+                    text("SELECT status, COUNT(*) FROM fines GROUP BY status")
+                ):
+                    fines.add_metric([str(status)], float(count))
+        except Exception:  # the scrape still answers; the alert fires on scancar_database_up
+            up.add_metric([], 0.0)
+            yield up
+            return
+        up.add_metric([], 1.0)
+        yield up
+        yield hits
+        yield fines
+
+
+class MetricsMiddleware:
+    """Counts every HTTP request by method, route template and status, with its latency."""
+
+    def __init__(self, app: ASGIApp, metrics: BackendMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            self.metrics.observe_request(
+                scope.get("method", ""), template, status, time.perf_counter() - started
+            )
+
+
+def metrics_router() -> APIRouter:
+    """``GET /metrics``: for the addresses in ``SCANCAR_METRICS_ALLOW_FROM`` or a bearer of
+    ``SCANCAR_METRICS_TOKEN``; 403 with the usual error body otherwise."""
+    router = APIRouter(tags=["health"])
+
+    @router.get("/metrics", dependencies=[PUBLIC], include_in_schema=False)
+    async def metrics(request: Request) -> Response:
+        settings = request.app.state.settings
+        token = settings.metrics_token
+        sent = request.headers.get("authorization", "")
+        by_token = bool(token) and hmac.compare_digest(sent.encode(), f"Bearer {token}".encode())
+        client = request.client.host if request.client else None
+        if not (by_token or is_allowed_address(client, settings.metrics_networks)):
+            raise Forbidden(
+                "metrics are served to the addresses in SCANCAR_METRICS_ALLOW_FROM or with "
+                "the bearer token SCANCAR_METRICS_TOKEN",
+                code="metrics_forbidden",
+            )
+        state = request.app.state
+        body = await run_in_threadpool(state.metrics.exposition, state.engine)
+        return Response(body, media_type=CONTENT_TYPE)
+
+    return router
