@@ -17,7 +17,7 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -205,16 +205,15 @@ class DatabaseCounts(Collector):
         )
         hits = GaugeMetricFamily("scancar_hits", "Hits by status", labels=["status"])
         fines = GaugeMetricFamily("scancar_fines", "Fines by status", labels=["status"])
+        cars = _car_families()
         try:
             with self.engine.connect() as conn:
-                for status, count in conn.execute(
-                    text("SELECT status, COUNT(*) FROM hits GROUP BY status")
-                ):
+                for status, count in conn.execute(_HITS_BY_STATUS):
                     hits.add_metric([str(status)], float(count))
-                for status, count in conn.execute(
-                    text("SELECT status, COUNT(*) FROM fines GROUP BY status")
-                ):
+                for status, count in conn.execute(_FINES_BY_STATUS):
                     fines.add_metric([str(status)], float(count))
+                for name, seen, backlog, cache_age in conn.execute(_CARS):
+                    _add_car(cars, str(name), seen, backlog, cache_age)
         except Exception:  # the scrape still answers; the alert fires on scancar_database_up
             up.add_metric([], 0.0)
             yield up
@@ -223,6 +222,57 @@ class DatabaseCounts(Collector):
         yield up
         yield hits
         yield fines
+        yield from cars.values()
+
+
+_HITS_BY_STATUS = text("SELECT status, COUNT(*) FROM hits GROUP BY status")
+_FINES_BY_STATUS = text("SELECT status, COUNT(*) FROM fines GROUP BY status")
+# every car that is not revoked, with what its last heartbeat said (names are the operator's
+# own labels such as "auto-3"; no position)
+_CARS = text(
+    "SELECT d.name, h.received_at, h.outbox_backlog, h.rights_cache_age_s FROM devices d "
+    "LEFT JOIN heartbeats h ON h.id = (SELECT h2.id FROM heartbeats h2 "
+    "WHERE h2.device_id = d.id ORDER BY h2.sent_at DESC LIMIT 1) "
+    "WHERE d.revoked_at IS NULL"
+)
+
+
+def _car_families() -> dict[str, GaugeMetricFamily]:
+    return {
+        "seen": GaugeMetricFamily(
+            "scancar_car_last_heartbeat_timestamp_seconds",
+            "When the backend last received a car's heartbeat (Unix time; 0: never)",
+            labels=["device"],
+        ),
+        "backlog": GaugeMetricFamily(
+            "scancar_car_reported_outbox_backlog",
+            "Suspects waiting in a car's outbox, as its last heartbeat said",
+            labels=["device"],
+        ),
+        "cache": GaugeMetricFamily(
+            "scancar_car_reported_rights_cache_age_seconds",
+            "Age of a car's rights cache, as its last heartbeat said",
+            labels=["device"],
+        ),
+    }
+
+
+def _add_car(
+    families: dict[str, GaugeMetricFamily],
+    name: str,
+    seen: Any,
+    backlog: Any,
+    cache_age: Any,
+) -> None:
+    if isinstance(seen, str):  # SQLite hands back text through a plain text() query
+        seen = datetime.fromisoformat(seen)
+    if isinstance(seen, datetime) and seen.tzinfo is None:
+        seen = seen.replace(tzinfo=UTC)
+    families["seen"].add_metric([name], seen.timestamp() if seen else 0.0)
+    if backlog is not None:
+        families["backlog"].add_metric([name], float(backlog))
+    if cache_age is not None:
+        families["cache"].add_metric([name], float(cache_age))
 
 
 class MetricsMiddleware:

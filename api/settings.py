@@ -176,7 +176,7 @@ class BackendSettings(BaseSettings):
 
     @field_validator("metrics_allow_from")
     @classmethod
-    def _networks(cls, value: str) -> str:
+    def _metrics_networks(cls, value: str) -> str:
         from api.netaddr import parse_networks
 
         parse_networks(value)

@@ -120,3 +120,27 @@ def test_metrics_count_a_failing_job(client, app, monkeypatch):
     assert value(after, "scancar_job_failures_total", job="purge") == 1
     assert value(after, "scancar_job_last_success_timestamp_seconds", job="purge") == 0
     assert value(after, "scancar_job_failures_total", job="grace") == 0
+
+
+def test_metrics_per_car_from_heartbeats(client, accounts):
+    from datetime import UTC, datetime
+
+    silent = accounts.device("auto-stil")  # never sent a heartbeat
+    talking = accounts.device("auto-1")
+    sent = datetime.now(UTC)
+    beat = {
+        "sent_at": sent.isoformat(),
+        "outbox_backlog": 7,
+        "rights_cache_age_s": 125.0,
+        "software_version": "test",
+    }
+    headers = {"Authorization": f"Bearer {talking}"}
+    assert client.post("/api/v1/devices/heartbeat", json=beat, headers=headers).status_code == 204
+    after = scrape(client)
+    seen = value(after, "scancar_car_last_heartbeat_timestamp_seconds", device="auto-1")
+    assert abs(seen - sent.timestamp()) < 120
+    assert ("scancar_car_last_heartbeat_timestamp_seconds", (("device", "auto-stil"),)) in after
+    assert value(after, "scancar_car_last_heartbeat_timestamp_seconds", device="auto-stil") == 0
+    assert value(after, "scancar_car_reported_outbox_backlog", device="auto-1") == 7
+    assert value(after, "scancar_car_reported_rights_cache_age_seconds", device="auto-1") == 125
+    assert silent
