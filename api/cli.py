@@ -45,6 +45,9 @@ def _register_feature_commands() -> None:
     from api.retention.cli import register as register_retention_commands
 
     register_retention_commands(admin_app)
+    from api.evidence.cli import register as register_evidence_commands
+
+    register_evidence_commands(admin_app)
 
 
 _register_feature_commands()

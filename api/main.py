@@ -21,7 +21,7 @@ from api.hits import routes as hit_routes
 from api.metrics import BackendMetrics, MetricsMiddleware, metrics_router
 from api.middleware import install_middleware
 from api.observations import routes as observation_routes
-from api.openapi import install_openapi
+from api.openapi import install_docs_pages, install_openapi
 from api.permits import resident_routes
 from api.permits import routes as permit_routes
 from api.reports import routes as report_routes
@@ -97,6 +97,8 @@ def create_app(
             'Every error body is {"detail": ..., "code": ...}.'
         ),
         lifespan=lifespan,
+        docs_url=None,  # install_docs_pages: the pages with the assets the package ships
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.metrics = metrics
@@ -118,6 +120,7 @@ def create_app(
 
     register_error_handlers(app)
     install_openapi(app)
+    install_docs_pages(app)
     install_middleware(app, settings, engine)
     app.add_middleware(MetricsMiddleware, metrics=metrics)  # outermost: counts every answer
 
