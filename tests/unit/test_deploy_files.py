@@ -133,3 +133,38 @@ def test_deploy_alerts_use_metrics_the_backend_exports():
     }
     assert used
     assert used <= exported, used - exported
+
+
+def test_deploy_car_example_has_every_key_and_validates():
+    import tomllib
+
+    from pydantic import BaseModel
+
+    from scancar.config import CarConfig
+
+    path = REPO / "deploy" / "car.example.toml"
+    text = path.read_text()
+    config = CarConfig.model_validate(tomllib.loads(text))
+    assert config.backend is not None
+    assert [c.side for c in config.cameras] == ["right", "left"]
+
+    def keys(model: type[BaseModel], prefix: str = "") -> list[str]:
+        out = []
+        for name, field in model.model_fields.items():
+            inner = field.annotation
+            args = getattr(inner, "__args__", ())
+            nested = next(
+                (a for a in (inner, *args) if isinstance(a, type) and issubclass(a, BaseModel)),
+                None,
+            )
+            out += keys(nested, f"{prefix}{name}.") if nested else [f"{prefix}{name}"]
+        return out
+
+    missing = []
+    for key in keys(CarConfig):
+        section, _, name = key.rpartition(".")
+        header = f"[[{section}]]" if section == "cameras" else f"[{section}]"
+        block = text if not section else text.split(header, 1)[-1].split("\n[", 1)[0]
+        if not re.search(rf"^#?\s*{name} = ", block, re.M):
+            missing.append(key)
+    assert missing == []
