@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from typing import Annotated
 
 import typer
+import typer.core
 
 from scancar.cli import register_car_commands
 
@@ -347,8 +348,73 @@ def revoke_device(name: str) -> None:
 register_car_commands(app)
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"scancar {version('scancar')}")
+        except PackageNotFoundError:  # run from a checkout without installing
+            typer.echo("scancar (not installed)")
+        raise typer.Exit
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="print the version and exit"
+        ),
+    ] = False,
+) -> None:
+    """Parking scan-car enforcement: the car, the backend and their tools."""
+
+
+def plain_metavars(command: typer.core.TyperGroup | typer.core.TyperCommand) -> object:
+    """Help pages name values in words (``PATH``, ``N``, ``TEXT``) instead of Python type
+    names (``<list[str]>``, ``<float>``, ``<bool>``); flags show no value at all."""
+    for param in command.params:
+        desc = getattr(param, "type_descriptor", None)
+        if param.metavar is not None or desc is None or desc.is_choice:
+            continue
+        if getattr(param, "is_flag", False) or getattr(param, "count", False):
+            param.metavar = ""
+            continue
+        is_argument = not hasattr(param, "is_flag")
+        word = (param.name or "value").upper() if is_argument else _word_for(desc)
+        param.metavar = word + ("..." if desc.is_list and not is_argument else "")
+        if is_argument:  # its name says what it is; no type column
+            param.display_type_rich = lambda **_: None  # type: ignore[method-assign]
+    make_help = command.get_help_option
+
+    def help_option(ctx):  # type: ignore[no-untyped-def]
+        option = make_help(ctx)
+        if option is not None:
+            option.metavar = ""
+        return option
+
+    command.get_help_option = help_option  # type: ignore[method-assign]
+    for sub in getattr(command, "commands", {}).values():
+        plain_metavars(sub)
+    return command
+
+
+def _word_for(desc: object) -> str:
+    if getattr(desc, "is_path", False) or getattr(desc, "is_file", False):
+        return "PATH"
+    annotation = getattr(desc, "annotation", None)
+    inner = [*getattr(annotation, "__args__", ()), annotation]
+    if int in inner:
+        return "N"
+    if float in inner:
+        return "NUMBER"
+    return "TEXT"
+
+
 def main() -> None:
-    app()
+    command = plain_metavars(typer.main.get_command(app))
+    command(prog_name="scancar")  # type: ignore[operator]
 
 
 if __name__ == "__main__":

@@ -21,6 +21,26 @@ HUB_MODELS = (
 )
 
 
+# next to a checkout of the repository (the developers' and CI's machines)
+_SHARED_MODEL = Path(__file__).resolve().parents[1] / ".." / "shared" / "models"
+MODEL_HINT = (
+    "set SCANCAR_OCR_MODEL to the model folder (one .onnx and its plate config .yaml; "
+    "docs/deploy.md, 'The OCR model on an offline machine')"
+)
+
+
+def local_ocr_model() -> str | None:
+    """The model the commands use when ``SCANCAR_OCR_MODEL`` is not set: the shared model
+    folder next to the repository if there is one (else the settings' hub name, which
+    needs internet). ``None`` when the variable is set."""
+    import os
+
+    if os.environ.get("SCANCAR_OCR_MODEL"):
+        return None
+    folder = _SHARED_MODEL / "cct-xs-v2-global-model"
+    return str(folder.resolve()) if folder.is_dir() else None
+
+
 class CarSettingsError(ValueError):
     """A car setting is wrong; the message is one line."""
 

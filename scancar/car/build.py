@@ -421,10 +421,11 @@ def _start_live_devices(car: Car, stop: threading.Event) -> None:
 
 
 def _recognizer(config: CarConfig) -> Any:
+    from scancar.lpr.errors import LprError
     from scancar.lpr.fastplate import load_plate_reader
     from scancar.lpr.finder import build_plate_finder
     from scancar.lpr.recognizer import PlateRecognizer
-    from scancar.settings import load_car_settings
+    from scancar.settings import MODEL_HINT, load_car_settings
 
     settings = load_car_settings()
     model = config.ocr_model or settings.ocr_model
@@ -434,7 +435,10 @@ def _recognizer(config: CarConfig) -> Any:
         text_model=settings.text_detector_model or None,
         detector_every=settings.text_detector_every,
     )
-    return PlateRecognizer(load_plate_reader(model), finder)
+    try:
+        return PlateRecognizer(load_plate_reader(model), finder)
+    except LprError as exc:  # no model folder, or a hub name without internet
+        raise CarStartError(f"{exc}; {MODEL_HINT}") from None
 
 
 def _pipeline(car: Car) -> EnforcementPipeline:

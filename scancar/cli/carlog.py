@@ -21,12 +21,16 @@ QUIET_LIBRARIES = ("httpx", "httpcore")
 
 
 class JsonLineFormatter(logging.Formatter):
+    """One JSON object per line with the backend's keys (``api.logsetup.JsonFormatter``):
+    ``time``, ``level``, ``logger``, ``message`` (and ``exc``), so one log collector reads
+    both."""
+
     def format(self, record: logging.LogRecord) -> str:
         doc: dict[str, object] = {
-            "ts": datetime.fromtimestamp(record.created, tz=UTC).isoformat(),
+            "time": datetime.fromtimestamp(record.created, tz=UTC).isoformat(),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "msg": record.getMessage(),
+            "message": record.getMessage(),
         }
         if record.exc_info:
             doc["exc"] = self.formatException(record.exc_info)

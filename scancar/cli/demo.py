@@ -31,15 +31,15 @@ import typer
 
 REPO = Path(__file__).resolve().parents[2]
 TOWN_ZONES = REPO / "fixtures" / "zones" / "town.geojson"
-SHARED_MODEL = REPO / ".." / "shared" / "models" / "cct-xs-v2-global-model"
 
 
 def demo_ocr_model() -> str | None:
     """``SCANCAR_OCR_MODEL`` when set, else the shared model folder next to the repo if any
-    (else the settings' default hub name, which needs internet)."""
-    if os.environ.get("SCANCAR_OCR_MODEL"):
-        return None
-    return str(SHARED_MODEL.resolve()) if SHARED_MODEL.is_dir() else None
+    (else the settings' default hub name, which needs internet); ``read`` and ``replay``
+    find it the same way."""
+    from scancar.settings import local_ocr_model
+
+    return local_ocr_model()
 
 
 DEMO_USERS = (

@@ -71,9 +71,20 @@ def gps_command(
                     f"hdop {_fmt(fix.hdop, '')}  line {fix.source_line}"
                 )
     except GpsError as exc:
-        print(f"scancar gps: {exc}", file=sys.stderr)
-        raise typer.Exit(2) from exc
+        print(f"error: {file}: {exc}", file=sys.stderr)
+        raise typer.Exit(1) from None
+    except OSError as exc:
+        print(f"error: cannot read {file}: {exc.strerror}", file=sys.stderr)
+        raise typer.Exit(2) from None
     print(f"{file}: {source.stats.summary()}", file=sys.stderr)
+    if source.stats.fixes_accepted == 0:
+        print(
+            f"error: {file}: no fix accepted ({source.stats.lines_read} lines read); is it an "
+            "NMEA 0183 log (or a .gpx track)? Sentences without a checksum are used with "
+            "--accept-missing-checksum",
+            file=sys.stderr,
+        )
+        raise typer.Exit(1)
 
 
 def _fmt(value: float | None, unit: str) -> str:

@@ -53,17 +53,10 @@ class _Item:
     error: str | None = None
 
 
-def _expand(paths: Sequence[Path]) -> Iterator[_Item]:
+def _expand(paths: Sequence[Path], recursive: bool = False) -> Iterator[_Item]:
     for path in paths:
         if path.is_dir():
-            images = sorted(
-                (p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES),
-                key=lambda p: [int(t) if t.isdigit() else t for t in _split_digits(p.name)],
-            )
-            if not images:
-                yield _Item(path, "error", "the folder holds no images")
-            for p in images:
-                yield _Item(p, "image")
+            yield from _expand_folder(path, recursive)
         elif not path.exists():
             yield _Item(path, "error", "no such file or folder")
         elif path.suffix.lower() in VIDEO_SUFFIXES:
@@ -73,6 +66,26 @@ def _expand(paths: Sequence[Path]) -> Iterator[_Item]:
         else:
             allowed = ", ".join(sorted(IMAGE_SUFFIXES | VIDEO_SUFFIXES))
             yield _Item(path, "error", f"unknown file type; allowed: {allowed}, or a folder")
+
+
+def _expand_folder(folder: Path, recursive: bool) -> Iterator[_Item]:
+    found = folder.rglob("*") if recursive else folder.iterdir()
+    images = sorted(
+        (p for p in found if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES),
+        key=lambda p: [
+            int(t) if t.isdigit() else t for t in _split_digits(str(p.relative_to(folder)))
+        ],
+    )
+    if not images:
+        has_subfolders = any(p.is_dir() for p in folder.iterdir())
+        why = (
+            "the folder holds no images, only subfolders: add -r to read them"
+            if has_subfolders and not recursive
+            else "the folder holds no images"
+        )
+        yield _Item(folder, "error", why)
+    for p in images:
+        yield _Item(p, "image")
 
 
 def _split_digits(name: str) -> list[str]:
@@ -165,13 +178,15 @@ def build_recognizer(settings: HasOcrModel | None) -> PlateRecognizer:
     Raises ``LprError`` / ``OSError`` with one line when a model cannot be loaded."""
     from scancar.lpr.fastplate import load_plate_reader
     from scancar.lpr.finder import DEFAULT_FINDER, build_plate_finder
+    from scancar.settings import local_ocr_model
 
     env = os.environ.get
     model = settings.ocr_model if settings else env("SCANCAR_OCR_MODEL", "")
     kind = settings.plate_finder if settings else env("SCANCAR_PLATE_FINDER", DEFAULT_FINDER)
     detector = settings.text_detector_model if settings else env("SCANCAR_TEXT_DETECTOR_MODEL", "")
     finder = build_plate_finder(kind or DEFAULT_FINDER, text_model=detector or None)
-    return PlateRecognizer(load_plate_reader(model or DEFAULT_MODEL), finder)
+    # as the demo: the shared model folder next to the repository when nothing is set
+    return PlateRecognizer(load_plate_reader(model or local_ocr_model() or DEFAULT_MODEL), finder)
 
 
 def read_command(
@@ -179,6 +194,7 @@ def read_command(
     json_out: bool = False,
     settings: HasOcrModel | None = None,
     *,
+    recursive: bool = False,
     recognizer: PlateRecognizer | None = None,
     out: TextIO | None = None,
     err: TextIO | None = None,
@@ -187,13 +203,16 @@ def read_command(
     out = out or sys.stdout
     err = err or sys.stderr
     if recognizer is None:
+        from scancar.settings import MODEL_HINT
+
         try:
             recognizer = build_recognizer(settings)
         except (LprError, OSError) as exc:
-            err.write(f"error: {exc}\n")
+            about_ocr = not any(w in str(exc).lower() for w in ("text detector", "finder"))
+            err.write(f"error: {exc}" + (f"; {MODEL_HINT}\n" if about_ocr else "\n"))
             return 2
     failed = 0
-    for item in _expand(paths):
+    for item in _expand(paths, recursive):
         if item.kind == "error":
             failed += 1
             err.write(f"error: {item.path}: {item.error}\n")
@@ -227,6 +246,9 @@ def register(app: typer.Typer) -> None:
         json_out: Annotated[
             bool, typer.Option("--json", help="one JSON object per line per image / pass")
         ] = False,
+        recursive: Annotated[
+            bool, typer.Option("--recursive", "-r", help="read the images of subfolders too")
+        ] = False,
     ) -> None:
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-        raise typer.Exit(read_command(paths, json_out, None))
+        raise typer.Exit(read_command(paths, json_out, None, recursive=recursive))

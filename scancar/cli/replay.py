@@ -16,10 +16,11 @@ import json
 import logging
 import signal
 import statistics
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -35,7 +36,12 @@ DEFAULT_ZONES = Path(__file__).resolve().parents[2] / "fixtures" / "zones" / "to
 
 
 class ReplayError(RuntimeError):
-    """The replay cannot start (bad input); one line."""
+    """The replay cannot start; one line. ``exit_code`` 2: bad usage (missing files, options
+    that do not go together), 1: the recording or the backend (nothing could come of it)."""
+
+    def __init__(self, message: str, exit_code: int = 2) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 @dataclass(frozen=True)
@@ -105,7 +111,7 @@ def replay_config(opts: ReplayOptions) -> Any:
     )
 
     kind = "gpx" if opts.gps.suffix.lower() == ".gpx" else "nmea"
-    zones = opts.zones if opts.zones is not None or opts.backend else DEFAULT_ZONES
+    zones = opts.zones
     s = opts.settings
     try:
         return CarConfig(
@@ -149,6 +155,55 @@ def _check(opts: ReplayOptions) -> None:
         raise ReplayError(f"GPS file {opts.gps} does not exist")
     if (opts.backend is None) != (opts.token is None):
         raise ReplayError("give both --backend and --token, or neither")
+    if opts.backend is None and opts.zones is None:
+        raise ReplayError(
+            "no zones: give --zones FILE (a zone GeoJSON), --zones fixture (the demo town), "
+            "or --backend and --token (the backend's current zones)"
+        )
+    if opts.backend is None and opts.rights_key is None:
+        raise ReplayError(
+            "no rights: without --backend give --rights-key (and --rights-snapshot); without a "
+            "plate key every pass is 'rights unknown' and nothing can be reported"
+        )
+    _check_times(opts)
+
+
+def _check_times(opts: ReplayOptions) -> None:
+    """The GPS file has fixes and the frames' times overlap them (else no pass could be
+    placed): one line with both ranges."""
+    from scancar.frames.sources import ImageFolderSource
+    from scancar.gps.nmea import NmeaConfig
+    from scancar.gps.sources import GpxSource, NmeaFileSource
+
+    config = NmeaConfig(backfill_epochs=3600)
+    gps: Any = (
+        GpxSource(opts.gps, config=config)
+        if opts.gps.suffix.lower() == ".gpx"
+        else NmeaFileSource(opts.gps, config=config)
+    )
+    times = [fix.time for fix in gps.fixes()]
+    if not times:
+        raise ReplayError(
+            f"the GPS file {opts.gps} has no usable fix ({gps.stats.summary()}); "
+            f"check it with: scancar gps {opts.gps}",
+            exit_code=1,
+        )
+    first_fix, last_fix = min(times), max(times)
+    for cam in opts.cameras:
+        span = ImageFolderSource(cam.frames, cam.name).time_span()
+        if span is None:
+            raise ReplayError(f"frames folder {cam.frames} holds no images", exit_code=1)
+        if span[1] < first_fix or span[0] > last_fix:
+            raise ReplayError(
+                f"the frames of {cam.name} ({_when(span[0])} to {_when(span[1])}) and the GPS "
+                f"track ({_when(first_fix)} to {_when(last_fix)}) do not overlap in time, so "
+                "no pass can be placed; check the camera's and the GPS receiver's clocks",
+                exit_code=1,
+            )
+
+
+def _when(t: datetime) -> str:
+    return t.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def run_replay(opts: ReplayOptions, stop: threading.Event | None = None) -> ReplayReport:
@@ -169,7 +224,7 @@ def run_replay(opts: ReplayOptions, stop: threading.Event | None = None) -> Repl
             stop=stop,
         )
     except CarStartError as exc:
-        raise ReplayError(str(exc)) from None
+        raise ReplayError(str(exc), exit_code=exc.exit_code) from None
     bar: Any = None
     if opts.progress:
         from tqdm import tqdm
@@ -257,7 +312,10 @@ def replay_command(
     backend: Annotated[str | None, typer.Option(help="backend base URL")] = None,
     token: Annotated[str | None, typer.Option(help="device token")] = None,
     zones: Annotated[
-        Path | None, typer.Option(help="zone GeoJSON (default: backend, else fixture town)")
+        str | None,
+        typer.Option(
+            help="zone GeoJSON file, or 'fixture' for the demo town (default: the backend's)"
+        ),
     ] = None,
     rights_snapshot: Annotated[
         Path | None, typer.Option(help="rights feed snapshot (NDJSON)")
@@ -272,7 +330,7 @@ def replay_command(
 ) -> None:
     """Replay a recorded route through the car pipeline; summary on stdout."""
     from scancar.cli.carlog import configure_car_logging, remove_handlers
-    from scancar.settings import CarSettingsError
+    from scancar.settings import CarSettingsError, local_ocr_model
 
     handlers = configure_car_logging(log_file)
     stop = threading.Event()
@@ -287,16 +345,21 @@ def replay_command(
             cameras=tuple(parse_camera(f, mount) for f in frames),
             gps=gps,
             data_dir=data_dir,
-            zones=zones,
+            zones=DEFAULT_ZONES if zones == "fixture" else (Path(zones) if zones else None),
             backend=backend,
             token=token,
             rights_snapshot=rights_snapshot,
             rights_key=rights_key,
             speed=speed,
             drain_timeout_s=drain_timeout,
+            progress=sys.stderr.isatty(),
+            ocr_model=local_ocr_model(),
         )
         report = run_replay(opts, stop)
-    except (ReplayError, CarSettingsError, OSError, ValueError) as exc:
+    except ReplayError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(exc.exit_code) from None
+    except (CarSettingsError, OSError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     finally:
@@ -305,5 +368,27 @@ def replay_command(
     if json_out:
         typer.echo(json.dumps(doc))
     else:
-        for k, v in doc.items():
-            typer.echo(f"{k:<16} {v}")
+        for line in describe_replay(report):
+            typer.echo(line)
+
+
+def describe_replay(report: ReplayReport) -> list[str]:
+    """The replay's summary in words."""
+    outcomes = ", ".join(f"{kind.replace('_', ' ')} {n}" for kind, n in report.outcomes.items())
+    lines = [
+        f"frames {report.frames} ({report.frames_skipped} unreadable), plates read "
+        f"{report.reads}, vehicle passes {report.passes}, rights checks {report.checks}",
+        f"suspects {report.suspects} ({report.suspects_stored} stored in the outbox), "
+        f"discarded {report.discarded}",
+        f"outcomes: {outcomes or 'none'}",
+        f"GPS fixes {report.gps_fixes} ({report.gps_dropped} dropped)",
+        f"outbox: {report.outbox_sent} delivered, {report.outbox_pending} waiting, "
+        f"{report.outbox_dead} refused by the backend",
+        f"route {report.route_s:.0f} s replayed in {report.elapsed_s:.1f} s",
+    ]
+    if report.latency_s:
+        lines.append(
+            f"latency to the outbox: median {report.latency_s['median']} s, "
+            f"max {report.latency_s['max']} s"
+        )
+    return lines

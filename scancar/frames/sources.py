@@ -68,6 +68,13 @@ class ImageFilesSource:
     def skipped(self) -> int:
         return self._skipped
 
+    def time_span(self) -> tuple[datetime, datetime] | None:
+        """The capture times of the first and last image (None: no images), without
+        decoding any."""
+        if not self.paths:
+            return None
+        return self._time_of(self.paths[0], 0), self._time_of(self.paths[-1], len(self.paths) - 1)
+
     def _time_of(self, path: Path, index: int) -> datetime:
         t = capture_time(path)
         if t is not None:

@@ -143,3 +143,39 @@ def test_read_command_line_uses_the_learned_finder_by_default(monkeypatch):
     monkeypatch.delenv("SCANCAR_PLATE_FINDER", raising=False)
     recognizer = read_cli.build_recognizer(None)
     assert type(recognizer.finder).__name__ == "CombinedPlateFinder"
+
+
+def test_read_recurses_with_r_and_says_when_a_folder_has_only_subfolders(recognizer, tmp_path):
+    frame = need(DEV_DIR / FRAME)
+    (tmp_path / "day1" / "cam").mkdir(parents=True)
+    (tmp_path / "day2").mkdir()
+    shutil.copy(frame, tmp_path / "day1" / "cam" / "2.jpg")
+    shutil.copy(frame, tmp_path / "day2" / "10.jpg")
+    code, _, err = _run(recognizer, [tmp_path])
+    assert code == 1
+    assert err.strip() == (
+        f"error: {tmp_path}: the folder holds no images, only subfolders: add -r to read them"
+    )
+    out, errs = io.StringIO(), io.StringIO()
+    code = read_command([tmp_path], True, recursive=True, recognizer=recognizer, out=out, err=errs)
+    assert code == 0, errs.getvalue()
+    images = [json.loads(x)["image"] for x in out.getvalue().splitlines()]
+    assert images == [str(tmp_path / "day1" / "cam" / "2.jpg"), str(tmp_path / "day2" / "10.jpg")]
+
+
+def test_read_missing_model_says_to_set_the_variable(tmp_path, monkeypatch):
+    monkeypatch.setenv("SCANCAR_OCR_MODEL", str(tmp_path / "no-model"))
+    result = CliRunner().invoke(read_cli_app(), ["read", str(tmp_path)])
+    assert result.exit_code == 2
+    (line,) = [x for x in result.output.splitlines() if x.startswith("error:")]
+    assert str(tmp_path / "no-model") in line
+    assert line.endswith(
+        "set SCANCAR_OCR_MODEL to the model folder (one .onnx and its plate config .yaml; "
+        "docs/deploy.md, 'The OCR model on an offline machine')"
+    )
+
+
+def read_cli_app():
+    from api.cli import app
+
+    return app
