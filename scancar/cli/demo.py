@@ -56,6 +56,22 @@ class DemoError(RuntimeError):
     """A demo step failed; one line."""
 
 
+def step(text: str) -> None:
+    """Say what the demo does now (stderr: ``--json`` keeps stdout to the summary)."""
+    print(f"demo: {text}", file=sys.stderr, flush=True)
+
+
+def port_problem(port: int) -> str | None:
+    """Why the backend could not listen on ``port`` of 127.0.0.1, or None."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError as exc:
+            return f"port {port} on 127.0.0.1 is not free ({exc.strerror}); choose another --port"
+    return None
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -93,6 +109,7 @@ def _has_command(env: dict[str, str], *args: str) -> bool:
 class Backend:
     env: dict[str, str]
     url: str
+    token: str = ""
     process: subprocess.Popen[bytes] | None = None
 
     def start(self, port: int, log_path: Path) -> None:
@@ -114,10 +131,27 @@ class Backend:
                 )
             try:
                 if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    self._check_it_is_ours(log_path)
                     return
             except httpx.HTTPError:
                 time.sleep(0.2)
         raise DemoError(f"the backend did not answer on {self.url} within 30 s; see {log_path}")
+
+    def _check_it_is_ours(self, log_path: Path) -> None:
+        """Only the demo's own backend knows the device token it just made: a 200 from
+        another server on the port would be someone else's."""
+        import httpx
+
+        answer = httpx.get(
+            f"{self.url}/api/v1/rights/feed-key",
+            headers={"Authorization": f"Bearer {self.token}"},
+            timeout=10,
+        )
+        if answer.status_code != 200 or (self.process and self.process.poll() is not None):
+            raise DemoError(
+                f"another server answers on {self.url}, not the demo's backend (it refused "
+                f"the demo's device token); choose another --port (backend log: {log_path})"
+            )
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -138,7 +172,9 @@ def setup_backend(folder: Path, port: int) -> tuple[Backend, str]:
         SCANCAR_PORTAL_PASSWORD_LOGIN="true",  # noqa: S106 - demo residents log in with a password
         PYTHONPATH=os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep),
     )
+    step(f"a fresh SQLite database in {folder}")
     _backend(env, "db", "upgrade")
+    step("the demo users (admin, backoffice, boa, provider) and the car demo-car-1")
     for name, role, password in DEMO_USERS:
         _backend(
             env,
@@ -152,15 +188,18 @@ def setup_backend(folder: Path, port: int) -> tuple[Backend, str]:
         )
     token = _backend(env, "admin", "create-device", "demo-car-1").splitlines()[-1].strip()
     (folder / "device-token.txt").write_text(token + "\n")
+    step("the fixture town's zones")
     _backend(env, "zones", "import", str(TOWN_ZONES))
+    step("the fixture town's addresses (resident portal)")
     _backend(env, "addresses", "import", str(TOWN_ADDRESSES))
-    return Backend(env, f"http://127.0.0.1:{port}"), token
+    return Backend(env, f"http://127.0.0.1:{port}", token), token
 
 
 def seed_permits(backend: Backend, route_dir: Path) -> bool:
     """The route's permits into the backend, when it has ``scancar permits import``."""
     if not _has_command(backend.env, "permits", "import"):
         return False
+    step("the route's permits")
     _backend(backend.env, "permits", "import", str(route_dir / "permits.csv"))
     return True
 
@@ -234,16 +273,23 @@ def run_demo(
     from fixtures.route import ensure_route
     from scancar.cli.replay import ReplayOptions, parse_camera, run_replay
 
+    problem = port_problem(port) if port else None
+    if problem:
+        raise DemoError(problem)
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
+    step(f"the fixture route (seed {seed}; rendered once, then cached)")
     route = ensure_route(seed)
     backend, token = setup_backend(folder, port or free_port())
     rights_in_backend = seed_permits(backend, route.folder)
+    step(f"starting the backend on {backend.url} (log: {folder / 'backend.log'})")
     backend.start(int(backend.url.rsplit(":", 1)[1]), folder / "backend.log")
     try:
         if rights_in_backend:
+            step("the route's paid sessions, reported by the demo parking provider")
             seed_paid_sessions(backend.url, route.folder)
+        step(f"the car replays the route ({route.frames} frames)")
         # the car takes its rights from the backend (feed + online check) when the backend has
         # them; else from the route's offline snapshot
         offline = (
@@ -269,7 +315,9 @@ def run_demo(
         )
         grace_step = _has_command(backend.env, "admin", "tick")
         if grace_step:
+            step("the grace step (scancar admin tick)")
             _backend(backend.env, "admin", "tick")
+        step("fetching the hits and scoring them against the route's truth")
         hits = fetch_hits(backend.url, "backoffice", "demo-backoffice-pass")
     except BaseException:
         backend.stop()
@@ -322,7 +370,8 @@ def _print_table(summary: dict[str, Any]) -> None:
     typer.echo("Scan-car demo: fixture route against a fresh backend")
     for name, value in rows:
         typer.echo(f"  {name:<24} {value}")
-    typer.echo(f"  {'outcomes':<24} {json.dumps(summary['outcomes'])}")
+    outcomes = ", ".join(f"{k.replace('_', ' ')} {n}" for k, n in summary["outcomes"].items())
+    typer.echo(f"  {'outcomes':<24} {outcomes}")
 
 
 def demo(

@@ -1,0 +1,51 @@
+"""``scancar demo`` checks its port before doing anything, and that the server answering
+there is its own backend."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from scancar.cli.demo import Backend, DemoError
+from tests.integration.cli.support import one_line_error, run_cli
+
+
+def test_demo_port_in_use_is_one_line_before_anything(tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run_cli("demo", "--no-serve", "--port", str(port), cwd=tmp_path)
+    message = one_line_error(result, 1)
+    assert message.startswith(f"port {port} on 127.0.0.1 is not free")
+    assert not (tmp_path / "demo").exists()
+
+
+class _Impostor(BaseHTTPRequestHandler):
+    """Says it is healthy, refuses every token: another program on the demo's port."""
+
+    def do_GET(self) -> None:
+        self.send_response(200 if self.path == "/healthz" else 401)
+        self.end_headers()
+
+    def log_message(self, *_args: object) -> None:
+        pass
+
+
+def test_demo_refuses_a_server_that_is_not_its_own(tmp_path):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Impostor)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        port = server.server_address[1]
+        backend = Backend({}, f"http://127.0.0.1:{port}", "scd_demo-token")
+        with pytest.raises(DemoError) as err:
+            backend._check_it_is_ours(tmp_path / "backend.log")
+    finally:
+        server.shutdown()
+    assert str(err.value).startswith(
+        f"another server answers on http://127.0.0.1:{port}, not the demo's backend"
+    )
