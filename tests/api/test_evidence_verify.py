@@ -5,12 +5,21 @@ from __future__ import annotations
 
 from api.evidence.verify import verify_evidence
 from tests.api.review_support import post_hit
+from tests.factories import make_image
 from tests.integration.cli.support import run_cli
 
 
 def test_evidence_verify_finds_missing_and_changed_files(client, accounts, app):
     device = accounts.headers("device")
-    first, second = post_hit(client, device), post_hit(client, device)
+    first = post_hit(client, device)
+    second = post_hit(  # other photos: files are stored once per content
+        client,
+        device,
+        images={
+            "plate": ("plate", make_image(11, (160, 40))),
+            "overview": ("overview", make_image(12)),
+        },
+    )
     state = app.state
     good = verify_evidence(state.engine, state.evidence_store)
     assert (good.rows, good.files, good.hits, good.is_ok) == (4, 4, 2, True)
