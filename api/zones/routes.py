@@ -156,10 +156,19 @@ def get_zones(
 def list_versions(
     session: SessionDep, _: Annotated[Principal, allow(Role.ADMIN, Role.BACKOFFICE)]
 ) -> ZoneVersionsPage:
-    from sqlmodel import col, select
-
-    rows = session.exec(select(ZoneVersionRow).order_by(col(ZoneVersionRow.version).desc())).all()
-    return ZoneVersionsPage(data=[ZoneVersionOut(**_version_out(r)) for r in rows], count=len(rows))
+    rows = versions.list_zone_versions(session)
+    data = [
+        ZoneVersionOut(
+            version=r.version,
+            created_at=r.created_at,
+            created_by=r.created_by,
+            zone_count=r.zone_count,
+            source_crs=r.source_crs,
+            note=r.note,
+        )
+        for r in rows
+    ]
+    return ZoneVersionsPage(data=data, count=len(data))
 
 
 @router.get("/locate", response_model=LocateOut)

@@ -15,13 +15,12 @@ from sqlalchemy import func as sa_func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from api.audit.service import record
 from api.auth.principal import Principal
 from api.errors import NotFound
 from api.review.ports import ZoneReviewRules
 from api.zones.db import ZoneVersionRow
 from zones import Zone, ZoneIndex
-from zones.geojson import ZoneImport, load_feature_collection, zones_to_geojson
+from zones.geojson import ZoneImport, load_feature_collection
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,37 +66,6 @@ class ZoneCatalog:
         return self.current(session).index.get(zone_id)
 
 
-def store_version(
-    session: Session,
-    imported: ZoneImport,
-    actor: Principal | None,
-    *,
-    actor_name: str | None = None,
-    note: str = "",
-) -> ZoneVersionRow:
-    """Save an imported (already validated) zone set as the next version, with an audit row."""
-    latest = latest_version(session)
-    row = ZoneVersionRow(
-        version=latest + 1,
-        created_by=actor.name if actor else (actor_name or "system"),
-        zone_count=len(imported.zones),
-        source_crs=imported.source_crs,
-        note=note[:500],
-        geojson=json.dumps(zones_to_geojson(imported.zones), separators=(",", ":")),
-    )
-    session.add(row)
-    session.flush()
-    record(
-        session,
-        actor,
-        "zones.version_created",
-        "zone_version",
-        row.version,
-        f"{row.zone_count} zones from {row.source_crs}",
-    )
-    return row
-
-
 def import_zones(
     session: Session,
     data: dict[str, Any] | str,
@@ -108,8 +76,16 @@ def import_zones(
     actor_name: str | None = None,
     note: str = "",
 ) -> tuple[ZoneVersionRow, ZoneImport]:
+    """Validate ``data`` and store it as the next version (``api.zones.versions``: a set
+    identical to the current one stores nothing); the current version's row afterwards."""
+    from api.zones.versions import import_zone_set, version_row
+
     imported = load_feature_collection(data, crs=crs, fix=fix)
-    return store_version(session, imported, actor, actor_name=actor_name, note=note), imported
+    change = import_zone_set(session, imported, actor, actor_name=actor_name, note=note)
+    row = version_row(session, change.version)
+    if row is None:  # cannot happen: just stored, or the current one
+        raise NotFound(f"no zone version {change.version}")
+    return row, imported
 
 
 def version_geojson(session: Session, version: int | None) -> tuple[int, dict[str, Any]]:
