@@ -413,8 +413,25 @@ def _word_for(desc: object) -> str:
 
 
 def main() -> None:
+    """The console script: a database that goes away in the middle of a command, or Ctrl-C,
+    ends it with one line instead of a traceback."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     command = plain_metavars(typer.main.get_command(app))
-    command(prog_name="scancar")  # type: ignore[operator]
+    try:
+        command(prog_name="scancar")  # type: ignore[operator]
+    except SQLAlchemyError as exc:
+        from api.dburl import describe_database_error
+
+        url = getattr(getattr(exc, "connection_invalidated", None), "url", None)
+        print(
+            f"error: {describe_database_error(exc, url or 'the configured database')}",
+            file=sys.stderr,
+        )
+        raise SystemExit(1) from None
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        raise SystemExit(130) from None
 
 
 if __name__ == "__main__":

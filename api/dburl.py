@@ -109,15 +109,20 @@ def display_url(url: str | URL) -> str:
 def describe_database_error(exc: BaseException, url: str | URL) -> str:
     """One line for a failed connection or statement: the database (password hidden) and the
     driver's own first line, with a hint for the usual causes."""
+    return f"cannot use the database {display_url(url)}: {database_reason(exc)}"
+
+
+def database_reason(exc: BaseException) -> str:
+    """The driver's first line of a database error (no SQL, no parameters, no links), with a
+    hint for the usual causes."""
     orig = getattr(exc, "orig", None) or exc
     lines = [line.strip() for line in str(orig).splitlines() if line.strip()]
     reason = lines[0] if lines else type(orig).__name__
     reason = reason.removeprefix("(psycopg.OperationalError) ")
     for needle, hint in _HINTS:
         if needle in reason.lower():
-            reason = f"{reason} ({hint})"
-            break
-    return f"cannot use the database {display_url(url)}: {reason}"
+            return f"{reason} ({hint})"
+    return reason
 
 
 _HINTS = (
