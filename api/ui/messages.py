@@ -158,6 +158,12 @@ MESSAGES: dict[str, Message] = {
     "feed_cursor_expired": M("De gegevens voor de scanauto zijn verlopen; haal ze opnieuw op."),
     "csv_import_error": M("Het bestand bevat fouten; er is niets ingelezen."),
     "csv_row_error": M("Regel {line} van het bestand bevat een fout."),
+    "csv_encoding": M(
+        "Het bestand kan niet worden gelezen. Sla het in het spreadsheetprogramma op als "
+        "'CSV UTF-8 (door komma's gescheiden)' en probeer het opnieuw."
+    ),
+    "zone_version_not_found": M("Deze versie van de zones bestaat niet."),
+    "metrics_forbidden": M("U heeft geen toestemming voor deze actie."),
     # ---------------------------------------------------------------- residents (portal)
     "address_outside_permit_area": M(
         "Dit adres ligt niet in een gebied waar u deze vergunning kunt krijgen. Kies een "

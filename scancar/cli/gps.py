@@ -49,6 +49,9 @@ def gps_command(
     ] = 3600,
 ) -> None:
     """Print each accepted fix; a summary of lines read / accepted / dropped goes to stderr."""
+    if not file.is_file():
+        print(f"error: {file}: no such file", file=sys.stderr)
+        raise typer.Exit(2)
     try:
         config = NmeaConfig(
             accept_missing_checksum=accept_missing_checksum,

@@ -46,6 +46,7 @@ def test_demo_refuses_a_server_that_is_not_its_own(tmp_path):
             backend._check_it_is_ours(tmp_path / "backend.log")
     finally:
         server.shutdown()
+        server.server_close()
     assert str(err.value).startswith(
         f"another server answers on http://127.0.0.1:{port}, not the demo's backend"
     )
