@@ -265,7 +265,7 @@ async def confirm(
     hit_id: HitId, request: Request, session: SessionDep, settings: SettingsDep, user: PageUserDep
 ) -> Response:
     def do(f: ConfirmIn) -> HitRow:
-        return service.confirm(
+        hit = service.confirm(
             session,
             hit_id,
             user.principal,
@@ -278,6 +278,8 @@ async def confirm(
             settings=settings,
             drafts=request.app.state.fine_drafts,
         )
+        request.app.state.metrics.observe_review("confirmed", hit)  # as the API route
+        return hit
 
     outcome = await _submit(request, session, user, hit_id, "confirm", do, ConfirmIn)
     if isinstance(outcome, Response):
@@ -290,7 +292,7 @@ async def reject(
     hit_id: HitId, request: Request, session: SessionDep, settings: SettingsDep, user: PageUserDep
 ) -> Response:
     def do(f: RejectIn) -> HitRow:
-        return service.reject(
+        hit = service.reject(
             session,
             hit_id,
             user.principal,
@@ -298,6 +300,8 @@ async def reject(
             note=f.note,
             claim_minutes=settings.claim_minutes,
         )
+        request.app.state.metrics.observe_review("rejected", hit)  # as the API route
+        return hit
 
     outcome = await _submit(request, session, user, hit_id, "reject", do, RejectIn)
     if isinstance(outcome, Response):
