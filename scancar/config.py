@@ -77,6 +77,7 @@ class BackendConfig(_Strict):
     token_file: Path | None = None  # required in car.toml; replay passes the token itself
     heartbeat_s: float = Field(default=60.0, gt=0, le=3600)
     drain_timeout_s: float = Field(default=30.0, ge=0, le=3600)
+    retry_max_s: float = Field(default=300.0, ge=1, le=3600)  # upload backoff ceiling
 
     @field_validator("url")
     @classmethod

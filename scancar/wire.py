@@ -204,7 +204,9 @@ class Heartbeat(BaseModel):
         default=None, ge=-1e9, le=1e9, description="system clock minus GPS time"
     )
     clock_trusted: bool | None = None
-    rights_state: Literal["no_key", "online_only", "cache"] | None = None
+    rights_state: Literal["no_key", "cache"] | None = Field(
+        default=None, description="no_key: rights unknown until the plate key is fetched"
+    )
     zones_origin: Literal["file", "backend", "saved"] | None = None
     zones_version: int | None = Field(default=None, ge=0, le=INT32_MAX)
     outbox_oldest_age_s: Seconds | None = None

@@ -16,6 +16,7 @@ the frame time as the clock; otherwise the same parts.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import threading
 import time
@@ -45,8 +46,6 @@ from scancar.lpr.model import Frame
 from scancar.pipeline import EnforcementPipeline, PipelineSettings
 
 log = logging.getLogger("scancar.car")
-
-SOFTWARE_VERSION = "scancar-car/2"
 
 
 @dataclass(frozen=True, slots=True)
@@ -359,7 +358,9 @@ def _assemble(
     car = Car(
         config=config,
         mode="live" if replay is None else "replay",
-        settings=settings or config.pipeline_settings(),
+        settings=dataclasses.replace(
+            settings or config.pipeline_settings(), software_version=software_version()
+        ),
         lock=lock,
         clock=_utcnow if replay is None else replay_clock,
         zones=zones,
@@ -367,6 +368,11 @@ def _assemble(
         frame_time=frame_time,
         closers=closers,
     )
+    if config.health.metrics_port:
+        from scancar.car.metrics import MetricsServer
+
+        metrics = MetricsServer(car, config.health.metrics_host, config.health.metrics_port)
+        closers.append(metrics.close)
     if car.is_live:
         _start_live_devices(car, stop)
     car.recognizer = _recognizer(config)
@@ -380,7 +386,11 @@ def _assemble(
     if car.is_live:
         if link is not None:
             car.keeper = RightsKeeper(
-                car.rights, link, interval_s=config.rights.sync_interval_s, clock=car.clock
+                car.rights,
+                link,
+                interval_s=config.rights.sync_interval_s,
+                clock=car.clock,
+                retry_s=min(10.0, config.rights.sync_interval_s),
             )
         _wait_for_devices(car, stop)
     else:
@@ -389,6 +399,16 @@ def _assemble(
         car.replay_speed = None if replay is None else replay.speed
     car.pipeline = _pipeline(car)
     return car
+
+
+def software_version() -> str:
+    """``scancar/<package version>``: in heartbeats, observations and metrics."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"scancar/{version('scancar')}"
+    except PackageNotFoundError:
+        return "scancar/unknown"
 
 
 def _utcnow() -> datetime:

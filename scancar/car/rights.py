@@ -45,8 +45,7 @@ LEGACY_FILES = ("rights.key", "rights.sqlite3", "rights.sqlite3-wal", "rights.sq
 
 
 class RightsState:
-    NO_KEY = "no_key"  # rights unknown: nothing is fined
-    ONLINE_ONLY = "online_only"  # key not fetched, backend answers online checks
+    NO_KEY = "no_key"  # rights unknown (only an online check could answer): nothing is fined
     CACHE = "cache"  # keyed cache in use (fresh or stale: see cache_age_s)
 
 
@@ -137,9 +136,7 @@ class CarRights:
 
     @property
     def state(self) -> str:
-        if self._source is not None:
-            return RightsState.CACHE
-        return RightsState.ONLINE_ONLY if self._online is not None else RightsState.NO_KEY
+        return RightsState.CACHE if self._source is not None else RightsState.NO_KEY
 
     @property
     def has_key(self) -> bool:

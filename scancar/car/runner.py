@@ -32,13 +32,20 @@ class DriveResult:
 def _background(car: Car) -> list[tuple[str, Callable[[threading.Event], None]]]:
     from scancar.car.health import HealthMonitor
     from scancar.car.heartbeat import heartbeat_sender
-    from scancar.outbox.uploader import Uploader
+    from scancar.outbox.uploader import Backoff, Uploader
 
     jobs: list[tuple[str, Callable[[threading.Event], None]]] = []
     link, backend = car.link, car.config.backend
     if link is not None and backend is not None:
         idle = 2.0 if car.is_live else 0.5
-        uploader = Uploader(car.outbox, link.client, link.base_url, link.token, idle_poll_s=idle)
+        uploader = Uploader(
+            car.outbox,
+            link.client,
+            link.base_url,
+            link.token,
+            idle_poll_s=idle,
+            backoff=Backoff(max_s=backend.retry_max_s),
+        )
         car.uploader = uploader
         jobs.append(("uploader", uploader.run))
         sender = heartbeat_sender(car)

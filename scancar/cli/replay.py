@@ -87,6 +87,7 @@ class ReplayReport:
     outbox_pending: int
     outbox_sent: int
     outbox_dead: int
+    frame_times: dict[str, int]  # where frame times came from: file name, sidecar, EXIF, ...
     elapsed_s: float
     route_s: float
     latency_s: dict[str, float]
@@ -256,6 +257,22 @@ def run_replay(opts: ReplayOptions, stop: threading.Event | None = None) -> Repl
     return report
 
 
+def _frame_time_sources(car: Any) -> dict[str, int]:
+    """Where the frames' times came from, summed over the cameras; a warning when any came
+    from file modification times (copied files get new ones)."""
+    total: dict[str, int] = {}
+    for source in car.replay_sources:
+        for kind, n in source.time_sources.items():
+            total[kind] = total.get(kind, 0) + n
+    if total.get("modification time"):
+        log.warning(
+            "%d frames are dated by their files' modification times, which copying changes: "
+            "put the time in the file names or in sidecar files (see docs/lpr.md)",
+            total["modification time"],
+        )
+    return dict(sorted(total.items()))
+
+
 def _report(car: Any, suspect_ids: list[str], span: list[datetime], started: float) -> ReplayReport:
     c = car.pipeline.counters
     c.frames_skipped = car.frames_skipped()
@@ -276,6 +293,7 @@ def _report(car: Any, suspect_ids: list[str], span: list[datetime], started: flo
         outbox_pending=stats.pending,
         outbox_sent=stats.sent,
         outbox_dead=stats.dead,
+        frame_times=_frame_time_sources(car),
         elapsed_s=round(time.monotonic() - started, 3),
         route_s=0.0 if len(span) < 2 else (span[-1] - span[0]).total_seconds(),
         latency_s={}

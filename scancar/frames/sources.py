@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,7 +16,7 @@ import cv2
 import numpy as np
 
 from scancar.frames.decode import DEFAULT_MAX_PIXELS, IMAGE_SUFFIXES, read_image
-from scancar.frames.timestamps import capture_time
+from scancar.frames.timestamps import capture_time_with_source
 from scancar.lpr.errors import BadFrameError, FrameSourceError, InvalidSettingError
 from scancar.lpr.model import Frame
 
@@ -63,6 +64,7 @@ class ImageFilesSource:
         self.max_pixels = max_pixels
         self.name = name or (str(self.paths[0]) if self.paths else "<no images>")
         self._skipped = 0
+        self.time_sources: Counter[str] = Counter()  # where frame times came from
 
     @property
     def skipped(self) -> int:
@@ -76,11 +78,14 @@ class ImageFilesSource:
         return self._time_of(self.paths[0], 0), self._time_of(self.paths[-1], len(self.paths) - 1)
 
     def _time_of(self, path: Path, index: int) -> datetime:
-        t = capture_time(path)
-        if t is not None:
-            return t
+        found = capture_time_with_source(path)
+        if found is not None:
+            self.time_sources[found[1]] += 1
+            return found[0]
         if self.start is not None:
+            self.time_sources["start+fps"] += 1
             return self.start + timedelta(seconds=index / (self.fps or 1.0))
+        self.time_sources["modification time"] += 1
         return datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
 
     def __iter__(self) -> Iterator[Frame]:

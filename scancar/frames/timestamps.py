@@ -90,5 +90,19 @@ def time_from_exif(path: Path) -> datetime | None:
     return t.replace(tzinfo=tz).astimezone(UTC)
 
 
+def capture_time_with_source(path: Path) -> tuple[datetime, str] | None:
+    """The capture time and where it came from: ``sidecar``, ``file name`` or ``EXIF``."""
+    for source, read in (
+        ("sidecar", time_from_sidecar),
+        ("file name", lambda p: time_from_name(p.name)),
+        ("EXIF", time_from_exif),
+    ):
+        t = read(path)
+        if t is not None:
+            return t, source
+    return None
+
+
 def capture_time(path: Path) -> datetime | None:
-    return time_from_sidecar(path) or time_from_name(path.name) or time_from_exif(path)
+    found = capture_time_with_source(path)
+    return None if found is None else found[0]

@@ -67,7 +67,7 @@ def test_car_plate_key_rotates_with_new_snapshot_and_revoked_car_is_refused(
         r = http.post(f"{base}/api/v1/permits", json=_permit("GZ123T"), headers=bo)
         assert r.status_code == 201, r.text
         rights, keeper = _rights(tmp_path, http, base, token)
-        assert rights.state == RightsState.ONLINE_ONLY
+        assert rights.state == RightsState.NO_KEY
         assert keeper.fetch_key()
         first = rights.key
         assert first is not None

@@ -22,6 +22,7 @@ def test_replay_route_into_outbox_only(tmp_path):
         len(route.expected_hits),
     )
     assert report.frames == route.frames
+    assert report.frame_times == {"file name": route.frames}
     assert report.outcomes["suspect"] == len(route.expected_hits)
 
 
