@@ -3,7 +3,8 @@ against GPS time.
 
 Clock: for every fix, ``arrival (system clock) - fix time`` is the clock's offset plus the
 receiver's and the serial line's delay (tens to a few hundred milliseconds, never negative).
-The smallest value of the last ``window`` fixes is the estimate: delay only adds to it. When
+The smallest value of the last ``window`` fixes is the estimate (judged from ``min_samples``
+fixes on): delay only adds to it. When
 its magnitude exceeds ``max_offset_s`` the car fines nothing (frames are stamped with the
 system clock and matched to GPS positions: a clock 1 s off places a passing car ~5 m away at
 20 km/h) and says so once; when it agrees again, once more.
@@ -57,6 +58,7 @@ class GpsWatch:
         silent_after_s: float,
         max_offset_s: float,
         window: int = 10,
+        min_samples: int = 3,
         wall: Callable[[], datetime] = lambda: datetime.now(UTC),
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -66,6 +68,7 @@ class GpsWatch:
         self._mono = monotonic
         self._lock = threading.Lock()
         self._offsets: deque[float] = deque(maxlen=window)
+        self.min_samples = min_samples
         self._last: Fix | None = None
         self._last_mono: float | None = None
         self._silent_since: float | None = None
@@ -100,6 +103,9 @@ class GpsWatch:
         return self.clock_state != ClockState.OFF
 
     def _check_clock(self) -> None:
+        with self._lock:
+            if len(self._offsets) < self.min_samples:  # judged on a few fixes, not the first
+                return
         offset = self.clock_offset_s
         if offset is None:
             return

@@ -41,6 +41,17 @@ def fail(message: str, code: int) -> typer.Exit:
     return typer.Exit(code)
 
 
+def load_config_or_exit(path: Path) -> Any:
+    """The checked ``CarConfig`` of ``path``, else one line on stderr and exit 2."""
+    from scancar.config import CarConfigError, load_car_config
+
+    try:
+        return load_car_config(path)
+    except CarConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
 def run_car(config: Any, stop: threading.Event) -> dict[str, Any]:
     """Build the live car, run it until ``stop``, close it; returns the counters."""
     from scancar.car.build import build_car
@@ -69,15 +80,10 @@ def run_command(
     """Run the car until SIGTERM/SIGINT."""
     from scancar.car.errors import CarStartError
     from scancar.cli.carlog import configure_car_logging, remove_handlers
-    from scancar.config import CarConfigError, load_car_config
     from scancar.lpr.errors import LprError
     from scancar.settings import CarSettingsError
 
-    try:
-        car = load_car_config(config)
-    except CarConfigError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+    car = load_config_or_exit(config)
     try:
         handlers = configure_car_logging(
             car.data_dir / "logs" / "car.log",

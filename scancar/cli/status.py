@@ -112,13 +112,9 @@ def status_command(
     json_out: Annotated[bool, typer.Option("--json", help="print the status as JSON")] = False,
 ) -> None:
     """Print the car's local state; exit 1 when it is not healthy."""
-    from scancar.config import CarConfigError, load_car_config
+    from scancar.cli.run import load_config_or_exit
 
-    try:
-        car = load_car_config(config)
-    except CarConfigError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+    car = load_config_or_exit(config)
     doc, problems = read_status(car.data_dir, car.health.status_interval_s)
     if json_out:
         typer.echo(json.dumps({**doc, "healthy": not problems, "problems": problems}))

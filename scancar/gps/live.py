@@ -2,8 +2,9 @@
 
 The pipeline thread calls ``position_at(frame_time)`` while the reader thread adds fixes; both
 go through one lock. A source that fails (device unplugged, gpsd restarted) is reopened after
-``retry_s`` (doubling up to ``max_retry_s``); the first failure is logged as a warning, repeats
-at debug level, the recovery once; meanwhile positions turn ``stale`` on their own.
+``retry_s`` (doubling up to ``max_retry_s``); the first failure after a fix is logged as a
+warning, repeats (and failures before any fix, which the caller's start-up check reports) at
+debug level, the recovery once; meanwhile positions turn ``stale`` on their own.
 ``on_fix(fix)`` is called for every fix as it arrives (the car's health and clock check).
 """
 
@@ -103,7 +104,8 @@ class LiveTrack:
                 self.source_failures += 1
                 failures += 1
                 self.last_error = str(exc)
-                level = logging.WARNING if failures == 1 else logging.DEBUG
+                # before the first fix the caller's start-up check reports the failure
+                level = logging.WARNING if failures == 1 and self.fixes_added else logging.DEBUG
                 log.log(level, "GPS source failed (%s); reopening it until it works", exc)
             finally:
                 if self._source is not None:

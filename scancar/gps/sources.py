@@ -35,6 +35,8 @@ class _SerialPort(Protocol):
 
     def read(self, size: int = 1) -> bytes: ...
 
+    def reset_input_buffer(self) -> None: ...
+
     def close(self) -> None: ...
 
 
@@ -121,6 +123,9 @@ class SerialNmeaSource:
             port = serial.Serial(
                 self.device, self.baud, timeout=self.read_timeout_s, exclusive=True
             )
+            # sentences the driver kept while nobody read are old: their fixes would be
+            # stale positions and a wrong clock comparison
+            port.reset_input_buffer()
             return cast(_SerialPort, port)
         except (serial.SerialException, OSError) as exc:
             if "exclusively lock" in str(exc):

@@ -290,9 +290,10 @@ def stop_car(proc: subprocess.Popen[str], timeout_s: float = 60) -> tuple[str, s
     return out, err
 
 
-def car_status(config: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+def car_command(command: str, config: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    """``scancar COMMAND --config CONFIG`` to its end (e.g. ``status``, a second ``run``)."""
     return subprocess.run(
-        [sys.executable, "-m", "api.cli", "status", "--config", str(config), *extra],
+        [sys.executable, "-m", "api.cli", command, "--config", str(config), *extra],
         cwd=REPO,
         env=car_env(),
         capture_output=True,
@@ -300,6 +301,10 @@ def car_status(config: Path, *extra: str) -> subprocess.CompletedProcess[str]:
         check=False,
         timeout=60,
     )
+
+
+def car_status(config: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return car_command("status", config, *extra)
 
 
 def status_doc(data_dir: Path) -> dict[str, Any]:

@@ -13,8 +13,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +27,7 @@ from tests.e2e.livecar import (
     MjpegCamera,
     NmeaPty,
     NotifySocket,
+    car_command,
     car_env,
     car_status,
     log_lines,
@@ -154,6 +153,21 @@ def _artifact(name: str, text: str) -> None:
     (ARTIFACTS / name).write_text(text, encoding="utf-8")
 
 
+def _hits_delivered(backend: LiveBackend, data_dir: Path) -> list[dict[str, Any]]:
+    """At least three hits in the backend and nothing left in the car's outbox."""
+    return list(
+        wait_for(
+            lambda: (
+                len(h := backend.hits()) >= 3
+                and status_doc(data_dir).get("outbox_backlog") == 0
+                and h
+            ),
+            60,
+            "three hits delivered and an empty outbox",
+        )
+    )
+
+
 def _no_plate_or_position_in_log(data_dir: Path, plates: list[str]) -> None:
     text = "\n".join(json.dumps(line) for line in log_lines(data_dir))
     assert text
@@ -202,15 +216,7 @@ def test_live_car_supervised_through_camera_and_gps_outages(live_backend, street
             assert car.poll() is None, car.communicate()[1]
 
             # a second car process on the same data folder is refused at once, in one line
-            second = subprocess.run(
-                [sys.executable, "-m", "api.cli", "run", "--config", str(config)],
-                cwd=REPO,
-                env=car_env(),
-                capture_output=True,
-                text=True,
-                check=False,
-                timeout=60,
-            )
+            second = car_command("run", config)
             assert second.returncode == 1
             assert second.stderr.count("\n") == 1, second.stderr
             assert f"in use by car process {car.pid}" in second.stderr
@@ -224,15 +230,7 @@ def test_live_car_supervised_through_camera_and_gps_outages(live_backend, street
             # one drive down the street: its violators become hits (no rights in this backend)
             drive.drive()
             wait_for(drive.is_done, 60, "the drive")
-            got = wait_for(
-                lambda: (
-                    len(h := live_backend.hits()) >= 3
-                    and status_doc(data_dir).get("outbox_backlog") == 0
-                    and h
-                ),
-                60,
-                "three hits delivered",
-            )
+            got = _hits_delivered(live_backend, data_dir)
             assert {h["status"] for h in got} == {"pending_grace"}
             _check_metrics(f"http://127.0.0.1:{metrics_port}/metrics", len(got))
 
@@ -372,15 +370,7 @@ def test_live_car_starts_offline_with_saved_zones_and_delivers_later(
             wait_for(lambda: status_doc(data_dir)["rights_state"] == "cache", 30, "the key")
             drive.drive()
             wait_for(drive.is_done, 60, "the second drive")
-            got = wait_for(
-                lambda: (
-                    len(h := live_backend.hits()) >= 3
-                    and status_doc(data_dir).get("outbox_backlog") == 0
-                    and h
-                ),
-                60,
-                "hits delivered",
-            )
+            got = _hits_delivered(live_backend, data_dir)
             assert live_backend.device_status("car-offline")["zones_origin"] == "saved"
             out, err = stop_car(car)
     assert car.returncode == 0, err
@@ -388,3 +378,59 @@ def test_live_car_starts_offline_with_saved_zones_and_delivers_later(
     assert counters["suspects_stored"] == len(got)
     assert counters["outcomes"]["discard_rights_unavailable"] >= 3
     assert len(messages(data_dir, "using the saved zone set")) == 1
+
+
+def _offline_config(tmp_path: Path, camera_url: str, gps_path: str, **start: float) -> Path:
+    """A car without a backend (a test rig: key file, zones file), short start timeouts."""
+    route = demo_route()
+    zones = tmp_path / "zones.geojson"
+    zones.write_text(json.dumps(always_regulated_zones()))
+    text = f"""
+data_dir = "{tmp_path / "car"}"
+ocr_model = "{require_model()}"
+[rights]
+key_file = "{route.folder / "rights.key"}"
+[zones]
+file = "{zones}"
+[gps]
+source = "serial:{gps_path}"
+[[cameras]]
+name = "right"
+source = "{camera_url}"
+[start]
+camera_timeout_s = {start.get("camera", 3)}
+gps_fix_timeout_s = {start.get("gps", 3)}
+[health]
+metrics_port = 0
+"""
+    path = tmp_path / "car.toml"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("case", "needle"),
+    [
+        ("dead camera", "camera right (http://127.0.0.1:{port}/stream): no frame within 3 s"),
+        ("GPS port in use", "in use by another process"),
+        ("no fix", "no fix within 3 s (start.gps_fix_timeout_s)"),
+    ],
+)
+def test_live_car_refuses_devices_it_cannot_use(street, tmp_path, case, needle):
+    import serial
+
+    _, camera, gps = street
+    port = free_port()
+    camera_url = f"http://127.0.0.1:{port}/stream" if case == "dead camera" else camera.url
+    gps_path = gps.path
+    holder = serial.Serial(gps.path, exclusive=True) if case == "GPS port in use" else None
+    gps.is_silent = case == "no fix"
+    try:
+        proc = car_command("run", _offline_config(tmp_path, camera_url, gps_path))
+    finally:
+        if holder is not None:
+            holder.close()
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.count("\n") == 1, proc.stderr
+    assert needle.format(port=port) in proc.stderr
+    assert messages(tmp_path / "car", needle.format(port=port))
