@@ -113,6 +113,7 @@ class RightsConfig(_Strict):
 
 class ZonesConfig(_Strict):
     file: Path | None = None
+    refresh_s: float = Field(default=600.0, gt=0, le=86400)  # backend zones: look for a new set
 
 
 class CameraConfig(_Strict):
@@ -251,7 +252,7 @@ def load_car_config(path: Path) -> CarConfig:
         zfile = _resolve(base, config.zones.file)
         if zfile is None or not zfile.is_file():
             raise CarConfigError(f"{path}: zones.file: {zfile} does not exist")
-        updates["zones"] = ZonesConfig(file=zfile)
+        updates["zones"] = config.zones.model_copy(update={"file": zfile})
     names = [c.name for c in config.cameras]
     if len(set(names)) != len(names):
         raise CarConfigError(f"{path}: cameras: names must be unique; got {names}")

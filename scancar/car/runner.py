@@ -53,6 +53,10 @@ def _background(car: Car) -> list[tuple[str, Callable[[threading.Event], None]]]
         jobs.append(("heartbeat", sender.run))
     if car.keeper is not None:
         jobs.append(("rights-keeper", car.keeper.run))
+    if car.is_live and link is not None and car.config.zones.file is None:
+        from scancar.car.zoneset import ZoneRefresher
+
+        jobs.append(("zones", ZoneRefresher(car, car.config.zones.refresh_s).run))
     if car.is_live:
         monitor = HealthMonitor(car)
         car.monitor = monitor

@@ -1,22 +1,27 @@
 """The car's zone set: from ``zones.file``, else the backend's current set, saved in the data
 folder (``zones.json``, written to a temporary name, fsynced and renamed) so that a car that
-starts while the backend is down uses the last set it had, and says so."""
+starts while the backend is down uses the last set it had, and says so. While running, a car
+on the backend's zones asks for a newer version every ``zones.refresh_s`` (``ZoneRefresher``)."""
 
 from __future__ import annotations
 
 import json
 import logging
 import os
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from scancar.car.backend import BackendLink, BackendUnreachableError
+from scancar.car.backend import BackendLink, BackendRefusalError, BackendUnreachableError
 from scancar.car.errors import NoZonesError
 from zones.errors import ZoneFileError
 from zones.geojson import load_feature_collection
 from zones.index import ZoneIndex
+
+if TYPE_CHECKING:
+    from scancar.car.build import Car
 
 log = logging.getLogger("scancar.zones")
 
@@ -94,3 +99,47 @@ def load_zones(zones_file: Path | None, link: BackendLink | None, data_dir: Path
     now = datetime.now(UTC)
     save_zones(data_dir, doc, version, now)
     return LoadedZones(index, "backend", version, now, count)
+
+
+class ZoneRefresher:
+    """Swaps in the backend's zone set when its version changes (or after an offline start)."""
+
+    def __init__(self, car: Car, interval_s: float) -> None:
+        self.car = car
+        self.interval_s = interval_s
+
+    def step(self) -> bool:
+        """One look; True when a new zone set is in use."""
+        car, link = self.car, self.car.link
+        if link is None:
+            return False
+        try:
+            doc, version = link.zones()
+        except (BackendUnreachableError, BackendRefusalError):
+            return False  # the heartbeat and the rights keeper report the backend
+        current = car.zones
+        if current.origin == "backend" and version == current.version:
+            return False
+        try:
+            index, count = _index(doc, link.base_url)
+        except NoZonesError as exc:
+            log.warning("%s; keeping zone set version %s", exc, current.version)
+            return False
+        now = datetime.now(UTC)
+        save_zones(car.config.data_dir, doc, version, now)
+        car.zones = LoadedZones(index, "backend", version, now, count)
+        car.pipeline.zone_index = index
+        log.info(
+            "zone set version %s from the backend in use (was %s version %s)",
+            version,
+            current.origin,
+            current.version,
+        )
+        return True
+
+    def run(self, stop: threading.Event) -> None:
+        while not stop.wait(self.interval_s):
+            try:
+                self.step()
+            except Exception:  # the next round tries again
+                log.exception("zone refresh failed")

@@ -243,6 +243,8 @@ drain_timeout_s = 15
 retry_max_s = 2
 [rights]
 sync_interval_s = 1
+[zones]
+refresh_s = 1
 [gps]
 source = "serial:{gps}"
 [[cameras]]

@@ -371,13 +371,22 @@ def test_live_car_starts_offline_with_saved_zones_and_delivers_later(
             drive.drive()
             wait_for(drive.is_done, 60, "the second drive")
             got = _hits_delivered(live_backend, data_dir)
-            assert live_backend.device_status("car-offline")["zones_origin"] == "saved"
+            back = wait_for(
+                lambda: (
+                    (d := live_backend.device_status("car-offline"))["zones_origin"] == "backend"
+                    and d
+                ),
+                30,
+                "the backend's zone set in use",
+            )
+            assert back["flags"] == []
             out, err = stop_car(car)
     assert car.returncode == 0, err
     counters = json.loads(out.strip().splitlines()[-1])
     assert counters["suspects_stored"] == len(got)
     assert counters["outcomes"]["discard_rights_unavailable"] >= 3
     assert len(messages(data_dir, "using the saved zone set")) == 1
+    assert len(messages(data_dir, "from the backend in use (was saved version 1)")) == 1
 
 
 def _offline_config(tmp_path: Path, camera_url: str, gps_path: str, **start: float) -> Path:
