@@ -106,6 +106,7 @@ def replay_config(opts: ReplayOptions) -> Any:
         CameraConfig,
         CarConfig,
         GpsConfig,
+        HealthConfig,
         RightsConfig,
         ThresholdsConfig,
         ZonesConfig,
@@ -141,6 +142,7 @@ def replay_config(opts: ReplayOptions) -> Any:
                 for cam in opts.cameras
             ],
             thresholds=ThresholdsConfig(outbox_quota_mb=opts.outbox_quota_bytes / (1024 * 1024)),
+            health=HealthConfig(metrics_port=0),  # a replay serves no metrics
         )
     except ValidationError as exc:
         first = exc.errors()[0]
