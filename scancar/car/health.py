@@ -47,6 +47,12 @@ def counts(car: Car) -> HeartbeatCounts:
     )
 
 
+def outcomes_now(car: Car) -> dict[str, int]:
+    """A copy of the outcome counts, safe while the frame loop adds to them (``dict.copy``
+    runs in one step under the GIL; iterating the live Counter does not)."""
+    return dict.copy(car.pipeline.counters.outcomes)
+
+
 def _cameras(car: Car) -> list[CameraHealth]:
     if car.live_frames is None:
         return []
@@ -218,7 +224,7 @@ class HealthMonitor:
                 )
             if now >= self._next_summary:
                 self._next_summary = now + car.config.health.summary_interval_s
-                log.info(summary_line(health, dict(car.pipeline.counters.outcomes)))
+                log.info(summary_line(health, outcomes_now(car)))
 
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():

@@ -19,7 +19,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoM
 from prometheus_client.registry import Collector
 
 from scancar.car.errors import CarStartError
-from scancar.car.health import car_health
+from scancar.car.health import car_health, outcomes_now
 
 if TYPE_CHECKING:
     from prometheus_client.core import Metric
@@ -92,7 +92,7 @@ class CarCollector(Collector):
         ):
             yield CounterMetricFamily(P + name, doc, value=value)
         passes = CounterMetricFamily(P + "passes", "vehicle passes by outcome", labels=["outcome"])
-        for outcome, n in sorted(c.outcomes.items()):
+        for outcome, n in sorted(outcomes_now(car).items()):
             passes.add_metric([outcome], n)
         yield passes
         if car.live_frames is None:
