@@ -14,6 +14,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -123,16 +124,28 @@ def _as_page(json_handler: Handler) -> Handler:
     return handler
 
 
+def return_to(request: Request, path: str) -> str:
+    """Where to go after logging in again: the page itself, or for a form sent after the
+    session ended, the page the form was on (a POST-only address cannot be opened)."""
+    if request.method in ("GET", "HEAD"):
+        return path
+    referer = urlsplit(request.headers.get("referer", ""))
+    same_site = referer.netloc in ("", request.url.netloc)
+    if same_site and referer.path.startswith("/ui/") and referer.path != "/ui/login":
+        return referer.path + (f"?{referer.query}" if referer.query else "")
+    return "/ui/"
+
+
 def register_page_handlers(app: FastAPI) -> None:
     for key, json_handler in list(app.exception_handlers.items()):
         if isinstance(key, type):
             app.exception_handlers[key] = _as_page(json_handler)
 
     @app.exception_handler(LoginRequired)
-    async def _login(_: Request, exc: LoginRequired) -> Response:
+    async def _login(request: Request, exc: LoginRequired) -> Response:
         if exc.next_url.startswith("/mijn"):
             return portal_login_redirect(exc.next_url)
-        return login_redirect(exc.next_url)
+        return login_redirect(return_to(request, exc.next_url))
 
     @app.exception_handler(PageForbidden)
     async def _forbidden(request: Request, _: PageForbidden) -> HTMLResponse:

@@ -52,6 +52,18 @@ def _expire_claim(engine: Any, hit_id: int) -> None:
         s.commit()
 
 
+def _end_sessions(engine: Any, username: str) -> None:
+    from sqlmodel import select
+
+    from api.auth.db import UserRow
+    from api.auth.sessions import end_user_sessions
+
+    with Session(engine) as s:
+        user = s.exec(select(UserRow).where(UserRow.username == username)).one()
+        end_user_sessions(s, user.id or 0)
+        s.commit()
+
+
 def _login(page: Any, base: str, name: str) -> None:
     page.goto(f"{base}/ui/login")
     page.fill("#username", name)
@@ -152,9 +164,26 @@ def _run_flow(
     assert page.inner_text("#flash") == "Melding GZ-123-T afgewezen."
     check_page(page, f"{kind}-next-hit", full_page=False)
 
-    # a plate correction beyond look-alikes needs a reason and a tick; the history shows it
+    # the session ends while the BOA types (idle, walking to the car): after logging in again
+    # the BOA is back on the hit and what was typed is still there
     page.click("#claim")
     page.wait_for_selector("#open-confirm")
+    page.click("#open-reject")
+    page.check("#reject-reason-2")  # laden en lossen
+    page.fill("#reject-note", "Bezorger stond te lossen")
+    _end_sessions(engine, names["boa"])
+    page.click("#reject")
+    page.wait_for_url("**/ui/login**")
+    page.fill("#username", names["boa"])
+    page.fill("#password", PASSWORD)
+    page.click("#login")
+    page.wait_for_url(f"**/ui/hits/{ids['second']}")
+    page.click("#open-reject")
+    assert page.input_value("#reject-note") == "Bezorger stond te lossen"
+    assert page.is_checked("#reject-reason-2")
+    page.click("#sheet-reject [data-close-sheet]")
+
+    # a plate correction beyond look-alikes needs a reason and a tick; the history shows it
     page.click("#more-actions summary")
     page.fill("#plate-plate", "XK-53-GV")
     page.fill("#plate-reason", "Plaat vuil, 3 gelezen als 2")

@@ -175,6 +175,42 @@
     });
   }
 
+  // ---------------------------------------------------------------- nothing typed is lost
+  // What the BOA types in a hit's forms is kept in this tab's sessionStorage until the hit is
+  // decided, so a session that ended while walking to the car (login again) or a reload does
+  // not throw the note away. Only empty fields are filled back in.
+  var keptForms = document.querySelectorAll("form[data-keep]");
+  function keepKey(form) { return "scancar:" + window.location.pathname + ":" + form.id; }
+  if (window.sessionStorage && keptForms.length) {
+    if ($("decision")) {  // decided: forget what was kept for this hit
+      keptForms.forEach(function (f) { sessionStorage.removeItem(keepKey(f)); });
+    }
+    keptForms.forEach(function (form) {
+      var saved = {};
+      try { saved = JSON.parse(sessionStorage.getItem(keepKey(form)) || "{}"); } catch (e) { saved = {}; }
+      Object.keys(saved).forEach(function (name) {
+        var el = form.elements[name];
+        if (!el) { return; }
+        if (el instanceof RadioNodeList || (el.type === "radio")) {
+          var any = form.querySelector("input[name='" + name + "']:checked");
+          var want = form.querySelector("input[name='" + name + "'][value='" + saved[name] + "']");
+          if (!any && want && !want.disabled) { want.checked = true; }
+        } else if (!el.value && el.type !== "hidden" && el.type !== "file") {
+          el.value = saved[name];
+        }
+      });
+      form.addEventListener("input", function () {
+        var values = {};
+        Array.prototype.forEach.call(form.elements, function (el) {
+          if (!el.name || el.type === "hidden" || el.type === "file" || el.name === "csrf") { return; }
+          if ((el.type === "radio" || el.type === "checkbox") && !el.checked) { return; }
+          values[el.name] = el.value;
+        });
+        sessionStorage.setItem(keepKey(form), JSON.stringify(values));
+      });
+    });
+  }
+
   // ---------------------------------------------------------------- decision sheets
   function openSheet() {
     var id = window.location.hash.slice(1);
@@ -191,11 +227,10 @@
       var sheet = a.closest(".app-sheet");
       if (sheet.classList.contains("app-sheet--open")) { return; }  // a reload closes it
       ev.preventDefault();
-      history.replaceState(null, "", window.location.pathname + window.location.search);
-      sheet.blur();
+      // a fragment that names nothing: :target no longer matches, the page does not jump
+      window.location.replace("#dicht");
       var opener = $(sheet.id === "sheet-confirm" ? "open-confirm" : "open-reject");
       if (opener) { opener.focus(); }
-      window.dispatchEvent(new HashChangeEvent("hashchange"));
     });
   });
   document.addEventListener("keydown", function (ev) {
