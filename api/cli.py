@@ -49,6 +49,9 @@ def _register_feature_commands() -> None:
     from api.evidence.cli import register as register_evidence_commands
 
     register_evidence_commands(admin_app)
+    from api.reports.cli import register as register_report_commands
+
+    register_report_commands(admin_app)
 
 
 _register_feature_commands()

@@ -105,6 +105,11 @@ class BackendSettings(BaseSettings):
     retention_unallowed_check_hours: int = Field(default=24, ge=1, le=24 * 31)
     retention_closed_hit_days: int = Field(default=7, ge=1)  # plates of dismissed/rejected hits
     retention_closed_fine_days: int = Field(default=91, ge=1)  # after the objection term
+    # the purge and the exports work in chunks of this many rows (one statement / transaction
+    # each): bounded memory and statement size at any table size
+    chunk_size: int = Field(default=1000, ge=1, le=10_000)
+    # a background purge run stops after this long; the next run goes on where it stopped
+    purge_max_seconds: float = Field(default=20.0, gt=0)
 
     # resident portal (/mijn/): OpenID Connect login (authorization code + PKCE) at the
     # municipality's broker for DigiD / eHerkenning; unset issuer: no OpenID login

@@ -24,6 +24,7 @@ from api.permits.db import (
     PermitRow,
     VisitorSessionRow,
 )
+from api.reports.db import FineDayRow, HitDayRow, HitHourRow, ScanDayRow
 from api.residents.db import AddressRow, FavouritePlateRow, OidcIdentityRow
 from api.rights.db import RightChangeRow, RightRow, RightsCheckLogRow, RightsFeedLockRow
 from api.zones.db import ZoneVersionRow
@@ -39,12 +40,15 @@ __all__ = [
     "EvidenceRow",
     "ExportBatchRow",
     "FavouritePlateRow",
+    "FineDayRow",
     "FineEventRow",
     "FineNumberSequenceRow",
     "FinePaymentRow",
     "FineRow",
     "HeartbeatRow",
+    "HitDayRow",
     "HitEventRow",
+    "HitHourRow",
     "HitRightsCheckRow",
     "HitRow",
     "LoginThrottleRow",
@@ -59,6 +63,7 @@ __all__ = [
     "RightRow",
     "RightsCheckLogRow",
     "RightsFeedLockRow",
+    "ScanDayRow",
     "UserRow",
     "UserSessionRow",
     "VisitorSessionRow",

@@ -15,7 +15,7 @@ busy machine can be compared.
     .venv/bin/python bench/backoffice_scale.py --configs postgresql:100000 --keep
     .venv/bin/python bench/backoffice_scale.py --configs postgresql:100000 --reuse  # no reload
 
-``--keep`` keeps the loaded databases (``scancar_scale_<size>_<seed>`` on PostgreSQL, a file
+``--keep`` keeps the loaded databases (``scancar_<tag>_<size>_<seed>`` on PostgreSQL, a file
 under ``--workdir`` for SQLite) and ``--reuse`` starts from them (migrated to head first), so
 the load is paid once while developing; every run restores what the previous run changed
 (the exported batch, the purge's work) by reloading only when ``--reuse`` is not given.
@@ -49,6 +49,7 @@ from bench._server import PG_ADMIN, REPO, serve, server_env
 from bench.scale_data import PASSWORD, load_year
 
 WORKDIR = Path("/tmp/scancar-scale")  # noqa: S108 - bench scratch space
+TAG = "scale"  # database names: scancar_<tag>_<size>_<seed>
 
 
 @dataclass
@@ -82,18 +83,17 @@ def _pg_url(name: str) -> str:
 
 
 @contextlib.contextmanager
-def bench_database(
-    kind: str, size: int, seed: int, *, keep: bool, reuse: bool
-) -> Iterator[tuple[str, bool]]:
+def bench_database(kind: str, size: int, args: argparse.Namespace) -> Iterator[tuple[str, bool]]:
     """(url, loaded) for a database of this configuration; ``loaded`` when reused as is."""
     import psycopg
 
     from api import migrate
     from api.db import make_engine
 
-    name = f"scancar_scale_{size}_{seed}"
+    name = f"scancar_{args.tag}_{size}_{args.seed}"
+    keep, reuse = args.keep, args.reuse
     if kind == "sqlite":
-        path = WORKDIR / f"{name}.db"
+        path = args.workdir / f"{name}.db"
         exists = path.exists()
         if exists and not reuse:
             for suffix in ("", "-wal", "-shm"):
@@ -120,7 +120,7 @@ def bench_database(
         if not keep:
             if kind == "sqlite":
                 for suffix in ("", "-wal", "-shm"):
-                    Path(f"{WORKDIR / name}.db{suffix}").unlink(missing_ok=True)
+                    Path(f"{path}{suffix}").unlink(missing_ok=True)
             else:
                 with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
                     conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -358,10 +358,10 @@ def run_config(kind: str, size: int, args: argparse.Namespace) -> Result:
     from api.db import make_engine
 
     result = Result(f"{'PostgreSQL' if kind == 'postgresql' else 'SQLite'} {size // 1000}k")
-    workdir = WORKDIR / f"{kind}-{size}"
+    workdir = args.workdir / f"{args.tag}-{kind}-{size}"
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "data").mkdir(exist_ok=True)
-    with bench_database(kind, size, args.seed, keep=args.keep, reuse=args.reuse) as (url, loaded):
+    with bench_database(kind, size, args) as (url, loaded):
         engine = make_engine(url)
         if not loaded:
             t = time.perf_counter()
@@ -463,8 +463,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--keep", action="store_true", help="keep the loaded databases")
     p.add_argument("--reuse", action="store_true", help="use kept databases as they are")
     p.add_argument("--json", type=Path, help="write all figures here")
+    p.add_argument("--workdir", type=Path, default=WORKDIR, help="scratch folder")
+    p.add_argument("--tag", default=TAG, help="names the kept databases: scancar_<tag>_...")
     args = p.parse_args(argv)
-    WORKDIR.mkdir(parents=True, exist_ok=True)
+    args.workdir.mkdir(parents=True, exist_ok=True)
     baseline = sha256_rate()
     results = []
     for item in args.configs.split(","):

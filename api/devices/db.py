@@ -13,10 +13,14 @@ from api.db import UTCDateTime, utcnow
 
 class HeartbeatRow(SQLModel, table=True):
     __tablename__ = "heartbeats"
-    __table_args__ = (Index("ix_heartbeats_device_sent", "device_id", "sent_at"),)
+    __table_args__ = (
+        Index("ix_heartbeats_device_sent", "device_id", "sent_at"),
+        # a car run's previous heartbeat (its counters are cumulative per run)
+        Index("ix_heartbeats_device_run", "device_id", "run_id", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    device_id: int = Field(foreign_key="devices.id", index=True)
+    device_id: int = Field(foreign_key="devices.id")
     run_id: str | None = Field(default=None, max_length=36)
     received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     sent_at: datetime = Field(sa_type=UTCDateTime)

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from api.evidence.store import EvidenceStore
 from api.hits.db import EvidenceRow
+
+LOOKUP_BATCH = 500
 
 
 def remove_evidence_rows(session: Session, hit_id: int) -> set[str]:
@@ -24,12 +26,15 @@ def remove_evidence_rows(session: Session, hit_id: int) -> set[str]:
 
 
 def delete_unreferenced_files(session: Session, store: EvidenceStore, hashes: Iterable[str]) -> int:
-    """After commit: delete each file no evidence row references any more. Returns the count."""
+    """After commit: delete each file no evidence row references any more. Returns the count.
+
+    Looks the hashes up in batches of ``LOOKUP_BATCH`` (one query each)."""
+    todo = sorted(set(hashes))
     removed = 0
-    for digest in hashes:
-        still_used = session.exec(
-            select(EvidenceRow.id).where(EvidenceRow.sha256 == digest).limit(1)
-        ).first()
-        if still_used is None and store.delete(digest):
-            removed += 1
+    for start in range(0, len(todo), LOOKUP_BATCH):
+        batch = todo[start : start + LOOKUP_BATCH]
+        used = set(
+            session.exec(select(EvidenceRow.sha256).where(col(EvidenceRow.sha256).in_(batch))).all()
+        )
+        removed += sum(1 for digest in batch if digest not in used and store.delete(digest))
     return removed

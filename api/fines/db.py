@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Text
+from sqlalchemy import Index, Text, text
 from sqlmodel import Field, SQLModel
 
 from api.db import UTCDateTime, utcnow
@@ -14,10 +14,23 @@ class FineRow(SQLModel, table=True):
     """One fine for one confirmed hit, on the zone's track (tax or wahv)."""
 
     __tablename__ = "fines"
+    __table_args__ = (
+        # exports: a track's fines by issue time
+        Index("ix_fines_track_issued_at", "track", "issued_at"),
+        # a batch's fines in id order (read back in chunks)
+        Index("ix_fines_export_batch_id_id", "export_batch_id", "id"),
+        # the purge's work list: closed fines not yet anonymised
+        Index(
+            "ix_fines_purge",
+            "closed_at",
+            postgresql_where=text("anonymised_at IS NULL AND closed_at IS NOT NULL"),
+            sqlite_where=text("anonymised_at IS NULL AND closed_at IS NOT NULL"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     hit_id: int = Field(foreign_key="hits.id", unique=True, index=True)
-    track: str = Field(max_length=8, index=True)  # tax | wahv
+    track: str = Field(max_length=8)  # tax | wahv
     status: str = Field(max_length=24, index=True)
     number: str | None = Field(default=None, max_length=16, unique=True)
     plate: str | None = Field(default=None, max_length=10, index=True)  # None once anonymised
@@ -44,7 +57,7 @@ class FineRow(SQLModel, table=True):
     objection_reason: str | None = Field(default=None, max_length=1000)
     annul_reason: str | None = Field(default=None, max_length=1000)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
-    export_batch_id: str | None = Field(default=None, max_length=36, index=True)
+    export_batch_id: str | None = Field(default=None, max_length=36)
     exported_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     anonymised_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 

@@ -26,7 +26,7 @@ from api.fines.actions import (
 )
 from api.fines.amounts import calculate, cost_entries, offence_entries
 from api.fines.drafts import SqlFineDrafts, make_draft, recalculate, recent_fine_count
-from api.fines.export import EXPORT_EXCLUDED, ExportResult, export_batch, get_batch
+from api.fines.export import EXPORT_EXCLUDED, ExportResult, batch_fines, export_batch, get_batch
 from api.fines.numbers import next_fine_number
 from api.fines.queries import Alert, FineFilter, alerts, history, is_closed, list_fines, payments
 from api.fines.store import add_event, get_fine
@@ -41,6 +41,7 @@ __all__ = [
     "alerts",
     "annul",
     "approve",
+    "batch_fines",
     "calculate",
     "cost_entries",
     "decide_objection",

@@ -4,21 +4,42 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Text, UniqueConstraint
+from sqlalchemy import Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from api.db import UTCDateTime, utcnow
 
+DISCARDED_SQL = "status IN ('dismissed', 'rejected')"
+
 
 class HitRow(SQLModel, table=True):
     __tablename__ = "hits"
+    __table_args__ = (
+        # the review queue and status filters, newest or oldest first
+        Index("ix_hits_status_captured_at", "status", "captured_at"),
+        # nearest-first: a bounding box over the waiting hits
+        Index("ix_hits_status_lat_lon", "status", "lat", "lon"),
+        # the purge's work lists: only the discarded hits it has not finished with
+        Index(
+            "ix_hits_purge_evidence",
+            "id",
+            postgresql_where=text(f"{DISCARDED_SQL} AND evidence_deleted_at IS NULL"),
+            sqlite_where=text(f"{DISCARDED_SQL} AND evidence_deleted_at IS NULL"),
+        ),
+        Index(
+            "ix_hits_purge_plate",
+            "id",
+            postgresql_where=text(f"{DISCARDED_SQL} AND plate <> ''"),
+            sqlite_where=text(f"{DISCARDED_SQL} AND plate <> ''"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     observation_id: str = Field(max_length=36, unique=True, index=True)
     device_id: int = Field(foreign_key="devices.id", index=True)
     content_sha256: str = Field(max_length=64)
     metadata_json: str = Field(sa_type=Text)
-    status: str = Field(max_length=24, index=True)
+    status: str = Field(max_length=24)
     plate: str = Field(max_length=10, index=True)
     country: str | None = Field(default=None, max_length=2)
     plate_confidence: float
@@ -95,7 +116,7 @@ class HitRightsCheckRow(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     hit_id: int = Field(foreign_key="hits.id", index=True)
-    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     source: str = Field(max_length=16)  # car | grace | correction | manual
     plate: str = Field(max_length=10)
     zone_id: str | None = Field(default=None, max_length=128)

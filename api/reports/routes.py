@@ -64,6 +64,8 @@ class SummaryOut(BaseModel):
 
 
 def period(period_from: datetime | None, period_to: datetime | None) -> tuple[datetime, datetime]:
+    if period_from is None and period_to is None:
+        return service.last_days(30, utcnow())
     to = period_to or utcnow()
     start = period_from or (to - timedelta(days=30))
     if to <= start:
@@ -104,7 +106,11 @@ def get_summary(
 ) -> SummaryOut | Response:
     """Scans, suspects, hits by status, confirmation rate, reject reasons, fines by track and
     status, amounts issued and paid, average time from scan to decision; per zone and per day.
-    Default period: the last 30 days."""
+
+    Whole local (Europe/Amsterdam) days: the days ``from`` and ``to`` touch (the answer's
+    ``period_from``/``period_to`` say which). One date basis: hits and fines count on the day
+    of the capture (offence), with their state and amounts so far; scans and suspects on the
+    day the cars counted them. Default: the last 30 days, today included."""
     start, end = period(from_, to)
     s = service.summary(session, start, end)
     if format == "csv":

@@ -1,8 +1,9 @@
 """Management figures for a period: scans, suspects, hits, decisions, fines, amounts.
 
-Counting is done in SQL (GROUP BY per UTC hour, zone and status; works on SQLite and
-PostgreSQL); the hour buckets are folded into local (Europe/Amsterdam) days and hours here.
-Scan counts come from car heartbeats, whose counters are cumulative per car run.
+The figures come from the report aggregates (``api.reports.db``: per local day, kept current
+by database triggers), so a year reads a few thousand rows on either database. A period is
+whole local (Europe/Amsterdam) days: the days its start and end touch. Scan counts are the
+increments of the cars' heartbeat counters (cumulative per car run).
 """
 
 from __future__ import annotations
@@ -10,18 +11,15 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
-from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
-from api.devices.db import HeartbeatRow
-from api.fines.db import FinePaymentRow, FineRow
-from api.hits.db import HitRow
 from api.hits.model import HitStatus
+from api.reports.db import FineDayRow, HitDayRow, HitHourRow, ScanDayRow
 
 LOCAL = ZoneInfo("Europe/Amsterdam")
 NO_ZONE = "(geen zone)"
@@ -84,183 +82,204 @@ class Summary:
     def confirmation_rate(self) -> float | None:
         return rate(self.confirmed, self.rejected)
 
+    @property
+    def has_data(self) -> bool:
+        """Anything at all in the period (else the pages say so)."""
+        return bool(self.hits_total or self.scans or self.checks or self.fines_by_track_status)
+
 
 def rate(confirmed: int, rejected: int) -> float | None:
     decided = confirmed + rejected
     return round(confirmed / decided, 4) if decided else None
 
 
-def hour_bucket(session: Session, column: Any) -> ColumnElement[str]:
-    """'YYYY-MM-DD HH' of a UTC time column, on either database."""
-    if session.get_bind().dialect.name == "postgresql":
-        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD HH24")
-    return func.strftime("%Y-%m-%d %H", column)
+def local_midnight(day: date) -> datetime:
+    """The start of a local calendar day, in UTC."""
+    return datetime.combine(day, time.min, LOCAL).astimezone(UTC)
 
 
-def _local(bucket: str) -> datetime:
-    return datetime.strptime(bucket, "%Y-%m-%d %H").replace(tzinfo=UTC).astimezone(LOCAL)
-
-
-def _seconds_between(session: Session, later: Any, earlier: Any) -> ColumnElement[float]:
-    if session.get_bind().dialect.name == "postgresql":
-        return func.extract("epoch", later - earlier)  # type: ignore[return-value]
-    return (func.julianday(later) - func.julianday(earlier)) * 86400.0
-
-
-def local_days(period_from: datetime, period_to: datetime) -> list[date]:
+def snap_period(period_from: datetime, period_to: datetime) -> tuple[date, date]:
+    """The local days a period touches: (first, last), both included."""
     first = period_from.astimezone(LOCAL).date()
     last = (period_to - timedelta(microseconds=1)).astimezone(LOCAL).date()
+    return first, max(first, last)
+
+
+def last_days(days: int, now: datetime) -> tuple[datetime, datetime]:
+    """The period of the last ``days`` local days, today included."""
+    today = now.astimezone(LOCAL).date()
+    return local_midnight(today - timedelta(days=days - 1)), local_midnight(
+        today + timedelta(days=1)
+    )
+
+
+def local_days(first: date, last: date) -> list[date]:
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
-def summary(  # noqa: PLR0915 - one pass per source table, kept together on purpose
-    session: Session, period_from: datetime, period_to: datetime
-) -> Summary:
-    out = Summary(period_from, period_to)
-    days = {d: DayFigures(d) for d in local_days(period_from, period_to)}
-    zones: dict[str, ZoneFigures] = {}
+class _Figures:
+    """Folds the aggregate rows into a ``Summary``."""
 
-    def zone(z: str | None) -> ZoneFigures:
-        key = z or NO_ZONE
-        return zones.setdefault(key, ZoneFigures(key))
+    def __init__(self, first: date, last: date) -> None:
+        self.out = Summary(local_midnight(first), local_midnight(last + timedelta(days=1)))
+        self.days = {d: DayFigures(d) for d in local_days(first, last)}
+        self.zones: dict[str, ZoneFigures] = {}
 
-    def day(bucket: str) -> DayFigures:
-        d = _local(bucket).date()
-        return days.setdefault(d, DayFigures(d))
+    def zone(self, zone_id: str) -> ZoneFigures:
+        key = zone_id or NO_ZONE
+        return self.zones.setdefault(key, ZoneFigures(key))
 
-    # hits
-    bucket = hour_bucket(session, HitRow.captured_at)
-    rows = session.exec(
-        select(  # type: ignore[call-overload]
-            bucket, col(HitRow.zone_id), col(HitRow.status), col(HitRow.reject_reason), func.count()
-        )
-        .where(col(HitRow.captured_at) >= period_from, col(HitRow.captured_at) < period_to)
-        .group_by(bucket, col(HitRow.zone_id), col(HitRow.status), col(HitRow.reject_reason))
-    ).all()
-    by_status: dict[str, int] = defaultdict(int)
-    reasons: dict[str, int] = defaultdict(int)
-    for b, zone_id, status, reason, count in rows:
-        n = int(count)
-        out.hits_total += n
-        by_status[status] += n
-        z, d = zone(zone_id), day(b)
-        z.hits += n
-        d.hits += n
-        out.hits_per_hour[_local(b).hour] += n
-        if status == HitStatus.CONFIRMED.value:
-            z.confirmed += n
-            d.confirmed += n
-        elif status == HitStatus.REJECTED.value:
-            z.rejected += n
-            d.rejected += n
-            reasons[reason or "unknown"] += n
-    out.hits_by_status = dict(sorted(by_status.items()))
-    out.reject_reasons = dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
+    def day(self, d: date) -> DayFigures:
+        return self.days.setdefault(d, DayFigures(d))
 
-    avg = session.exec(
-        select(func.avg(_seconds_between(session, HitRow.decided_at, HitRow.captured_at))).where(
-            col(HitRow.captured_at) >= period_from,
-            col(HitRow.captured_at) < period_to,
-            col(HitRow.decided_at).is_not(None),
-        )
-    ).one()
-    out.avg_scan_to_decision_s = round(float(avg), 1) if avg is not None else None
+    def hits(self, rows: Iterable[Any]) -> None:
+        by_status: dict[str, int] = defaultdict(int)
+        reasons: dict[str, int] = defaultdict(int)
+        decided, seconds = 0, 0.0
+        for zone_id, status, reason, count, n_decided, secs in rows:
+            n = int(count or 0)
+            decided, seconds = decided + int(n_decided or 0), seconds + float(secs or 0)
+            if not n:
+                continue
+            self.out.hits_total += n
+            by_status[status] += n
+            z = self.zone(zone_id)
+            z.hits += n
+            if status == HitStatus.CONFIRMED.value:
+                z.confirmed += n
+            elif status == HitStatus.REJECTED.value:
+                z.rejected += n
+                reasons[reason or "unknown"] += n
+        self.out.hits_by_status = dict(sorted(by_status.items()))
+        self.out.reject_reasons = dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
+        self.out.avg_scan_to_decision_s = round(seconds / decided, 1) if decided else None
 
-    # fines by offence time
-    fines: dict[str, dict[str, int]] = defaultdict(dict)
-    for track, status, zone_id, n in session.exec(
-        select(FineRow.track, FineRow.status, FineRow.zone_id, func.count())
-        .where(col(FineRow.offence_at) >= period_from, col(FineRow.offence_at) < period_to)
-        .group_by(col(FineRow.track), col(FineRow.status), col(FineRow.zone_id))
-    ).all():
-        fines[track][status] = fines[track].get(status, 0) + int(n)
-        zone(zone_id).fines += int(n)
-    out.fines_by_track_status = {t: dict(sorted(s.items())) for t, s in sorted(fines.items())}
+    def hits_per_day(self, rows: Iterable[Any]) -> None:
+        for d, status, n in rows:
+            fig = self.day(_as_date(d))
+            fig.hits += int(n or 0)
+            if status == HitStatus.CONFIRMED.value:
+                fig.confirmed += int(n or 0)
+            elif status == HitStatus.REJECTED.value:
+                fig.rejected += int(n or 0)
 
-    # amounts issued (by issue time) and paid (by payment time)
-    ib = hour_bucket(session, FineRow.issued_at)
-    for b, zone_id, n, total in session.exec(
-        select(ib, FineRow.zone_id, func.count(), func.sum(FineRow.amount_cents))
-        .where(col(FineRow.issued_at) >= period_from, col(FineRow.issued_at) < period_to)
-        .group_by(ib, col(FineRow.zone_id))
-    ).all():
-        cents = int(total or 0)
-        out.amount_issued_cents += cents
-        zone(zone_id).amount_issued_cents += cents
-        d = day(b)
-        d.fines_issued += int(n)
-        d.amount_issued_cents += cents
-    pb = hour_bucket(session, FinePaymentRow.received_at)
-    for b, cents in session.exec(
-        select(pb, func.sum(FinePaymentRow.amount_cents))
-        .where(
-            col(FinePaymentRow.received_at) >= period_from,
-            col(FinePaymentRow.received_at) < period_to,
-        )
-        .group_by(pb)
-    ).all():
-        out.amount_paid_cents += int(cents or 0)
-        day(b).amount_paid_cents += int(cents or 0)
+    def fines(self, rows: Iterable[Any]) -> None:
+        fines: dict[str, dict[str, int]] = defaultdict(dict)
+        for zone_id, track, status, n, issued_cents, paid_cents in rows:
+            self.out.amount_issued_cents += int(issued_cents or 0)
+            self.out.amount_paid_cents += int(paid_cents or 0)
+            z = self.zone(zone_id)
+            z.amount_issued_cents += int(issued_cents or 0)
+            if int(n or 0):
+                fines[track][status] = fines[track].get(status, 0) + int(n)
+                z.fines += int(n)
+        self.out.fines_by_track_status = {
+            t: dict(sorted(s.items())) for t, s in sorted(fines.items())
+        }
 
-    # scans from heartbeats
-    for key, per_day in scan_counts(session, period_from, period_to).items():
-        for when, n in per_day.items():
-            fig = days.setdefault(when, DayFigures(when))
-            if key == "reads":
-                fig.scans += n
-                out.scans += n
-            elif key == "checks":
-                out.checks += n
-            elif key == "suspects":
-                fig.suspects += n
-                out.suspects += n
+    def fines_per_day(self, rows: Iterable[Any]) -> None:
+        for d, issued, issued_cents, paid_cents in rows:
+            fig = self.day(_as_date(d))
+            fig.fines_issued += int(issued or 0)
+            fig.amount_issued_cents += int(issued_cents or 0)
+            fig.amount_paid_cents += int(paid_cents or 0)
 
-    out.per_zone = sorted(zones.values(), key=lambda z: (-z.hits, z.zone_id))
-    out.per_day = [days[d] for d in sorted(days)]
-    return out
+    def scans_per_day(self, rows: Iterable[Any]) -> None:
+        for d, reads, checks, suspects in rows:
+            fig = self.day(_as_date(d))
+            fig.scans += int(reads or 0)
+            fig.suspects += int(suspects or 0)
+            self.out.scans += int(reads or 0)
+            self.out.checks += int(checks or 0)
+            self.out.suspects += int(suspects or 0)
+
+    def done(self) -> Summary:
+        zones = (z for z in self.zones.values() if z.hits or z.fines or z.amount_issued_cents)
+        self.out.per_zone = sorted(zones, key=lambda z: (-z.hits, z.zone_id))
+        self.out.per_day = [self.days[d] for d in sorted(self.days)]
+        return self.out
 
 
-COUNTERS = ("reads", "checks", "suspects")
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
-def scan_counts(
-    session: Session, period_from: datetime, period_to: datetime
-) -> dict[str, dict[date, int]]:
-    """Increments of the cars' cumulative counters, per local day of the heartbeat.
+def summary(session: Session, period_from: datetime, period_to: datetime) -> Summary:
+    """The figures of the local days the period touches, from the report aggregates.
 
-    Counters are cumulative per run (``run_id``); the first heartbeat of a run counts in full,
-    a drop (restart without a new run id) starts again from zero.
+    One date basis for everything: hits and fines count on the local day the car saw the
+    vehicle (capture = offence time), with what became of them since (status, issue, amounts
+    issued and paid so far); scans and suspects on the local day the car counted them (the
+    increments its heartbeats report). Each query reads one small table over a day range.
     """
-    in_range = session.exec(
-        select(HeartbeatRow)
-        .where(col(HeartbeatRow.sent_at) >= period_from, col(HeartbeatRow.sent_at) < period_to)
-        .order_by(col(HeartbeatRow.sent_at), col(HeartbeatRow.id))
-    ).all()
-    if not in_range:
-        return {k: {} for k in COUNTERS}
-    runs = {(h.device_id, h.run_id) for h in in_range}
-    before = session.exec(
-        select(HeartbeatRow)
-        .where(
-            col(HeartbeatRow.sent_at) < period_from,
-            col(HeartbeatRow.device_id).in_({d for d, _ in runs}),
-        )
-        .order_by(col(HeartbeatRow.sent_at), col(HeartbeatRow.id))
-    ).all()
-    last: dict[tuple[int, str | None], dict[str, int]] = {}
-    for h in before:
-        last[(h.device_id, h.run_id)] = dict(h.counts or {})
-    out: dict[str, dict[date, int]] = {k: defaultdict(int) for k in COUNTERS}
-    for h in in_range:
-        key = (h.device_id, h.run_id)
-        prev = last.get(key, {})
-        counts = dict(h.counts or {})
-        d = h.sent_at.astimezone(LOCAL).date()
-        for k in COUNTERS:
-            now_v, prev_v = int(counts.get(k, 0)), int(prev.get(k, 0))
-            out[k][d] += now_v - prev_v if now_v >= prev_v else now_v
-        last[key] = counts
-    return {k: dict(v) for k, v in out.items()}
+    first, last = snap_period(period_from, period_to)
+    f = _Figures(first, last)
+    hd, hh, fd, sd = HitDayRow, HitHourRow, FineDayRow, ScanDayRow
+
+    def days(column: Any) -> tuple[Any, Any]:
+        return column >= first, column <= last
+
+    f.hits(
+        session.exec(
+            select(  # type: ignore[call-overload]
+                hd.zone_id,
+                hd.status,
+                hd.reject_reason,
+                func.sum(hd.hits),
+                func.sum(hd.decided),
+                func.sum(hd.decision_seconds),
+            )
+            .where(*days(hd.day))
+            .group_by(hd.zone_id, hd.status, hd.reject_reason)
+        ).all()
+    )
+    f.hits_per_day(
+        session.exec(
+            select(hd.day, hd.status, func.sum(hd.hits))
+            .where(*days(hd.day))
+            .group_by(hd.day, hd.status)
+        ).all()
+    )
+    for hour, n in session.exec(
+        select(hh.hour, func.sum(hh.hits)).where(*days(hh.day)).group_by(hh.hour)
+    ).all():
+        f.out.hits_per_hour[int(hour)] += int(n or 0)
+    f.fines(
+        session.exec(
+            select(  # type: ignore[call-overload]
+                fd.zone_id,
+                fd.track,
+                fd.status,
+                func.sum(fd.fines),
+                func.sum(fd.amount_issued_cents),
+                func.sum(fd.paid_cents),
+            )
+            .where(*days(fd.day))
+            .group_by(fd.zone_id, fd.track, fd.status)
+        ).all()
+    )
+    f.fines_per_day(
+        session.exec(
+            select(  # type: ignore[call-overload]
+                fd.day,
+                func.sum(fd.issued),
+                func.sum(fd.amount_issued_cents),
+                func.sum(fd.paid_cents),
+            )
+            .where(*days(fd.day))
+            .group_by(fd.day)
+        ).all()
+    )
+    f.scans_per_day(
+        session.exec(
+            select(  # type: ignore[call-overload]
+                sd.day, func.sum(sd.reads), func.sum(sd.checks), func.sum(sd.suspects)
+            )
+            .where(*days(sd.day))
+            .group_by(sd.day)
+        ).all()
+    )
+    return f.done()
 
 
 def csv_rows(s: Summary) -> Iterable[list[Any]]:

@@ -21,12 +21,22 @@ def register(admin_app: typer.Typer) -> None:
     )
     def purge(
         dry_run: Annotated[bool, typer.Option(help="only count what would be removed")] = False,
+        max_seconds: Annotated[
+            float | None,
+            typer.Option(min=1, help="stop after this long (the next run goes on); default: done"),
+        ] = None,
     ) -> None:
         from api.retention.service import run_purge
 
         app = _app()
         state = app.state
-        report = run_purge(state.engine, state.evidence_store, state.settings, dry_run=dry_run)
+        report = run_purge(
+            state.engine,
+            state.evidence_store,
+            state.settings,
+            dry_run=dry_run,
+            max_seconds=max_seconds,
+        )
         typer.echo(describe_purge(report))
 
     @admin_app.command(
@@ -95,15 +105,21 @@ def describe_purge(report: PurgeReport) -> str:
     """The purge in words; a dry run says what would go."""
     parts = [
         (report.evidence_hits, f"the photos of {_n(report.evidence_hits, 'closed hit')}"),
-        (report.rights_checks, _n(report.rights_checks, "rights-check log row")),
+        (report.rights_checks, _n(report.rights_checks, "rights check of a hit")),
+        (
+            report.check_log_anonymised,
+            f"the plates of {_n(report.check_log_anonymised, 'rights-check log row')}",
+        ),
+        (report.check_log_deleted, _n(report.check_log_deleted, "rights-check log row")),
         (report.hits_anonymised, f"the plates of {_n(report.hits_anonymised, 'closed hit')}"),
         (report.fines_anonymised, f"the plates of {_n(report.fines_anonymised, 'closed fine')}"),
         (report.files_deleted, _n(report.files_deleted, "leftover evidence file")),
     ]
     listed = [text for count, text in parts if count]
+    more = "" if report.complete else " (stopped at its time limit; run it again to go on)"
     if not listed:
         return "nothing is past its retention term" if report.dry_run else "nothing to remove"
-    return ("would remove " if report.dry_run else "removed ") + ", ".join(listed)
+    return ("would remove " if report.dry_run else "removed ") + ", ".join(listed) + more
 
 
 def _n(count: int, noun: str) -> str:

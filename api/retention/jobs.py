@@ -32,7 +32,9 @@ class TickReport:
 
 def tick(state: Any, *, now: datetime | None = None) -> TickReport:
     """One run of the grace step, the permit expiry and the purge with the app's own parts
-    (``app.state``). A step that fails is logged and reported as None; the others still run."""
+    (``app.state``). A step that fails is logged and reported as None; the others still run.
+    The purge stops after ``purge_max_seconds`` and looks at a sixteenth of the evidence
+    folder for orphan files (all of it every 16 minutes); the next run goes on."""
     grace: GraceReport | None = None
     expiry: ExpiryReport | None = None
     purge: PurgeReport | None = None
@@ -57,7 +59,14 @@ def tick(state: Any, *, now: datetime | None = None) -> TickReport:
         log.exception("background job: permit expiry failed")
     try:
         with job("purge"):
-            purge = run_purge(state.engine, state.evidence_store, state.settings, now=now)
+            purge = run_purge(
+                state.engine,
+                state.evidence_store,
+                state.settings,
+                now=now,
+                max_seconds=state.settings.purge_max_seconds,
+                orphans="slice",
+            )
     except Exception:
         log.exception("background job: purge failed")
     try:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Integer
+from sqlalchemy import BigInteger, Index, Integer, text
 from sqlmodel import Field, SQLModel
 
 from api.db import UTCDateTime, utcnow
@@ -75,6 +75,15 @@ class RightsCheckLogRow(SQLModel, table=True):
     """
 
     __tablename__ = "rights_check_log"
+    __table_args__ = (
+        # the purge's work list: not-allowed checks that still hold a plate
+        Index(
+            "ix_rights_check_log_plate_at",
+            "at",
+            postgresql_where=text("plate IS NOT NULL"),
+            sqlite_where=text("plate IS NOT NULL"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True, sa_type=SEQ_TYPE)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)

@@ -83,8 +83,10 @@ def fixture_data(engine):
     day 2 (3 Nov): centrum: 1 confirmed (50 min) at 23:30 local (= 22:30 UTC, still 3 Nov);
       noord: 1 dismissed.
     outside: 1 confirmed on 1 Nov 23:59 local and 1 on 4 Nov 00:00 local (not counted).
-    fines: 4 tax in centrum (2 issued day 1 at 8480, 1 issued day 2 at 8480, 1 draft)
-      payments: 3000 on day 1, 8480 on day 2.
+    fines: 4 tax in centrum (offences: 3 on day 1, 1 on day 2; issued: 2 on day 1 at 8480,
+      1 on day 2 at 8480; 1 draft)
+      payments: 3000 on day 1 (the first fine), 8480 on day 2 (the second: a day-1 offence).
+    One date basis: fines and their amounts count on the day of the offence.
     heartbeats: car A run r1: reads 100 before the period, 250 on day 1, 400 on day 2;
       car A run r2 (restart) 50 on day 2; suspects 3 -> 9 on day 1/2.
     """
@@ -119,11 +121,11 @@ def fixture_data(engine):
         make_hit(s, at=local(2026, 11, 1, 23, 59), status="confirmed")
         make_hit(s, at=local(2026, 11, 4, 0, 0), status="confirmed")
         fines = []
-        for hit, issued in (
-            (c[0], local(2026, 11, 2, 10, 0)),
-            (c[1], local(2026, 11, 2, 11, 0)),
-            (c[2], None),
-            (late, local(2026, 11, 3, 23, 55)),
+        for hit, issued, paid in (
+            (c[0], local(2026, 11, 2, 10, 0), 3000),
+            (c[1], local(2026, 11, 2, 11, 0), 8480),
+            (c[2], None, 0),
+            (late, local(2026, 11, 3, 23, 55), 0),
         ):
             f = FineRow(
                 hit_id=hit.id,
@@ -133,6 +135,7 @@ def fixture_data(engine):
                 zone_id=hit.zone_id,
                 offence_at=hit.captured_at,
                 amount_cents=8480,
+                paid_cents=paid,
                 issued_at=issued,
             )
             s.add(f)
@@ -218,9 +221,13 @@ def test_reports_summary_figures_match_the_fixture(client, accounts, fixture_dat
     assert (d1["fines_issued"], d1["amount_issued_cents"], d1["amount_paid_cents"]) == (
         2,
         2 * 8480,
-        3000,
+        3000 + 8480,
     )
-    assert (d2["fines_issued"], d2["amount_paid_cents"]) == (1, 8480)
+    assert (d2["fines_issued"], d2["amount_issued_cents"], d2["amount_paid_cents"]) == (
+        1,
+        8480,
+        0,
+    )
     assert (d1["scans"], d2["scans"]) == (150, 200)
 
 
@@ -237,7 +244,7 @@ def test_reports_summary_csv(client, accounts, fixture_data):
     index = {(a, b, c, d): v for a, b, c, d, v in rows[1:]}
     assert index[("total", "", "", "hits")] == "8"
     assert index[("zone", "centrum", "", "fines")] == "4"
-    assert index[("day", "", "2026-11-03", "amount_paid_cents")] == "8480"
+    assert index[("day", "", "2026-11-02", "amount_paid_cents")] == str(3000 + 8480)
     assert index[("reject_reasons", "", "", "plate_misread")] == "1"
 
 

@@ -10,7 +10,7 @@ import csv
 import io
 import json
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -60,8 +60,7 @@ def dashboard(
     days: Annotated[int, Query(ge=1, le=366)] = 30,
 ) -> HTMLResponse:
     now = utcnow()
-    start = now - timedelta(days=days)
-    s = reports.summary(session, start, now)
+    s = reports.summary(session, *reports.last_days(days, now))
     zone_set = request.app.state.zone_catalog.current(session)
     zone_hits = {z.zone_id: z.hits for z in s.per_zone}
     fines_per_zone = [z for z in s.per_zone if z.fines]
@@ -112,8 +111,7 @@ def dashboard_csv(
     days: Annotated[int, Query(ge=1, le=366)] = 30,
 ) -> Response:
     """The report of the dashboard's period as CSV (the same rows as the API's CSV)."""
-    now = utcnow()
-    s = reports.summary(session, now - timedelta(days=days), now)
+    s = reports.summary(session, *reports.last_days(days, utcnow()))
     buf = io.StringIO()
     csv.writer(buf).writerows(reports.csv_rows(s))
     return Response(

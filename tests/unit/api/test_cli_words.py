@@ -15,7 +15,11 @@ def test_cli_words_purge():
         dry_run=False, evidence_hits=2, evidence_rows=4, rights_checks=1, fines_anonymised=3
     )
     assert describe_purge(report) == (
-        "removed the photos of 2 closed hits, 1 rights-check log row, the plates of 3 closed fines"
+        "removed the photos of 2 closed hits, 1 rights check of a hit, the plates of 3 closed fines"
+    )
+    partial = PurgeReport(dry_run=False, check_log_deleted=2, complete=False)
+    assert describe_purge(partial) == (
+        "removed 2 rights-check log rows (stopped at its time limit; run it again to go on)"
     )
     assert describe_purge(PurgeReport(dry_run=True, files_deleted=1)) == (
         "would remove 1 leftover evidence file"
