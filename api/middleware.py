@@ -234,9 +234,12 @@ class BodyLimitsMiddleware:
         received = 0
         started_at = time.monotonic()
         response_started = False
+        body_done = False
 
         async def guarded_receive() -> Message:
-            nonlocal received
+            nonlocal received, body_done
+            if body_done:  # the body is in: what comes now (a disconnect) may take its time,
+                return await receive()  # e.g. while a long export streams out
             allowed = started_at + self.read_timeout_s + received / self.min_bytes_per_s
             wait = min(self.read_timeout_s, allowed - time.monotonic())
             try:
@@ -248,6 +251,7 @@ class BodyLimitsMiddleware:
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
                     raise BodyTooLarge(self.max_bytes)
+                body_done = not message.get("more_body", False)
             return message
 
         async def tracking_send(message: Message) -> None:
