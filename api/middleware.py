@@ -38,10 +38,18 @@ SECURITY_HEADERS = [
     (b"referrer-policy", b"same-origin"),
     (b"permissions-policy", b"geolocation=(self), camera=(self)"),
 ]
-PAGE_CSP = (
-    b"default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
-    b"frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
-)
+
+
+def page_csp(img_origin: str | None = None) -> bytes:
+    """The pages' CSP; ``img_origin`` (the base map's tile server) may serve images too."""
+    img = f"'self' data: blob:{' ' + img_origin if img_origin else ''}"
+    return (
+        f"default-src 'self'; img-src {img}; style-src 'self'; script-src 'self'; "
+        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
+    ).encode("latin-1")
+
+
+PAGE_CSP = page_csp()
 API_CSP = b"default-src 'none'; frame-ancestors 'none'"
 # answers hold plates, positions, names: no browser or proxy keeps a copy (a route that
 # sets its own Cache-Control keeps it; static files are left alone)
@@ -73,7 +81,9 @@ def _header(scope: Scope, name: bytes) -> str:
     return ""
 
 
-def response_headers(scope: Scope, headers: list[tuple[bytes, bytes]]) -> None:
+def response_headers(
+    scope: Scope, headers: list[tuple[bytes, bytes]], page_policy: bytes = PAGE_CSP
+) -> None:
     """Add the security headers an answer to ``scope`` needs (in place)."""
     path: str = scope.get("path", "")
     names = {k.lower() for k, _ in headers}
@@ -81,7 +91,7 @@ def response_headers(scope: Scope, headers: list[tuple[bytes, bytes]]) -> None:
     if path in DOCS_PATHS:
         pass  # the docs middleware sets a CSP made for the page it serves
     elif path.startswith(("/ui", "/mijn")):  # the staff pages and the residents' portal
-        headers.append((b"content-security-policy", PAGE_CSP))
+        headers.append((b"content-security-policy", page_policy))
     else:
         headers.append((b"content-security-policy", API_CSP))
     if b"cache-control" not in names and not path.startswith("/static"):
@@ -109,8 +119,9 @@ class RequestContextMiddleware:
     """Gives every request an id (``X-Request-ID``), logs one line per request, and adds the
     security headers (CSP, no-store, HSTS over https) and relative redirects."""
 
-    def __init__(self, app: ASGIApp):
+    def __init__(self, app: ASGIApp, page_policy: bytes = PAGE_CSP):
         self.app = app
+        self.page_policy = page_policy
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -128,7 +139,7 @@ class RequestContextMiddleware:
                 status = message["status"]
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", rid.encode()))
-                response_headers(scope, headers)
+                response_headers(scope, headers, self.page_policy)
                 if 300 <= status < 400:
                     relative_location(scope, headers)
                 message["headers"] = headers
@@ -280,7 +291,7 @@ def install_middleware(app: FastAPI, settings: BackendSettings, engine: Engine) 
     )
     if "*" not in settings.allowed_hosts:
         app.add_middleware(AllowedHostsMiddleware, allowed_hosts=settings.allowed_hosts)
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(RequestContextMiddleware, page_policy=page_csp(settings.map_tile_origin))
     if settings.trusted_proxies:
         from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 

@@ -16,6 +16,26 @@ if TYPE_CHECKING:
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-do-not-use-in-production"  # noqa: S105
 
 
+PDOK_BRT_TILES = (
+    "https://service.pdok.nl/brt/achtergrondkaart/wmts/v2_0/standaard/EPSG:3857/{z}/{x}/{y}.png"
+)
+
+
+def tile_origin(url: str) -> str | None:
+    """``https://host[:port]`` of an XYZ tile URL template, or None when it is not one."""
+    from urllib.parse import urlsplit
+
+    if not all(part in url for part in ("{z}", "{x}", "{y}")):
+        return None
+    import re
+
+    parts = urlsplit(url)
+    host_ok = re.fullmatch(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?", parts.netloc) is not None
+    if parts.scheme not in ("http", "https") or not host_ok or any(c in url for c in " ;'\""):
+        return None
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 class SettingsError(ValueError):
     """A setting is wrong; the message is one line that says which and why."""
 
@@ -131,6 +151,16 @@ class BackendSettings(BaseSettings):
     ui_theme_css: Path | None = None
     ui_theme_class: str = Field(default="voorbeeld-theme", pattern=r"^[A-Za-z][A-Za-z0-9_-]*$")
 
+    # maps (zone pages, control room): the base map's XYZ tile URL ({z}/{x}/{y}); its origin
+    # is added to the pages' img-src. Empty: no base map (zones, cars and hits on a plain
+    # background). Default: PDOK BRT-Achtergrondkaart, WMTS in EPSG:3857 (web mercator).
+    map_tile_url: str = Field(default=PDOK_BRT_TILES, max_length=500)
+    map_tile_attribution: str = Field(
+        default="Kaart: BRT-Achtergrondkaart, © Kadaster", max_length=200
+    )
+    # control room: a BOA's shared position older than this is no longer shown (and purged)
+    boa_position_max_age_minutes: int = Field(default=15, ge=1, le=24 * 60)
+
     log_json: bool | None = None  # None: JSON when stderr is not a TTY
 
     # GET /metrics (Prometheus): served to these client addresses, or to any client that
@@ -171,6 +201,22 @@ class BackendSettings(BaseSettings):
                     "like 10.0.0.5 or 10.1.0.0/16, comma-separated"
                 ) from None
         return value
+
+    @field_validator("map_tile_url")
+    @classmethod
+    def _tile_url(cls, value: str) -> str:
+        value = value.strip()
+        if value and tile_origin(value) is None:
+            raise ValueError(
+                f"{value!r} is not a tile URL; give an http(s) URL with {{z}}, {{x}} and {{y}}, "
+                "e.g. https://tiles.example.nl/{z}/{x}/{y}.png, or leave it empty for no base map"
+            )
+        return value
+
+    @property
+    def map_tile_origin(self) -> str | None:
+        """The origin the base map's tiles come from (for the pages' img-src), or None."""
+        return tile_origin(self.map_tile_url) if self.map_tile_url else None
 
     @field_validator("database_url")
     @classmethod

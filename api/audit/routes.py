@@ -7,11 +7,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
-from sqlmodel import col, func, select
 
-from api.audit.db import AuditRow
+from api.audit.queries import AuditFilter, audit_entries
 from api.auth.principal import Principal, Role
 from api.deps import SessionDep, allow
+from api.errors import Unprocessable
 
 router = APIRouter(prefix="/api/v1", tags=["audit"])
 
@@ -40,22 +40,26 @@ def list_audit(
     _: Annotated[Principal, allow(Role.ADMIN, Role.BACKOFFICE)],
     target_type: Annotated[str | None, Query(max_length=32)] = None,
     target_id: Annotated[str | None, Query(max_length=64)] = None,
-    action: Annotated[str | None, Query(max_length=64)] = None,
+    action: Annotated[str | None, Query(max_length=64, description="exact, or 'fine.*'")] = None,
+    actor: Annotated[str | None, Query(max_length=64, description="the actor's name")] = None,
+    since: Annotated[datetime | None, Query(description="at or after (ISO 8601)")] = None,
+    until: Annotated[datetime | None, Query(description="before (ISO 8601)")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> AuditPage:
-    stmt = select(AuditRow)
-    count_stmt = select(func.count()).select_from(AuditRow)
-    for column, value in (
-        (AuditRow.target_type, target_type),
-        (AuditRow.target_id, target_id),
-        (AuditRow.action, action),
-    ):
-        if value is not None:
-            stmt = stmt.where(column == value)
-            count_stmt = count_stmt.where(column == value)
-    rows = session.exec(stmt.order_by(col(AuditRow.id).desc()).offset(offset).limit(limit)).all()
-    total = session.exec(count_stmt).one()
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and value.tzinfo is None:
+            raise Unprocessable(f"{name} must carry a time-zone offset", code="naive_time")
+    flt = AuditFilter(
+        actor=actor,
+        target_type=target_type,
+        target_id=target_id,
+        action=action,
+        since=since,
+        until=until,
+    )
+    page = audit_entries(session, flt, limit=limit, offset=offset)
     return AuditPage(
-        data=[AuditEntry.model_validate(r, from_attributes=True) for r in rows], count=total
+        data=[AuditEntry.model_validate(e, from_attributes=True) for e in page.entries],
+        count=page.count,
     )

@@ -13,10 +13,18 @@ class Role(enum.StrEnum):
     BOA = "boa"  # buitengewoon opsporingsambtenaar: the enforcement officer
     PROVIDER = "provider"  # a parking-app provider reporting paid sessions
     RESIDENT = "resident"  # a resident or business using the portal (/mijn/): own data only
+    COORDINATOR = "coordinator"  # meldkamer: the control-room map, assigns hits to BOAs
     DEVICE = "device"  # a scan car
 
 
-USER_ROLES = (Role.ADMIN, Role.BACKOFFICE, Role.BOA, Role.PROVIDER, Role.RESIDENT)
+USER_ROLES = (
+    Role.ADMIN,
+    Role.BACKOFFICE,
+    Role.BOA,
+    Role.COORDINATOR,
+    Role.PROVIDER,
+    Role.RESIDENT,
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -223,6 +223,50 @@ async def login_over_http(
     )
 
 
+class UnknownRole(Unprocessable):
+    code = "unknown_role"
+
+    def __init__(self, role: str):
+        self.role = role
+        allowed = ", ".join(r.value for r in USER_ROLES)
+        super().__init__(f"role {role!r} is not a user role; allowed: {allowed}")
+
+
+class InvalidUsername(Unprocessable):
+    code = "invalid_username"
+
+    def __init__(self, username: str):
+        self.username = username
+        super().__init__(f"username {username!r} must be 1-64 letters, digits, '.', '_' or '-'")
+
+
+class PasswordTooShort(Unprocessable):
+    code = "password_too_short"
+
+    def __init__(self, min_length: int):
+        self.min_length = min_length
+        super().__init__(f"the password must be at least {min_length} characters")
+
+
+class UserExists(Conflict):
+    code = "user_exists"
+
+    def __init__(self, username: str):
+        self.username = username
+        super().__init__(f"user {username!r} already exists")
+
+
+def check_role(role: str) -> Role:
+    """``role`` as a user role, or ``UnknownRole`` naming the allowed ones."""
+    try:
+        role_ = Role(role)
+    except ValueError:
+        raise UnknownRole(role) from None
+    if role_ not in USER_ROLES:
+        raise UnknownRole(role)
+    return role_
+
+
 def create_user(
     session: Session,
     *,
@@ -232,30 +276,24 @@ def create_user(
     full_name: str = "",
     badge_number: str | None = None,
 ) -> UserRow:
-    try:
-        role_ = Role(role)
-    except ValueError:
-        allowed = ", ".join(r.value for r in USER_ROLES)
-        raise Unprocessable(f"unknown role {role!r}; allowed: {allowed}") from None
-    if role_ not in USER_ROLES:
-        allowed = ", ".join(r.value for r in USER_ROLES)
-        raise Unprocessable(f"role {role!r} is not a user role; allowed: {allowed}")
+    role_ = check_role(role)
     if (
         not username
         or len(username) > 64
         or not username.replace("_", "").replace(".", "").replace("-", "").isalnum()
+        or not username.isascii()
     ):
-        raise Unprocessable(f"username {username!r} must be 1-64 letters, digits, '.', '_' or '-'")
+        raise InvalidUsername(username)
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise Unprocessable(f"the password must be at least {MIN_PASSWORD_LENGTH} characters")
+        raise PasswordTooShort(MIN_PASSWORD_LENGTH)
     if session.exec(select(UserRow).where(UserRow.username == username)).first():
-        raise Conflict(f"user {username!r} already exists")
+        raise UserExists(username)
     user = UserRow(
         username=username,
         password_hash=hash_password(password),
         role=role_.value,
-        full_name=full_name,
-        badge_number=badge_number,
+        full_name=full_name[:128],
+        badge_number=badge_number[:32] if badge_number else None,
     )
     session.add(user)
     session.flush()

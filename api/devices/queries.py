@@ -5,7 +5,7 @@ with its latest heartbeat (health as the car reported it) and its flags
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func
@@ -19,6 +19,7 @@ from api.devices.health import (
     HeartbeatFacts,
     device_verdict,
 )
+from api.settings import BackendSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,3 +99,13 @@ def list_device_health(
             )
         )
     return out
+
+
+def thresholds_of(settings: BackendSettings) -> HealthThresholds:
+    """The health flags' thresholds from the settings (SCANCAR_DEVICE_*)."""
+    return HealthThresholds(
+        silent_after=timedelta(seconds=settings.device_silent_after_s),
+        blind_after=timedelta(seconds=settings.device_blind_after_s),
+        lost_after=timedelta(seconds=settings.device_lost_after_s),
+        reading_window=timedelta(minutes=settings.device_reading_nothing_minutes),
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Response
@@ -11,10 +11,8 @@ from pydantic import BaseModel, Field
 from api.auth.principal import Principal, Role
 from api.db import utcnow
 from api.deps import SessionDep, SettingsDep, allow
-from api.devices.health import HealthThresholds
-from api.devices.queries import DeviceHealth, list_device_health
+from api.devices.queries import DeviceHealth, list_device_health, thresholds_of
 from api.devices.service import store_heartbeat
-from api.settings import BackendSettings
 from scancar.wire import CameraHealth, GpsHealth, Heartbeat
 
 router = APIRouter(prefix="/api/v1/devices", tags=["devices"])
@@ -57,15 +55,6 @@ class DevicesPage(BaseModel):
     count: int
 
 
-def thresholds_of(settings: BackendSettings) -> HealthThresholds:
-    return HealthThresholds(
-        silent_after=timedelta(seconds=settings.device_silent_after_s),
-        blind_after=timedelta(seconds=settings.device_blind_after_s),
-        lost_after=timedelta(seconds=settings.device_lost_after_s),
-        reading_window=timedelta(minutes=settings.device_reading_nothing_minutes),
-    )
-
-
 def _status(device: DeviceHealth) -> DeviceStatus:
     last = device.latest
     health: dict[str, Any] = device.health
@@ -104,7 +93,7 @@ def heartbeat(
 def list_devices(
     session: SessionDep,
     settings: SettingsDep,
-    _: Annotated[Principal, allow(Role.ADMIN, Role.BACKOFFICE)],
+    _: Annotated[Principal, allow(Role.ADMIN, Role.BACKOFFICE, Role.COORDINATOR)],
 ) -> DevicesPage:
     """Every scan car with its latest heartbeat and its flags: ``silent`` (no heartbeat for
     ``SCANCAR_DEVICE_SILENT_AFTER_S``), ``blind`` (a camera without frames), ``lost`` (no

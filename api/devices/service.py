@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
+from api.audit.service import record
 from api.auth.db import DeviceRow
 from api.auth.principal import Principal
 from api.db import utcnow
 from api.devices.db import HeartbeatRow
+from api.errors import NotFound
 from scancar.wire import Heartbeat
 
 HEALTH_FIELDS = frozenset(
@@ -53,3 +55,17 @@ def store_heartbeat(session: Session, device: Principal, hb: Heartbeat) -> Heart
         dev.last_seen_at = now
         session.add(dev)
     return row
+
+
+def revoke(session: Session, actor: Principal, device_id: int) -> DeviceRow:
+    """Revoke a car's token (it gets 401 from its next request on); audited. Revoking a
+    revoked car changes nothing. The caller commits."""
+    device = session.get(DeviceRow, device_id)
+    if device is None:
+        raise NotFound(f"no device with id {device_id}")
+    if device.revoked_at is None:
+        device.revoked_at = utcnow()
+        session.add(device)
+        session.flush()
+        record(session, actor, "device.revoked", "device", device_id)
+    return device

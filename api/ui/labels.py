@@ -75,6 +75,7 @@ ROLE = {  # api.auth.principal.Role
     "admin": "Beheerder",
     "backoffice": "Backoffice",
     "boa": "Handhaver (BOA)",
+    "coordinator": "Coördinator meldkamer",
     "provider": "Parkeerdienstaanbieder",
     "resident": "Inwoner of bedrijf",
     "device": "Scanauto",
@@ -86,6 +87,26 @@ ZONE_KIND = {  # zones.model.ZoneKind
     "loading": "Laad- en losplaats",
     "no_parking": "Parkeerverbod",
 }
+
+# --------------------------------------------------------------------------- scan cars
+DEVICE_FLAG = {  # api.devices.health.DeviceFlag
+    "silent": "Stil (geen teken van leven)",
+    "blind": "Camera ziet niets",
+    "lost": "Geen GPS-positie",
+    "reading_nothing": "Leest geen kentekens",
+}
+CAMERA_STATE = {
+    "starting": "start op",
+    "up": "werkt",
+    "reconnecting": "maakt opnieuw verbinding",
+    "down": "uitgevallen",
+}
+GPS_STATE = {"ok": "positie", "no_fix": "geen positie", "silent": "ontvanger zwijgt"}
+RIGHTS_STATE = {
+    "cache": "eigen kopie van de parkeerrechten",
+    "no_key": "wacht op de sleutel (rechten onbekend)",
+}
+ZONES_ORIGIN = {"file": "bestand", "backend": "van de server", "saved": "bewaarde kopie"}
 
 # --------------------------------------------------------------------------- fines
 FINE_TRACK = {  # zones.model.FineTrack
@@ -278,6 +299,23 @@ def iso_local(value: str | None) -> str:
     except ValueError:
         return value
     return _local(t).strftime("%d-%m-%Y %H:%M:%S")
+
+
+def duration(seconds: float | None) -> str:
+    """A duration in words: '45 s', '12 min', '2 u 05 min', '3 d 4 u'."""
+    if seconds is None:
+        return "-"
+    s = max(0, round(seconds))
+    if s < 60:
+        return f"{s} s"
+    minutes = s // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} u {minutes:02d} min"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} u"
 
 
 def metres(m: float | None) -> str:

@@ -189,6 +189,22 @@ MESSAGES: dict[str, Message] = {
     "invalid_zone": M("De zone is niet goed ingevuld: {field} is ongeldig."),
     "invalid_zone_file": M("Het zonebestand bevat fouten; er is niets ingelezen."),
     "unknown_crs": M("Het coördinatenstelsel van het bestand wordt niet ondersteund."),
+    # ---------------------------------------------------------------- accounts (admin)
+    "unknown_role": M("Kies een rol uit de lijst.", "role"),
+    "invalid_username": M(
+        "Een gebruikersnaam heeft 1 tot 64 tekens: letters, cijfers, punt, streepje of liggend "
+        "streepje, zonder spaties.",
+        "username",
+    ),
+    "password_too_short": M("Het wachtwoord moet minstens {min_length} tekens hebben.", "password"),
+    "user_exists": M(
+        "Er is al een gebruiker met de naam {username}. Kies een andere gebruikersnaam.",
+        "username",
+    ),
+    "cannot_change_self": M(
+        "U kunt uw eigen account niet uitschakelen en uw eigen beheerdersrol niet afnemen. "
+        "Vraag dit aan een andere beheerder."
+    ),
     # ---------------------------------------------------------------- car uploads (API only)
     "observation_conflict": M("Deze waarneming is al ontvangen."),
     "invalid_metadata": M("De gegevens van de waarneming zijn ongeldig."),

@@ -28,10 +28,13 @@ def _item(label: str, path: str, *roles: Role) -> NavItem:
 
 ITEMS: tuple[NavItem, ...] = (
     _item("Wachtrij", "/ui/queue", Role.BOA, Role.BACKOFFICE),
+    _item("Beheer", "/ui/admin", Role.ADMIN),
     _item("Dashboard", "/ui/dashboard", Role.BACKOFFICE, Role.ADMIN),
     _item("Boetes", "/ui/fines", Role.BACKOFFICE),
     _item("Vergunningen", "/ui/vergunningen", Role.BACKOFFICE),
-    _item("Beheer", "/ui/admin", Role.ADMIN),
+    _item("Scanauto's", "/ui/autos", Role.BACKOFFICE, Role.ADMIN, Role.COORDINATOR),
+    _item("Gebruikers", "/ui/gebruikers", Role.ADMIN),
+    _item("Audit-log", "/ui/audit", Role.BACKOFFICE, Role.ADMIN),
 )
 
 # Where a role lands after logging in (and from "/ui/").
@@ -39,6 +42,7 @@ START_PAGE: dict[Role, str] = {
     Role.BOA: "/ui/queue",
     Role.BACKOFFICE: "/ui/dashboard",
     Role.ADMIN: "/ui/admin",
+    Role.COORDINATOR: "/ui/autos",
 }
 # Roles that may log in to the pages at all (providers and cars use the API only).
 PAGE_ROLES: tuple[Role, ...] = tuple(START_PAGE)

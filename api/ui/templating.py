@@ -50,6 +50,7 @@ def _environment() -> Environment:
         date=labels.local_date,
         euro=labels.euro,
         metres=labels.metres,
+        duration=labels.duration,
         plate=labels.plate,
         iso_local=labels.iso_local,
         calc_label=labels.calculation_line,

@@ -62,7 +62,12 @@ def _csrf(html: str) -> str:
 
 @pytest.mark.parametrize(
     ("role", "start"),
-    [("boa", "/ui/queue"), ("backoffice", "/ui/dashboard"), ("admin", "/ui/admin")],
+    [
+        ("boa", "/ui/queue"),
+        ("backoffice", "/ui/dashboard"),
+        ("admin", "/ui/admin"),
+        ("coordinator", "/ui/autos"),
+    ],
 )
 def test_pages_each_role_lands_on_its_start_page_and_every_nav_link_answers(
     client, accounts, role, start

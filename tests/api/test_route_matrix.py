@@ -104,7 +104,8 @@ def test_route_matrix_pages(app, client, engine):
     entries = [e for e in iter_api_routes(app) if e.path.startswith("/ui")]
     assert len(entries) >= 10
     cookies = {
-        role: _page_cookie(engine, role) for role in ("admin", "backoffice", "boa", "provider")
+        role: _page_cookie(engine, role)
+        for role in ("admin", "backoffice", "boa", "coordinator", "provider")
     }
     problems = []
     for entry in entries:

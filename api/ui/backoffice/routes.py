@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
@@ -28,16 +28,14 @@ from api.fines.rules import FineStatus, allowed_actions
 from api.reports import charts
 from api.reports import service as reports
 from api.ui import labels
+from api.ui.backoffice import audit, devices, users
+from api.ui.backoffice.guards import AdminPage, BackOfficePage, ReaderPage
 from api.ui.forms import FormState, empty_form, form_action, see_other
-from api.ui.session import PageGuard, PageUser
+from api.ui.session import PageUser
 from api.ui.templating import NO_STORE, render
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 FineId = Annotated[int, PathParam(ge=1, le=2**62)]
-BackOfficePage = Annotated[PageUser, Depends(PageGuard((Role.BACKOFFICE,)))]
-ReaderPage = Annotated[PageUser, Depends(PageGuard((Role.BACKOFFICE, Role.ADMIN)))]
-
-AdminPage = Annotated[PageUser, Depends(PageGuard((Role.ADMIN,)))]
 
 
 def _ctx(user: PageUser, **kw: Any) -> dict[str, Any]:
@@ -367,3 +365,8 @@ async def admin_home(request: Request, user: AdminPage) -> HTMLResponse:
             },
         },
     )
+
+
+# the pages in their own modules (each an APIRouter without prefix)
+for _part in (users, audit, devices):
+    router.include_router(_part.router)

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from api.auth.principal import Role
+from api.devices.health import DeviceFlag
 from api.fines.rules import FineAction, FineStatus
 from api.hits.model import HitStatus
 from api.review.rules import DecisionMode, HitAction, RejectReason
@@ -35,6 +36,7 @@ from zones.model import FineTrack, ZoneKind
         (PermitType, labels.PERMIT_TYPE),
         (PermitStatus, labels.PERMIT_STATUS),
         (DecisionReason, labels.RIGHT_REASON),
+        (DeviceFlag, labels.DEVICE_FLAG),
     ],
 )
 def test_labels_cover_every_member_of_the_domain_enums(codes: type[enum.Enum], table) -> None:
@@ -160,3 +162,12 @@ def test_labels_calculation_lines() -> None:
     assert labels.calculation_line("offence:blue_zone") == (
         "Boetebedrag (Blauwe zone: parkeerschijf of maximale duur)"
     )
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(None, "-"), (0, "0 s"), (59.4, "59 s"), (60, "1 min"), (3599, "59 min"),
+     (3600, "1 u 00 min"), (7500, "2 u 05 min"), (49 * 3600, "2 d 1 u")],
+)  # fmt: skip
+def test_labels_duration_in_words(seconds, text) -> None:
+    assert labels.duration(seconds) == text
