@@ -86,7 +86,8 @@ def test_users_pages_create_refuse_reset_disable_and_role(client, accounts):
         assert tablet.get("/ui/queue").status_code == 200
         listing = client.get("/ui/gebruikers")
         row = re.search(r'data-username="jan.devries".*?</tr>', listing.text, re.S)
-        assert row and "Ingelogd" in row.group(0)
+        assert row
+        assert "Ingelogd" in row.group(0)
 
         # ... a password reset ends that session
         user_id = int(user_url.rsplit("/", 1)[1])
@@ -189,17 +190,22 @@ def test_cars_page_flags_silent_cars_and_revokes(client, accounts):
     assert page.status_code == 200
     text = _text(page)
     warning = re.search(r'id="silent-warning".*?</div>', page.text, re.S)
-    assert warning and "auto-zuid" in warning.group(0) and "auto-noord" not in warning.group(0)
+    assert warning
+    assert "auto-zuid" in warning.group(0)
+    assert "auto-noord" not in warning.group(0)
     assert "1 scanauto is te lang stil" in text
     north = re.search(
         r'<section class="app-card bo-car" id="device-(\d+)".*?</section>', page.text, re.S
     )
-    assert north and "auto-noord" in north.group(0)
+    assert north
+    assert "auto-noord" in north.group(0)
     card = unescape(north.group(0))
     assert "In orde" in card
     assert "52.01160, 4.35810" in card
-    assert "3 berichten" in card and "rechts: werkt, 10 beelden/s" in card
-    assert "positie" in card and "8 satellieten" in card
+    assert "3 berichten" in card
+    assert "rechts: werkt, 10 beelden/s" in card
+    assert "positie" in card
+    assert "8 satellieten" in card
     assert "scancar-car/2.1" in card
 
     # revoke: the car is refused from then on, the page and the audit log say so
@@ -219,5 +225,6 @@ def test_cars_page_flags_silent_cars_and_revokes(client, accounts):
     # the control room sees the cars but cannot revoke
     _login(client, accounts.user("coordinator"))
     seen = client.get("/ui/autos")
-    assert seen.status_code == 200 and "Toegang intrekken" not in seen.text
+    assert seen.status_code == 200
+    assert "Toegang intrekken" not in seen.text
     assert client.post(f"/ui/autos/{north_id}/intrekken", data={"csrf": "x"}).status_code == 403
