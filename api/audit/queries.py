@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from api.audit.db import AuditRow
+from api.pagination import COUNT_CAP, bounded_count
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +40,8 @@ class AuditEntry:
 @dataclass(frozen=True, slots=True)
 class AuditPage:
     entries: tuple[AuditEntry, ...]
-    count: int
+    count: int  # exact when ``count_exact``, else there are more (``api.pagination``)
+    count_exact: bool = True
 
 
 def _conditions(flt: AuditFilter) -> list[ColumnElement[bool]]:
@@ -62,12 +64,14 @@ def _conditions(flt: AuditFilter) -> list[ColumnElement[bool]]:
 
 
 def audit_entries(session: Session, flt: AuditFilter, *, limit: int, offset: int = 0) -> AuditPage:
-    """A page of matching entries, newest first, and how many match in all."""
+    """A page of matching entries, newest first, and how many match: exact up to
+    ``COUNT_CAP`` (or as far as this page reaches), else "more than"."""
     conds = _conditions(flt)
     rows = session.exec(
         select(AuditRow).where(*conds).order_by(col(AuditRow.id).desc()).offset(offset).limit(limit)
     ).all()
-    total = session.exec(select(func.count()).select_from(AuditRow).where(*conds)).one()
+    cap = max(COUNT_CAP, offset + limit + 1)  # enough to say whether a next page exists
+    total = bounded_count(session, select(AuditRow.id).where(*conds), cap)
     entries = tuple(
         AuditEntry(
             id=r.id or 0,
@@ -83,4 +87,4 @@ def audit_entries(session: Session, flt: AuditFilter, *, limit: int, offset: int
         )
         for r in rows
     )
-    return AuditPage(entries, int(total))
+    return AuditPage(entries, total.value, total.exact)

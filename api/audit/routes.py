@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api.audit.queries import AuditFilter, audit_entries
 from api.auth.principal import Principal, Role
@@ -31,7 +31,8 @@ class AuditEntry(BaseModel):
 
 class AuditPage(BaseModel):
     data: list[AuditEntry]
-    count: int
+    count: int = Field(description="matching rows; when count_exact is false, more than this")
+    count_exact: bool = True
 
 
 @router.get("/audit", response_model=AuditPage)
@@ -62,4 +63,5 @@ def list_audit(
     return AuditPage(
         data=[AuditEntry.model_validate(e, from_attributes=True) for e in page.entries],
         count=page.count,
+        count_exact=page.count_exact,
     )

@@ -20,6 +20,7 @@ from api.fines.rules import (
     COUNTING_STATUSES,
     FineStatus,
 )
+from api.pagination import Count, bounded_count
 from api.settings import BackendSettings
 
 
@@ -34,7 +35,9 @@ class FineFilter:
 
 def list_fines(
     session: Session, flt: FineFilter, *, limit: int = 100, offset: int = 0
-) -> tuple[list[FineRow], int]:
+) -> tuple[list[FineRow], Count]:
+    """A page of the fines that match, newest first, and how many match (exact up to
+    ``COUNT_CAP``, else "more than")."""
     conds: list[Any] = []
     if flt.status:
         conds.append(FineRow.status == flt.status)
@@ -52,7 +55,7 @@ def list_fines(
             col(FineRow.approved_by).is_(None),
             FineRow.status == FineStatus.DRAFT.value,
         ]
-    total = int(session.exec(select(func.count()).select_from(FineRow).where(*conds)).one())
+    total = bounded_count(session, select(FineRow.id).where(*conds))
     rows = session.exec(
         select(FineRow).where(*conds).order_by(col(FineRow.id).desc()).offset(offset).limit(limit)
     ).all()

@@ -79,7 +79,8 @@ class FineDetail(FineOut):
 
 class FinesPage(BaseModel):
     data: list[FineOut]
-    count: int
+    count: int = Field(description="matching fines; when count_exact is false, more than this")
+    count_exact: bool = True
 
 
 def fine_out(f: FineRow) -> FineOut:
@@ -201,7 +202,7 @@ def list_fines(
         needs_approval=needs_approval,
     )
     rows, total = service.list_fines(session, flt, limit=limit, offset=offset)
-    return FinesPage(data=[fine_out(f) for f in rows], count=total)
+    return FinesPage(data=[fine_out(f) for f in rows], count=total.value, count_exact=total.exact)
 
 
 @router.get("/alerts", response_model=list[AlertOut])

@@ -24,6 +24,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -54,6 +55,25 @@ TOWN_ADDRESSES = REPO / "fixtures" / "addresses" / "town.csv"
 
 # a busy or small machine needs a while to import the backend (a minute under heavy load)
 START_TIMEOUT_S = 120
+
+
+def demo_start(now: datetime) -> datetime:
+    """When the demo's drive starts: the latest Tuesday, 11:00 in Amsterdam, at least three hours
+    before ``now`` and not a public holiday. The hits then fall in the dashboard's default
+    period (the last 30 days) with the heartbeats of the same run, and every zone is
+    regulated as on the fixture's own Tuesday."""
+    from zoneinfo import ZoneInfo
+
+    from zones.rules import dutch_public_holidays
+
+    local = ZoneInfo("Europe/Amsterdam")
+    day: date = (now - timedelta(hours=3)).astimezone(local).date()
+    while True:
+        day -= timedelta(days=(day.weekday() - 1) % 7)  # back to a Tuesday
+        start = datetime(day.year, day.month, day.day, 11, tzinfo=local)
+        if start <= now - timedelta(hours=3) and day not in dutch_public_holidays(day.year):
+            return start.astimezone(UTC)
+        day -= timedelta(days=1)
 
 
 class DemoError(RuntimeError):
@@ -285,8 +305,9 @@ def run_demo(
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
-    step(f"the fixture route (seed {seed}; rendered once, then cached)")
-    route = ensure_route(seed)
+    start = demo_start(datetime.now(UTC))
+    step(f"the fixture route (seed {seed}, driven on {start:%Y-%m-%d}; rendered once, then cached)")
+    route = ensure_route(seed, start=start)
     backend, token = setup_backend(folder, port or free_port())
     rights_in_backend = seed_permits(backend, route.folder)
     step(f"starting the backend on {backend.url} (log: {folder / 'backend.log'})")

@@ -22,14 +22,9 @@ from api.evidence.store import EvidenceStore
 from api.fines.db import FineEventRow, FineRow
 from api.hits.db import EvidenceRow, HitRightsCheckRow, HitRow
 from api.retention.service import run_purge
+from tests.bulk import false, series
 
 N = 66_000  # > 65,535
-
-
-def _series(engine: Engine, n: int) -> tuple[str, str]:
-    if engine.dialect.name == "postgresql":
-        return "", f"generate_series(1, {n}) AS s(i)"
-    return f"WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {n}) ", "s"
 
 
 def _bulk_world(engine: Engine, now):  # type: ignore[no-untyped-def]
@@ -47,9 +42,9 @@ def _bulk_world(engine: Engine, now):  # type: ignore[no-untyped-def]
         "closed": now - timedelta(days=150),
     }
     pg = engine.dialect.name == "postgresql"
-    false = "FALSE" if pg else "0"
+    no = false(engine)
     digest = "lpad(CAST(id AS TEXT), 64, '0')" if pg else "printf('%064d', id)"
-    with_, from_ = _series(engine, 2 * N)
+    with_, from_ = series(engine, 2 * N)
     hits = text(
         f"{with_}INSERT INTO hits (observation_id, device_id, content_sha256, metadata_json, "
         "status, plate, plate_confidence, captured_at, lon, lat, position_accuracy_m, camera, "
@@ -57,7 +52,7 @@ def _bulk_world(engine: Engine, now):  # type: ignore[no-untyped-def]
         "reject_reason) "
         f"SELECT 'bulk-' || i, {dev}, 'x', '{{}}', CASE WHEN i <= {N} THEN 'rejected' "
         "ELSE 'confirmed' END, 'BK' || i, 0.9, :captured, 4.35, 52.01, 3.0, 'right', 'centrum', "
-        f"'no_right', 't', :captured, :decided, {false}, :decided, "
+        f"'no_right', 't', :captured, :decided, {no}, :decided, "
         f"CASE WHEN i <= {N} THEN 'driver_present' END FROM {from_}"
     )
     stamp = [bindparam(k, type_=UTCDateTime()) for k in times]
@@ -77,7 +72,7 @@ def _bulk_world(engine: Engine, now):  # type: ignore[no-untyped-def]
             text(
                 "INSERT INTO hit_rights_checks (hit_id, at, source, plate, zone_id, "
                 "checked_for, allowed, reason) SELECT id, :captured, 'car', plate, zone_id, "
-                f":captured, {false}, 'no_right' FROM hits WHERE status = 'rejected'"
+                f":captured, {no}, 'no_right' FROM hits WHERE status = 'rejected'"
             ).bindparams(stamp[0]),
             times,
         )
@@ -87,8 +82,8 @@ def _bulk_world(engine: Engine, now):  # type: ignore[no-untyped-def]
                 "amount_cents, paid_cents, calculation_json, evidence_json, "
                 "needs_second_approval, created_at, updated_at, issued_at, objection_deadline, "
                 "objection_late, closed_at) SELECT id, 'tax', 'paid', 'B-' || id, plate, zone_id, "
-                f":captured, 8480, 8480, '{{}}', '{{}}', {false}, :captured, :closed, :issued, "
-                f":deadline, {false}, :closed FROM hits WHERE status = 'confirmed'"
+                f":captured, 8480, 8480, '{{}}', '{{}}', {no}, :captured, :closed, :issued, "
+                f":deadline, {no}, :closed FROM hits WHERE status = 'confirmed'"
             ).bindparams(stamp[0], *stamp[2:]),
             times,
         )

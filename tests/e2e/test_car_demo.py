@@ -1,5 +1,7 @@
 """``scancar demo --no-serve --json``: one command, a fresh backend process, the fixture route,
-and precision 1.0 / recall >= 0.95 of the backend's hits against the route's ground truth."""
+and precision 1.0 / recall >= 0.95 of the backend's hits against the route's ground truth; the
+dashboard's default period (the last 30 days) holds the drive: its hits, and the reads and
+suspects the car reported in its heartbeats."""
 
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
+from typing import Any
 
 from tests.conftest import REPO
 from tests.integration.pipeline.car_support import require_model
@@ -39,3 +43,22 @@ def test_car_demo_no_serve_json_precision_and_recall(tmp_path):
     assert summary["hits_in_backend"] == summary["true_positives"]
     assert summary["frames"] == 230
     assert summary["suspects_pending"] == 0
+    _dashboard_figures_agree(tmp_path / "demo" / "scancar.db", summary)
+
+
+def _dashboard_figures_agree(db: Path, summary: dict[str, Any]) -> None:
+    from sqlmodel import Session, col, select
+
+    from api.db import make_engine, utcnow
+    from api.devices.db import HeartbeatRow
+    from api.reports import service as reports
+
+    engine = make_engine(f"sqlite:///{db}")
+    with Session(engine) as s:
+        last = s.exec(select(HeartbeatRow).order_by(col(HeartbeatRow.id).desc())).first()
+        figures = reports.summary(s, *reports.last_days(30, utcnow()))
+    engine.dispose()
+    assert last is not None
+    assert figures.hits_total == summary["hits_in_backend"]
+    assert (figures.scans, figures.suspects) == (last.counts["reads"], last.counts["suspects"])
+    assert figures.scans > figures.suspects > 0

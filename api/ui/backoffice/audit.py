@@ -103,7 +103,7 @@ def audit_page(
         "user": user,
         "form": form,
         "rows": [(e, auditlabels.audit_line(e)) for e in (page.entries if page else ())],
-        "count": page.count if page else 0,
+        "count": (f"meer dan {page.count}" if not page.count_exact else page.count) if page else 0,
         "page_no": pagina,
         "prev_url": f"/ui/audit?{urlencode({**query, 'pagina': pagina - 1})}"
         if pagina > 1
