@@ -368,37 +368,50 @@ def _assemble(
         frame_time=frame_time,
         closers=closers,
     )
-    if config.health.metrics_port:
-        from scancar.car.metrics import MetricsServer
-
-        metrics = MetricsServer(car, config.health.metrics_host, config.health.metrics_port)
-        closers.append(metrics.close)
+    _start_metrics(car)
     if car.is_live:
         _start_live_devices(car, stop)
     car.recognizer = _recognizer(config)
-    car.rights = _make_rights(config, link, car.clock)
-    closers.append(car.rights.close)
-    if key is not None:
-        car.rights.install_key(key)
-        if not car.is_live and link is not None:
-            car.rights.sync(datetime.now(UTC))
+    _start_rights(car, key)
     _open_stores(car)
-    if car.is_live:
-        if link is not None:
-            car.keeper = RightsKeeper(
-                car.rights,
-                link,
-                interval_s=config.rights.sync_interval_s,
-                clock=car.clock,
-                retry_s=min(10.0, config.rights.sync_interval_s),
-            )
-        _wait_for_devices(car, stop)
+    if replay is None:
+        _finish_live(car, stop)
     else:
         car.track, car.gps_fixes, car.gps_dropped = _load_replay_track(config)
         car.replay_sources = _replay_sources(config)
-        car.replay_speed = None if replay is None else replay.speed
+        car.replay_speed = replay.speed
     car.pipeline = _pipeline(car)
     return car
+
+
+def _start_metrics(car: Car) -> None:
+    health = car.config.health
+    if health.metrics_port:
+        from scancar.car.metrics import MetricsServer
+
+        metrics = MetricsServer(car, health.metrics_host, health.metrics_port)
+        car.closers.append(metrics.close)
+
+
+def _start_rights(car: Car, key: PlateKey | None) -> None:
+    """The rights source; with a key its cache (a replay with a backend syncs the feed once,
+    a live car's keeper does it all the time)."""
+    car.rights = _make_rights(car.config, car.link, car.clock)
+    car.closers.append(car.rights.close)
+    if key is not None:
+        car.rights.install_key(key)
+        if not car.is_live and car.link is not None:
+            car.rights.sync(datetime.now(UTC))
+
+
+def _finish_live(car: Car, stop: threading.Event) -> None:
+    """The rights keeper (with a backend), then wait for the devices' first frames and fix."""
+    if car.link is not None:
+        interval = car.config.rights.sync_interval_s
+        car.keeper = RightsKeeper(
+            car.rights, car.link, interval_s=interval, clock=car.clock, retry_s=min(10.0, interval)
+        )
+    _wait_for_devices(car, stop)
 
 
 def software_version() -> str:
