@@ -324,7 +324,7 @@ def log_lines(data_dir: Path) -> list[dict[str, Any]]:
 
 
 def messages(data_dir: Path, needle: str) -> list[str]:
-    return [line["msg"] for line in log_lines(data_dir) if needle in line["msg"]]
+    return [line["message"] for line in log_lines(data_dir) if needle in line["message"]]
 
 
 @contextlib.contextmanager
