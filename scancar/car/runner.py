@@ -106,7 +106,20 @@ def drive(
         for t in threads:
             t.join(timeout=15)
         result.drained = _drain(car)
+        _last_heartbeat(car)
     return result
+
+
+def _last_heartbeat(car: Car) -> None:
+    """One heartbeat after the drain: the backend gets the run's final counts and backlog
+    (a short run or a shift's last minutes would otherwise never be reported)."""
+    sender: Any = getattr(car, "heartbeat", None)
+    if sender is None:
+        return
+    try:
+        sender.send_once()
+    except Exception:  # a failing snapshot must not turn a clean stop into a crash
+        log.exception("last heartbeat: snapshot or send failed")
 
 
 def _drain(car: Car) -> bool:
