@@ -7,10 +7,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from api.db import utcnow
 from api.fines.db import (
+    ExportBatchRow,
     FineEventRow,
     FinePaymentRow,
     FineRow,
@@ -31,6 +33,7 @@ class FineFilter:
     hit_id: int | None = None
     plate: str | None = None
     needs_approval: bool | None = None
+    export_batch_id: str | None = None
 
 
 def list_fines(
@@ -45,6 +48,8 @@ def list_fines(
         conds.append(FineRow.track == flt.track)
     if flt.hit_id is not None:
         conds.append(FineRow.hit_id == flt.hit_id)
+    if flt.export_batch_id:
+        conds.append(FineRow.export_batch_id == flt.export_batch_id)
     if flt.plate:
         from permits.plates import normalise_plate
 
@@ -133,3 +138,59 @@ def _aware(t: datetime) -> datetime:
 
 def is_closed(fine: FineRow) -> bool:
     return FineStatus(fine.status) in CLOSED_STATUSES
+
+
+def export_batches(
+    session: Session, track: str | None = None, *, limit: int = 50, offset: int = 0
+) -> tuple[list[ExportBatchRow], Count]:
+    """Earlier export batches, newest first, with their counts and totals."""
+    conds: list[Any] = [ExportBatchRow.track == track] if track else []
+    total = bounded_count(session, select(ExportBatchRow.id).where(*conds))
+    rows = session.exec(
+        select(ExportBatchRow)
+        .where(*conds)
+        .order_by(col(ExportBatchRow.created_at).desc(), col(ExportBatchRow.id))
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return list(rows), total
+
+
+@dataclass(frozen=True, slots=True)
+class Unexported:
+    """Issued fines of a track that no export batch holds yet."""
+
+    track: str
+    fine_count: int
+    total_cents: int
+    first_issued_at: datetime | None
+    last_issued_at: datetime | None
+
+
+def unexported(session: Session, excluded: tuple[str, ...]) -> list[Unexported]:
+    """Per track: the issued fines (numbered, status not in ``excluded``) not yet exported."""
+    stmt = (
+        sa_select(
+            col(FineRow.track),
+            func.count(),
+            func.coalesce(func.sum(col(FineRow.amount_cents)), 0),
+            func.min(col(FineRow.issued_at)),
+            func.max(col(FineRow.issued_at)),
+        )
+        .where(
+            col(FineRow.export_batch_id).is_(None),
+            col(FineRow.number).is_not(None),
+            col(FineRow.status).not_in(excluded),
+        )
+        .group_by(FineRow.track)
+    )
+    return [
+        Unexported(
+            str(track),
+            int(n),
+            int(total),
+            _aware(first) if first else None,
+            _aware(last) if last else None,
+        )
+        for track, n, total, first, last in session.execute(stmt).all()
+    ]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterator
 from datetime import date, datetime
@@ -12,20 +10,18 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from pydantic import AwareDatetime, BaseModel, Field
-from sqlmodel import Session
 
 from api.auth.principal import Principal, Role
 from api.db import utcnow
 from api.deps import SessionDep, SettingsDep, allow
 from api.fines import pack, service, tariffs
 from api.fines.db import FineRow
-from api.fines.rules import objection_deadline
+from api.fines.exportfile import STREAM_ROWS, batch_records, csv_filename, csv_lines
 from zones import FineTrack
 
 router = APIRouter(prefix="/api/v1/fines", tags=["fines"])
 FineId = Annotated[int, Path(ge=1, le=2**62)]
 BackOffice = Annotated[Principal, allow(Role.BACKOFFICE)]
-STREAM_ROWS = 500  # export records per streamed piece
 
 
 class FineOut(BaseModel):
@@ -142,45 +138,6 @@ class ExportOut(BaseModel):
     fines: list[dict[str, Any]]
 
 
-EXPORT_FIELDS = (
-    "number",
-    "track",
-    "status",
-    "plate",
-    "offence_at",
-    "zone_id",
-    "offence_code",
-    "amount_cents",
-    "paid_cents",
-    "issued_at",
-    "objection_deadline",
-    "hit_id",
-    "fine_id",
-)
-
-
-def export_record(f: FineRow) -> dict[str, Any]:
-    return {
-        "number": f.number,
-        "track": f.track,
-        "status": f.status,
-        "plate": f.plate,
-        "offence_at": f.offence_at.isoformat(),
-        "zone_id": f.zone_id,
-        "offence_code": f.offence_code,
-        "amount_cents": f.amount_cents,
-        "paid_cents": f.paid_cents,
-        "issued_at": f.issued_at.isoformat() if f.issued_at else None,
-        "objection_deadline": (
-            f.objection_deadline.isoformat()
-            if f.objection_deadline
-            else (objection_deadline(f.issued_at).isoformat() if f.issued_at else None)
-        ),
-        "hit_id": f.hit_id,
-        "fine_id": f.id,
-    }
-
-
 # --------------------------------------------------------------------------- reading
 @router.get("", response_model=FinesPage)
 def list_fines(
@@ -251,11 +208,11 @@ def export(
         result = service.export_batch(session, actor, track=track, period_from=from_, period_to=to)
     batch = result.batch
     bid = batch.id if batch else None
-    records = _batch_records(request.app.state.engine, bid, settings.chunk_size)
+    records = batch_records(request.app.state.engine, bid, settings.chunk_size)
     if format == "csv":
-        name = f"fines-{batch.track if batch else 'none'}-{bid or 'empty'}.csv"
+        name = csv_filename(batch.track if batch else None, bid)
         return StreamingResponse(
-            _csv_lines(bid, records),
+            csv_lines(bid, records),
             media_type="text/csv; charset=utf-8",
             headers={
                 "Content-Disposition": f'attachment; filename="{name}"',
@@ -274,16 +231,6 @@ def export(
     return StreamingResponse(_json_chunks(head, records), media_type="application/json")
 
 
-def _batch_records(engine: Any, batch_id: str | None, chunk: int) -> Iterator[dict[str, Any]]:
-    """The batch's export records, from a session of their own (the response streams after
-    the request's session is gone)."""
-    if batch_id is None:
-        return
-    with Session(engine) as session:
-        for fine in service.batch_fines(session, batch_id, chunk):
-            yield export_record(fine)
-
-
 def _json_chunks(head: ExportOut, records: Iterator[dict[str, Any]]) -> Iterator[bytes]:
     """The export as JSON, ``STREAM_ROWS`` records per piece (each piece is a hop between the
     worker thread and the event loop)."""
@@ -296,19 +243,6 @@ def _json_chunks(head: ExportOut, records: Iterator[dict[str, Any]]) -> Iterator
             parts = []
     parts.append("]}")
     yield "".join(parts).encode()
-
-
-def _csv_lines(batch_id: str | None, records: Iterator[dict[str, Any]]) -> Iterator[str]:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=["batch_id", *EXPORT_FIELDS])
-    writer.writeheader()
-    for i, record in enumerate(records, start=1):
-        writer.writerow({"batch_id": batch_id, **record})
-        if i % STREAM_ROWS == 0:
-            yield buf.getvalue()
-            buf.seek(0)
-            buf.truncate()
-    yield buf.getvalue()
 
 
 class CostOut(BaseModel):

@@ -28,7 +28,18 @@ from api.fines.amounts import calculate, cost_entries, offence_entries
 from api.fines.drafts import SqlFineDrafts, make_draft, recalculate, recent_fine_count
 from api.fines.export import EXPORT_EXCLUDED, ExportResult, batch_fines, export_batch, get_batch
 from api.fines.numbers import next_fine_number
-from api.fines.queries import Alert, FineFilter, alerts, history, is_closed, list_fines, payments
+from api.fines.queries import (
+    Alert,
+    FineFilter,
+    Unexported,
+    alerts,
+    export_batches,
+    history,
+    is_closed,
+    list_fines,
+    payments,
+    unexported,
+)
 from api.fines.store import add_event, get_fine
 
 __all__ = [
@@ -37,6 +48,7 @@ __all__ = [
     "ExportResult",
     "FineFilter",
     "SqlFineDrafts",
+    "Unexported",
     "add_event",
     "alerts",
     "annul",
@@ -46,6 +58,7 @@ __all__ = [
     "cost_entries",
     "decide_objection",
     "export_batch",
+    "export_batches",
     "get_batch",
     "get_fine",
     "history",
@@ -61,4 +74,5 @@ __all__ = [
     "register_objection",
     "register_payment",
     "send_to_collection",
+    "unexported",
 ]

@@ -138,7 +138,11 @@ MESSAGES: dict[str, Message] = {
     "reason_required": M("Geef een motivering.", "reason"),
     "choice_required": M("Maak een keuze.", "upheld"),
     "number_busy": M("Er kon geen boetenummer worden toegekend. Probeer het opnieuw."),
-    "several_batches": M("Deze boetes horen bij verschillende exportbatches."),
+    "several_batches": M(
+        "De boetes van deze periode zitten al in verschillende exportbatches; download die "
+        "hieronder per batch, of kies een periode met nieuwe boetes."
+    ),
+    "export_period_reversed": M("De datum 'tot en met' ligt vóór de datum 'van'.", "tot"),
     # ---------------------------------------------------------------- permits
     "permits_error": M("Deze actie kan niet met deze vergunning."),
     "invalid_permit": M("De vergunning is niet goed ingevuld: {field} is ongeldig.", "{field}"),

@@ -31,6 +31,7 @@ ITEMS: tuple[NavItem, ...] = (
     _item("Beheer", "/ui/admin", Role.ADMIN),
     _item("Dashboard", "/ui/dashboard", Role.BACKOFFICE, Role.ADMIN),
     _item("Boetes", "/ui/fines", Role.BACKOFFICE),
+    _item("Exports", "/ui/exports", Role.BACKOFFICE),
     _item("Vergunningen", "/ui/vergunningen", Role.BACKOFFICE),
     _item("Scanauto's", "/ui/autos", Role.BACKOFFICE, Role.ADMIN, Role.COORDINATOR),
     _item("Gebruikers", "/ui/gebruikers", Role.ADMIN),

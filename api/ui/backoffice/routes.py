@@ -28,7 +28,7 @@ from api.fines.rules import FineStatus, allowed_actions
 from api.reports import charts
 from api.reports import service as reports
 from api.ui import labels
-from api.ui.backoffice import audit, devices, users
+from api.ui.backoffice import audit, devices, exports, users
 from api.ui.backoffice.guards import AdminPage, BackOfficePage, ReaderPage
 from api.ui.forms import FormState, empty_form, form_action, see_other
 from api.ui.session import PageUser
@@ -133,12 +133,14 @@ def fines_list(
     track: Annotated[str | None, Query(max_length=8)] = None,
     plate: Annotated[str | None, Query(max_length=16)] = None,
     approval: Annotated[str | None, Query(max_length=3)] = None,
+    batch: Annotated[str | None, Query(max_length=36)] = None,
 ) -> HTMLResponse:
     flt = service.FineFilter(
         status=status or None,
         track=track or None,
         plate=plate or None,
         needs_approval=approval == "1" or None,
+        export_batch_id=batch or None,
     )
     rows, total = service.list_fines(session, flt, limit=200)
     return render(
@@ -368,5 +370,5 @@ async def admin_home(request: Request, user: AdminPage) -> HTMLResponse:
 
 
 # the pages in their own modules (each an APIRouter without prefix)
-for _part in (users, audit, devices):
+for _part in (users, audit, devices, exports):
     router.include_router(_part.router)
