@@ -103,6 +103,8 @@ def upright_rect(
 
 _PLATE_YELLOW_LO = np.array([14, 70, 40], dtype=np.uint8)  # also dim yellow (low light)
 _PLATE_YELLOW_HI = np.array([38, 255, 255], dtype=np.uint8)
+_EU_BLUE_LO = np.array([95, 80, 30], dtype=np.uint8)
+_EU_BLUE_HI = np.array([135, 255, 255], dtype=np.uint8)
 
 
 def is_colour_image(image: Image) -> bool:
@@ -132,6 +134,39 @@ def plate_colour(crop: Image) -> PlateColour:
         return "blue"
     if float(np.percentile(hsv[:, :, 2], 75)) < 60.0:
         return "unknown"
+    return ink_colour(centre, np.asarray(hsv, dtype=np.uint8))
+
+
+def ink_colour(plate: Image, hsv: Image) -> PlateColour:
+    """``white_red`` (red characters on a white plate, as Belgium issues), ``white_dark``
+    (neutral black characters on white: not Belgian) or ``other`` when the characters' colour
+    cannot be told (too little ink or contrast, a tinted plate or light, a colour in between).
+
+    Ink is the dark side (Otsu) of the plate's grey, less EU-band blue; a pixel is red when
+    (R - max(G, B)) is at least 0.2 of the paper's brightness (Belgian red ~0.5, black ~0).
+    Red: at least 40 % of the ink; black: at most 3 % red and a neutral median."""
+    gray = cv2.cvtColor(plate, cv2.COLOR_BGR2GRAY)
+    _, dark = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    band_blue = cv2.inRange(hsv, _EU_BLUE_LO, _EU_BLUE_HI)
+    ink = (dark > 0) & (band_blue == 0)
+    paper = dark == 0
+    if np.count_nonzero(ink) < 0.03 * ink.size or np.count_nonzero(paper) < 0.3 * ink.size:
+        return "other"
+    paper_grey = float(np.median(gray[paper]))
+    if paper_grey < 100.0 or float(np.median(hsv[:, :, 1][paper])) > 60.0:
+        return "other"  # no white plate in good light (tinted plate, coloured light)
+    px = plate[ink].astype(np.float32)
+    if float(np.median(gray[ink])) > 0.6 * paper_grey:
+        return "other"  # too little contrast to tell
+    redness = (px[:, 2] - np.maximum(px[:, 0], px[:, 1])) / paper_grey
+    red_share = float(np.mean(redness >= 0.2))
+    if red_share >= 0.4:
+        return "white_red"
+    # black characters only when next to no ink pixel is red (a loose box over a dark bumper
+    # must not hide a Belgian plate's red characters)
+    chroma = float(np.median(px.max(axis=1) - px.min(axis=1))) / paper_grey
+    if red_share <= 0.03 and chroma <= 0.08:
+        return "white_dark"
     return "other"
 
 

@@ -17,9 +17,13 @@ import numpy.typing as npt
 Image = npt.NDArray[np.uint8]
 """An OpenCV image: ``H x W x 3`` BGR (or ``H x W`` grey), ``uint8``."""
 
-PlateColour = Literal["yellow", "blue", "other", "unknown"]
-"""Plate background: Dutch yellow, (light or dark) blue, other (white, ...), or unknown (grey
-or dark frame)."""
+PlateColour = Literal["yellow", "blue", "white_red", "white_dark", "other", "unknown"]
+"""Plate colour: Dutch yellow, (light or dark) blue; a white plate with red characters
+(Belgium) or with black characters (``white_dark``: not Belgian); other (white plates whose
+characters' colour cannot be told, and the rest), or unknown (grey or dark frame)."""
+
+WHITE_COLOURS: frozenset[PlateColour] = frozenset({"white_red", "white_dark", "other"})
+"""The colours of plates that are visibly neither yellow nor blue."""
 
 CandidateMethod = Literal["colour", "edge", "text", "detector", "whole"]
 """How a candidate box was found: yellow/colour mask, edge morphology, the learned text detector

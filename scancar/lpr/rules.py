@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from permits.plates import LOOKALIKE_GROUPS
 from scancar.lpr.dutch import correct_dutch_plate, parse_dutch_plate
 from scancar.lpr.errors import InvalidSettingError
-from scancar.lpr.model import OcrText, PlateColour
+from scancar.lpr.model import WHITE_COLOURS, OcrText, PlateColour
 
 UNKNOWN_COUNTRY = "??"
 
@@ -74,16 +74,20 @@ _GENERIC_PLATE = re.compile(r"^(?=.*[0-9])[A-Z0-9]{4,8}$")
 
 # Plate colours (``PlateColour``) each country above issues. A plate of another colour is not
 # that country's plate; ``unknown`` (grey or dark frames) rules nothing out. Yellow: British
-# rear plates, Luxembourg, French plates issued before 2009.
+# rear plates, Luxembourg, French plates issued before 2009. Belgian plates have red
+# characters (``white_red``), the others black ones (``white_dark``); ``other`` is a white
+# plate whose characters' colour could not be told. A German ``P-XV 135`` also fits the old
+# Belgian pattern (``ABC123``): its black characters tell.
+_BLACK_ON_WHITE: frozenset[PlateColour] = frozenset({"other", "white_dark"})
 FOREIGN_PLATE_COLOURS: dict[str, frozenset[PlateColour]] = {
-    "BE": frozenset({"other"}),
-    "DE": frozenset({"other"}),
-    "FR": frozenset({"other", "yellow"}),
-    "IT": frozenset({"other"}),
-    "ES": frozenset({"other"}),
-    "GB": frozenset({"other", "yellow"}),
-    "LU": frozenset({"other", "yellow"}),
-    "PL": frozenset({"other"}),
+    "BE": frozenset({"other", "white_red"}),
+    "DE": _BLACK_ON_WHITE,
+    "FR": _BLACK_ON_WHITE | {"yellow"},
+    "IT": _BLACK_ON_WHITE,
+    "ES": _BLACK_ON_WHITE,
+    "GB": _BLACK_ON_WHITE | {"yellow"},
+    "LU": _BLACK_ON_WHITE | {"yellow"},
+    "PL": _BLACK_ON_WHITE,
 }
 _LOOKALIKES: dict[str, str] = {
     ch: "".join(sorted(group - {ch})) for group in LOOKALIKE_GROUPS for ch in group
@@ -141,19 +145,26 @@ def is_colour_of(country: str, colour: PlateColour) -> bool:
     return colour == "unknown" or allowed is None or colour in allowed
 
 
-def foreign_country(plate: str, region_country: str) -> str | None:
+def foreign_country(plate: str, region_country: str, colour: PlateColour = "unknown") -> str | None:
     """The country whose plate pattern ``plate`` fits: the region head's country when it fits,
     else the only country whose pattern fits (the region head often names a neighbour of the
-    right country). ``None`` when none or several fit, and when the region head's country fits
-    after one look-alike exchange: an Italian ``HF987OD`` read ``HF9870D`` fits only the Polish
-    pattern, but a misread plate of the country the region head names explains it as well."""
+    right country); on a white plate whose characters' colour is known (``white_red``,
+    ``white_dark``) only countries that issue that colour count. ``None`` when none or several
+    fit, and when the region head's country fits after one look-alike exchange: an Italian
+    ``HF987OD`` read ``HF9870D`` fits only the Polish pattern, but a misread plate of the
+    country the region head names explains it as well."""
     if is_plausible_foreign(plate, region_country):
         return region_country
     if len(plate) < 6:  # short reads are often a part of a longer plate: no guessing
         return None
     if fits_with_one_lookalike(plate, region_country):
         return None
-    fitting = [c for c in FOREIGN_PATTERNS if is_plausible_foreign(plate, c)]
+    by_ink = colour in ("white_red", "white_dark")
+    fitting = [
+        c
+        for c in FOREIGN_PATTERNS
+        if is_plausible_foreign(plate, c) and (not by_ink or is_colour_of(c, colour))
+    ]
     return fitting[0] if len(fitting) == 1 else None
 
 
@@ -199,11 +210,11 @@ def judge(
     foreign_evident = (
         region_trusted
         and region_country != "NL"
-        and (colour == "other" or is_plausible_foreign(text, region_country))
+        and (colour in WHITE_COLOURS or is_plausible_foreign(text, region_country))
         and colour not in {"yellow", "blue"}
     )
     # a white (or other non-Dutch colour) plate is Dutch only when the region head agrees
-    may_be_dutch = not foreign_evident and (colour != "other" or region_country == "NL")
+    may_be_dutch = not foreign_evident and (colour not in WHITE_COLOURS or region_country == "NL")
     if may_be_dutch:
         dutch = (
             correct_dutch_plate(text)
@@ -225,7 +236,7 @@ def judge(
             )
     if region_country == "NL":
         return Verdict(text, text, region_country, False, False, None, False, low, confidence)
-    country = foreign_country(text, region_country if region_trusted else UNKNOWN_COUNTRY)
+    country = foreign_country(text, region_country if region_trusted else UNKNOWN_COUNTRY, colour)
     if country is None or not is_colour_of(country, colour):
         shown = region_country if region_trusted else UNKNOWN_COUNTRY
         return Verdict(text, text, shown, shown != UNKNOWN_COUNTRY, False, None, False, low,

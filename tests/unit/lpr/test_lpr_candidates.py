@@ -75,8 +75,34 @@ def test_plate_colour_tells_yellow_from_white_and_dark():
     yellow = render_plate("GZ123T", "nl", rng=np.random.default_rng(2))
     white = render_plate("AB123CD", "fr", rng=np.random.default_rng(2))
     assert plate_colour(yellow) == "yellow"
-    assert plate_colour(white) == "other"
+    assert plate_colour(white) == "white_dark"
     assert plate_colour((yellow // 8).astype(np.uint8)) == "unknown"
+
+
+@pytest.mark.parametrize(
+    ("text", "style", "colour"),
+    [
+        ("1-ABC-123", "be", "white_red"),  # Belgian red characters
+        ("ABC-123", "be", "white_red"),  # the old Belgian series, which German ABC123 also fits
+        ("P XV 135", "de", "white_dark"),
+        ("P XV 135", "de_square", "white_dark"),  # two lines, EU band not counted as ink
+        ("AB 12345", "pl", "white_dark"),
+    ],
+)
+def test_plate_colour_tells_red_from_black_characters_on_white(text, style, colour):
+    assert plate_colour(plate_crop(text, style)) == colour
+
+
+def test_plate_colour_does_not_call_a_red_plate_black_over_a_dark_bumper():
+    crop = plate_crop("ABC-123", "be")
+    dark = cv2.copyMakeBorder(crop[:, 21:-21], 0, 0, 60, 60, cv2.BORDER_CONSTANT, value=(15,) * 3)
+    assert plate_colour(dark) != "white_dark"
+
+
+def test_plate_colour_tells_nothing_of_the_characters_of_a_tinted_plate():
+    crop = plate_crop("P XV 135", "de").astype(np.float32)
+    green = np.clip(crop * np.array([0.6, 1.0, 0.6], np.float32), 0, 255).astype(np.uint8)
+    assert plate_colour(green) == "other"
 
 
 def test_is_colour_image_is_false_for_grey_frames():

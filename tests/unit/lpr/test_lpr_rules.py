@@ -40,6 +40,13 @@ from tests.unit.lpr.fakes import ocr
         ("1RMB741", "Australia", 0.91, "other", "BE", True, True),  # region wrong, BE fits
         ("AB12", "Hungary", 0.20, "other", "??", False, False),  # too short to guess a country
         ("CDT474", "Finland", 0.99, "blue", "NL", False, True),  # light-blue diplomatic plate
+        # German P-XV 135 fits the old Belgian series too: the characters' colour tells
+        ("PXV135", "Bulgaria", 1.00, "other", "BG", True, False),
+        ("PXV135", "Bulgaria", 1.00, "white_dark", "DE", True, True),
+        ("PXV135", "Hungary", 0.40, "white_red", "BE", True, True),
+        ("WAXC2495", "Bulgaria", 0.97, "white_dark", "BG", True, False),  # DE and PL both fit
+        ("GZ123T", "Germany", 0.30, "white_dark", "??", False, False),  # white: not Dutch
+        ("GZ123T", "Netherlands", 0.30, "white_red", "NL", False, True),
     ],
 )
 def test_judge_country_and_validity(text, region, region_conf, colour, country, foreign, valid):
