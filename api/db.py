@@ -5,6 +5,8 @@ No engine exists at import time; ``create_app`` and the CLI build one from setti
 
 from __future__ import annotations
 
+import math
+import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -70,6 +72,11 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=10000")
+    try:  # nearest first needs sin and cos; SQLite has them unless built without math
+        cur.execute("SELECT sin(0), cos(0)")
+    except sqlite3.OperationalError:
+        dbapi_conn.create_function("sin", 1, math.sin, deterministic=True)
+        dbapi_conn.create_function("cos", 1, math.cos, deterministic=True)
     cur.close()
 
 

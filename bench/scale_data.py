@@ -441,13 +441,13 @@ def _seed_accounts(engine: Engine) -> tuple[int, int]:
 
 def _seed_zones(engine: Engine, workdir: Path) -> None:
     from api.db import session_scope
-    from api.zones.service import store_version
+    from api.zones.versions import import_zone_set
     from zones.geojson import load_feature_collection
 
     path = workdir / "zones.geojson"
     path.write_text(json.dumps(zone_geojson()))
     with session_scope(engine) as session:
-        store_version(session, load_feature_collection(path), None, actor_name="bench")
+        import_zone_set(session, load_feature_collection(path), None, actor_name="bench")
 
 
 PASSWORD = "bench-password-1"  # noqa: S105 - bench accounts in a throw-away database
