@@ -14,6 +14,7 @@ busy machine can be compared.
     .venv/bin/python bench/backoffice_scale.py                       # all three (1M: ~15 min)
     .venv/bin/python bench/backoffice_scale.py --configs postgresql:100000 --keep
     .venv/bin/python bench/backoffice_scale.py --configs postgresql:100000 --reuse  # no reload
+    .venv/bin/python bench/backoffice_scale.py --configs postgresql:1000000 --keep --load-only
 
 ``--keep`` keeps the loaded databases (``scancar_<tag>_<size>_<seed>`` on PostgreSQL, a file
 under ``--workdir`` for SQLite) and ``--reuse`` starts from them (migrated to head first), so
@@ -372,6 +373,9 @@ def run_config(kind: str, size: int, args: argparse.Namespace) -> Result:
                 result.load["aggregates"] = rebuilt
             print(f"  loaded in {result.load['total']:.0f} s: {_fmt_load(result.load)}", flush=True)
         result.rows = table_rows(engine)
+        if args.load_only:
+            engine.dispose()
+            return result
         with serve(url, workdir / "data", workers=1) as (base, _proc):
             c = Client(base)
             print("  timing the answers", flush=True)
@@ -462,6 +466,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--keep", action="store_true", help="keep the loaded databases")
     p.add_argument("--reuse", action="store_true", help="use kept databases as they are")
+    p.add_argument(
+        "--load-only",
+        action="store_true",
+        help="load (and with --keep keep) the databases, time nothing: a later --reuse run "
+        "then finds the purge's day of work still to do",
+    )
     p.add_argument("--json", type=Path, help="write all figures here")
     p.add_argument("--workdir", type=Path, default=WORKDIR, help="scratch folder")
     p.add_argument("--tag", default=TAG, help="names the kept databases: scancar_<tag>_...")

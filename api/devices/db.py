@@ -17,6 +17,8 @@ class HeartbeatRow(SQLModel, table=True):
         Index("ix_heartbeats_device_sent", "device_id", "sent_at"),
         # a car run's previous heartbeat (its counters are cumulative per run)
         Index("ix_heartbeats_device_run", "device_id", "run_id", "id"),
+        # each car's latest heartbeat: one index lookup per car
+        Index("ix_heartbeats_device_id_id", "device_id", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -45,13 +45,17 @@ def _facts(row: HeartbeatRow | None) -> HeartbeatFacts | None:
 
 
 def latest_heartbeats(session: Session) -> dict[int, HeartbeatRow]:
-    """The newest heartbeat of every device that sent one (one query)."""
+    """The newest heartbeat of every device that sent one (one query: per car one lookup on
+    the index (device_id, id), however many heartbeats are stored)."""
     newest = (
-        select(HeartbeatRow.device_id, func.max(HeartbeatRow.id).label("id"))
-        .group_by(col(HeartbeatRow.device_id))
-        .subquery()
+        select(func.max(HeartbeatRow.id))
+        .where(col(HeartbeatRow.device_id) == col(DeviceRow.id))
+        .correlate(DeviceRow)
+        .scalar_subquery()
     )
-    rows = session.exec(select(HeartbeatRow).join(newest, col(HeartbeatRow.id) == newest.c.id))
+    rows = session.exec(
+        select(HeartbeatRow).where(col(HeartbeatRow.id).in_(select(newest).select_from(DeviceRow)))
+    )
     return {row.device_id: row for row in rows}
 
 
