@@ -63,6 +63,9 @@ _COLOUR_RANGES = (
     (np.array([90, 80, 60], dtype=np.uint8), np.array([125, 255, 255], dtype=np.uint8)),
 )
 _BLOB_HEIGHT = 32
+# Colour blobs of a small two-line plate (a moped plate ~45 px wide at full scale) are this
+# many squared minimum heights large, against 12 for the smallest one-line plate.
+_SMALL_TWO_LINE_AREA = 3
 _VERTICAL = cv2.getStructuringElement(cv2.MORPH_RECT, (1, 30))
 
 
@@ -257,15 +260,22 @@ def _colour_proposals(hsv: _Mat, s: FinderSettings, scale: float) -> list[_Propo
         mask = cv2.morphologyEx(cv2.inRange(hsv, lo, hi), cv2.MORPH_CLOSE, kernel)
         contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         for c in contours:
-            if cv2.contourArea(c) < 12 * min_h * min_h:
+            area = cv2.contourArea(c)
+            if area < _SMALL_TWO_LINE_AREA * min_h * min_h:
                 continue
             (cx, cy), (rw, rh), ra = cv2.minAreaRect(c)
             w, h, angle = upright_rect(((cx, cy), (rw, rh), ra))
             # colour plates may be square-ish: motorcycle and moped plates (two rows, ~1.45)
             if not _plate_shaped(w, h, s, hsv.shape[0], min_h, min_aspect=1.2) or abs(angle) > 30.0:
                 continue
-            fill = cv2.contourArea(c) / (w * h)
+            fill = area / (w * h)
             if fill < 0.6:
+                continue
+            # a small blob only as a two-line plate of at least 1.5 plate heights (rows of
+            # characters ~10 px high at full scale); it is checked after every other proposal
+            # (its score is below theirs), so it never crowds out or blocks a larger plate
+            small = area < 12 * min_h * min_h
+            if small and (w / h > 2.0 or h < 1.5 * min_h):
                 continue
             out.append(
                 _Proposal(
@@ -274,7 +284,7 @@ def _colour_proposals(hsv: _Mat, s: FinderSettings, scale: float) -> list[_Propo
                     w / scale,
                     h / scale,
                     angle,
-                    1.0 + fill,
+                    fill - 1.0 if small else 1.0 + fill,
                     "colour",
                     dark_text=dark_text,
                 )

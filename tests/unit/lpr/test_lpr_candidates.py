@@ -45,6 +45,39 @@ def test_find_candidates_on_a_plain_image_is_empty():
     assert find_candidates(np.zeros((5, 5, 3), dtype=np.uint8)) == []
 
 
+def _frame_with(plate: np.ndarray, size: tuple[int, int], at: tuple[int, int]) -> np.ndarray:
+    """``plate`` at ``size`` on a car-grey frame, in front of a grille of vertical bars (its
+    edges join the plate's into one wide blob, so only the colour search can find it)."""
+    frame = np.full((720, 1280, 3), (70, 75, 80), dtype=np.uint8)
+    x, y = at
+    for bar in range(x - 120, x + size[0] + 120, 6):
+        frame[y - 4 : y + size[1] + 4, bar : bar + 3] = 15
+    frame[y : y + size[1], x : x + size[0]] = cv2.resize(plate, size, interpolation=cv2.INTER_AREA)
+    return frame
+
+
+@pytest.mark.parametrize(
+    ("text", "style", "size"),
+    [("D-248-FX", "nl_moped", (42, 28)), ("MF-012-G", "nl_motorcycle", (46, 31))],
+)
+def test_find_candidates_finds_small_two_line_plates(text, style, size):
+    plate = render_plate(text, style, rng=np.random.default_rng(5))
+    frame = _frame_with(plate, size, (600, 420))
+    truth = BBox(600, 420, 600 + size[0], 420 + size[1])
+    found = [c for c in find_candidates(frame) if c.bbox.overlap_of_smaller(truth) > 0.6]
+    assert [c.method for c in found] == ["colour"]
+
+
+def test_find_candidates_checks_small_colour_blobs_after_larger_plates():
+    small = render_plate("D-248-FX", "nl_moped", rng=np.random.default_rng(5))
+    large = render_plate("GZ-123-T", "nl", rng=np.random.default_rng(5))
+    frame = _frame_with(small, (42, 28), (300, 420))
+    frame[500:536, 700:870] = cv2.resize(large, (170, 36), interpolation=cv2.INTER_AREA)
+    found = find_candidates(frame)
+    assert found[0].bbox.overlap_of_smaller(BBox(700, 500, 870, 536)) > 0.6
+    assert any(c.bbox.overlap_of_smaller(BBox(300, 420, 342, 448)) > 0.6 for c in found)
+
+
 def test_find_candidates_accepts_grey_images():
     frame = generate_frame(FrameSpec(conditions=("clear",)), 1003)
     grey = frame.image.mean(axis=2).astype(np.uint8)
