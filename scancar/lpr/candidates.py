@@ -140,6 +140,14 @@ def plate_colour(crop: Image) -> PlateColour:
     return ink_colour(centre, np.asarray(hsv, dtype=np.uint8))
 
 
+def eu_blue(bgr: Image) -> npt.NDArray[np.bool_]:
+    """Where a colour crop shows the dark blue of an EU band (all False for grey crops)."""
+    if bgr.ndim != 3:
+        return np.zeros(bgr.shape[:2], dtype=bool)
+    hsv = cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV)
+    return np.asarray(cv2.inRange(hsv, _EU_BLUE_LO, _EU_BLUE_HI) > 0)
+
+
 def ink_colour(plate: Image, hsv: Image) -> PlateColour:
     """``white_red`` (red characters on a white plate, as Belgium issues), ``white_dark``
     (neutral black characters on white: not Belgian) or ``other`` when the characters' colour
@@ -150,8 +158,7 @@ def ink_colour(plate: Image, hsv: Image) -> PlateColour:
     Red: at least 40 % of the ink; black: at most 3 % red and a neutral median."""
     gray = cv2.cvtColor(plate, cv2.COLOR_BGR2GRAY)
     _, dark = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
-    band_blue = cv2.inRange(hsv, _EU_BLUE_LO, _EU_BLUE_HI)
-    ink = (dark > 0) & (band_blue == 0)
+    ink = (dark > 0) & (cv2.inRange(hsv, _EU_BLUE_LO, _EU_BLUE_HI) == 0)
     paper = dark == 0
     if np.count_nonzero(ink) < 0.03 * ink.size or np.count_nonzero(paper) < 0.3 * ink.size:
         return "other"
