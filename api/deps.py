@@ -24,6 +24,7 @@ from api.auth.service import (
     read_bearer,
 )
 from api.errors import Forbidden, Unauthorized
+from api.limits import ROW_ID_MAX
 from api.settings import BackendSettings
 
 _bearer = HTTPBearer(auto_error=False, description="a user's JWT or a device token")
@@ -49,7 +50,7 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 
 
 # A database row id in a URL: bounded so a huge number is a 422, not an integer overflow.
-RowId = Annotated[int, Path(ge=1, le=2**62)]
+RowId = Annotated[int, Path(ge=1, le=ROW_ID_MAX)]
 
 SettingsDep = Annotated[BackendSettings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]

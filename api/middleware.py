@@ -3,7 +3,7 @@
 The stack, outermost first (``install_middleware``): trusted proxies (the client address and
 scheme from ``X-Forwarded-*`` only when the peer is a trusted proxy), request context and
 headers, allowed hosts, body limits (size and slow clients), early authentication (a bad
-bearer token is refused before the body is read).
+bearer token is refused before the body is read), NUL characters refused (api/textguard.py).
 """
 
 from __future__ import annotations
@@ -281,7 +281,9 @@ class BodyLimitsMiddleware:
 def install_middleware(app: FastAPI, settings: BackendSettings, engine: Engine) -> None:
     """The app's middleware stack (``add_middleware`` wraps: the last added runs first)."""
     from api.auth.early import EarlyAuthMiddleware
+    from api.textguard import NulGuardMiddleware
 
+    app.add_middleware(NulGuardMiddleware)
     app.add_middleware(EarlyAuthMiddleware, settings=settings, engine=engine)
     app.add_middleware(
         BodyLimitsMiddleware,

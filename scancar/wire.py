@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import enum
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -28,6 +29,47 @@ EVIDENCE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 
 Confidence = Annotated[float, Field(ge=0.0, le=1.0)]
+
+# No car ran this software before this instant: an earlier capture is a broken clock (or a
+# bad file), and would leave a hit waiting for its grace step for ever. Other times (a
+# heartbeat's, the API's dates) only stay within sane bounds, far from the edges of what
+# datetimes and the database can hold (year 1, year 9999).
+CAR_SOFTWARE_EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
+EARLIEST_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_TIME = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def _check_between(value: datetime, earliest: datetime, what: str) -> datetime:
+    # a naive time is compared as UTC (routes that need an offset say so themselves)
+    aware = value if value.utcoffset() is not None else value.replace(tzinfo=UTC)
+    if not earliest <= aware < LATEST_TIME:
+        raise ValueError(
+            f"time {value.isoformat()} is not plausible: {what} lie from "
+            f"{earliest.date()} up to {LATEST_TIME.date()}"
+        )
+    return value
+
+
+def check_capture_time(value: datetime) -> datetime:
+    """A time a scan car saw something: not before the car's software existed."""
+    return _check_between(value, CAR_SOFTWARE_EPOCH, "scan-car times")
+
+
+def check_time(value: datetime) -> datetime:
+    """Any other time: within 1970 up to 2100."""
+    return _check_between(value, EARLIEST_TIME, "times")
+
+
+def check_no_nul(value: str) -> str:
+    """Text must not hold a NUL character (PostgreSQL cannot store one)."""
+    if "\x00" in value:
+        raise ValueError("text must not contain a NUL character (\\u0000)")
+    return value
+
+
+CarTime = Annotated[AwareDatetime, AfterValidator(check_capture_time)]
+SaneTime = Annotated[AwareDatetime, AfterValidator(check_time)]
+Text = Annotated[str, AfterValidator(check_no_nul)]
 
 
 class SuspectReason(enum.StrEnum):
@@ -73,7 +115,7 @@ class ObservationMetadata(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     observation_id: UUID
-    captured_at: AwareDatetime
+    captured_at: CarTime
     plate: str = Field(min_length=1, max_length=10)
     country: str | None = Field(default=None, description="ISO 3166 alpha-2, or null")
     plate_confidence: Confidence
@@ -82,13 +124,13 @@ class ObservationMetadata(BaseModel):
     lat: float = Field(ge=-90.0, le=90.0)
     position_accuracy_m: float = Field(ge=0.0, le=10_000.0)
     heading_deg: float | None = Field(default=None, ge=0.0, le=360.0)
-    camera: str = Field(min_length=1, max_length=64)
-    zone_id: str | None = Field(default=None, max_length=128)
+    camera: Text = Field(min_length=1, max_length=64)
+    zone_id: Text | None = Field(default=None, max_length=128)
     reason: SuspectReason
-    rights_checked_at: AwareDatetime | None = None
-    rights_cache_version: str | None = Field(default=None, max_length=128)
-    first_seen_at: AwareDatetime | None = None
-    software_version: str = Field(default="unknown", max_length=64)
+    rights_checked_at: CarTime | None = None
+    rights_cache_version: Text | None = Field(default=None, max_length=128)
+    first_seen_at: CarTime | None = None
+    software_version: Text = Field(default="unknown", max_length=64)
     evidence: list[EvidenceRef] = Field(min_length=1, max_length=MAX_EVIDENCE_PER_OBSERVATION)
 
     @field_validator("plate")
@@ -158,7 +200,7 @@ class CameraHealth(BaseModel):
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    name: str = Field(min_length=1, max_length=64)
+    name: Text = Field(min_length=1, max_length=64)
     state: Literal["starting", "up", "reconnecting", "down"]
     fps: float = Field(ge=0.0, le=1000.0, description="frames per second over the last 5 s")
     last_frame_age_s: Seconds | None = None
@@ -175,7 +217,7 @@ class GpsHealth(BaseModel):
     state: Literal["no_fix", "ok", "silent"]
     fix_age_s: Seconds | None = None
     hdop: float | None = Field(default=None, ge=0.0, le=100.0)
-    fix_quality: str | None = Field(default=None, max_length=16)
+    fix_quality: Text | None = Field(default=None, max_length=16)
     satellites: int | None = Field(default=None, ge=0, le=255)
 
 
@@ -187,7 +229,7 @@ class Heartbeat(BaseModel):
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    sent_at: AwareDatetime
+    sent_at: SaneTime
     run_id: UUID | None = Field(
         default=None, description="made at car process start; counts are cumulative per run"
     )
@@ -196,7 +238,7 @@ class Heartbeat(BaseModel):
     counts: HeartbeatCounts = Field(default_factory=HeartbeatCounts)
     outbox_backlog: Count = 0
     rights_cache_age_s: float | None = Field(default=None, ge=0.0, le=1e9)
-    software_version: str = Field(default="unknown", max_length=64)
+    software_version: Text = Field(default="unknown", max_length=64)
     uptime_s: Seconds | None = None
     cameras: list[CameraHealth] = Field(default_factory=list, max_length=8)
     gps: GpsHealth | None = None
@@ -212,7 +254,7 @@ class Heartbeat(BaseModel):
     outbox_oldest_age_s: Seconds | None = None
     dead_letters: Count = 0
     disk_free_bytes: int | None = Field(default=None, ge=0, le=2**62)
-    problems: list[Annotated[str, Field(max_length=200)]] = Field(
+    problems: list[Annotated[Text, Field(max_length=200)]] = Field(
         default_factory=list, max_length=20, description="what the car itself finds wrong"
     )
 

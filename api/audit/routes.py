@@ -12,6 +12,7 @@ from api.audit.queries import AuditFilter, audit_entries
 from api.auth.principal import Principal, Role
 from api.deps import SessionDep, allow
 from api.errors import Unprocessable
+from api.limits import QueryTime
 
 router = APIRouter(prefix="/api/v1", tags=["audit"])
 
@@ -43,8 +44,8 @@ def list_audit(
     target_id: Annotated[str | None, Query(max_length=64)] = None,
     action: Annotated[str | None, Query(max_length=64, description="exact, or 'fine.*'")] = None,
     actor: Annotated[str | None, Query(max_length=64, description="the actor's name")] = None,
-    since: Annotated[datetime | None, Query(description="at or after (ISO 8601)")] = None,
-    until: Annotated[datetime | None, Query(description="before (ISO 8601)")] = None,
+    since: Annotated[QueryTime | None, Query(description="at or after (ISO 8601)")] = None,
+    until: Annotated[QueryTime | None, Query(description="before (ISO 8601)")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> AuditPage:

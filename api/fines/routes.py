@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from api.auth.principal import Principal, Role
 from api.db import utcnow
@@ -17,10 +17,11 @@ from api.deps import SessionDep, SettingsDep, allow
 from api.fines import pack, service, tariffs
 from api.fines.db import FineRow
 from api.fines.exportfile import STREAM_ROWS, batch_records, csv_filename, csv_lines
+from api.limits import OFFSET_MAX, ROW_ID_MAX, Day, SaneTime
 from zones import FineTrack
 
 router = APIRouter(prefix="/api/v1/fines", tags=["fines"])
-FineId = Annotated[int, Path(ge=1, le=2**62)]
+FineId = Annotated[int, Path(ge=1, le=ROW_ID_MAX)]
 BackOffice = Annotated[Principal, allow(Role.BACKOFFICE)]
 
 
@@ -103,11 +104,11 @@ def fine_detail(session: SessionDep, f: FineRow) -> FineDetail:
 
 class PaymentIn(BaseModel):
     amount_cents: int = Field(ge=1, le=10_000_000)
-    received_at: AwareDatetime | None = None
+    received_at: SaneTime | None = None
 
 
 class ObjectionIn(BaseModel):
-    received_at: AwareDatetime
+    received_at: SaneTime
     text: str = Field(min_length=1, max_length=4000)
 
 
@@ -145,11 +146,11 @@ def list_fines(
     _: BackOffice,
     status: Annotated[str | None, Query(max_length=24)] = None,
     track: FineTrack | None = None,
-    hit_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    hit_id: Annotated[int | None, Query(ge=1, le=ROW_ID_MAX)] = None,
     plate: Annotated[str | None, Query(max_length=16)] = None,
     needs_approval: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=OFFSET_MAX)] = 0,
 ) -> FinesPage:
     flt = service.FineFilter(
         status=status,
@@ -188,8 +189,8 @@ def export(
     settings: SettingsDep,
     actor: BackOffice,
     track: FineTrack | None = None,
-    from_: Annotated[AwareDatetime | None, Query(alias="from")] = None,
-    to: AwareDatetime | None = None,
+    from_: Annotated[SaneTime | None, Query(alias="from")] = None,
+    to: SaneTime | None = None,
     format: Literal["json", "csv"] = "json",
     batch_id: Annotated[str | None, Query(max_length=36)] = None,
 ) -> Response:
@@ -264,8 +265,8 @@ class TariffsOut(BaseModel):
 
 class CostIn(BaseModel):
     amount_cents: int = Field(ge=0, le=1_000_000)
-    valid_from: date
-    valid_to: date | None = None
+    valid_from: Day
+    valid_to: Day | None = None
     description: str = Field(default="", max_length=200)
 
 

@@ -17,6 +17,7 @@ from api.errors import IntegrityFailure, NotFound, Unprocessable
 from api.evidence.store import EvidenceMissing, EvidenceTampered
 from api.hits.db import EvidenceRow, HitEventRow, HitRightsCheckRow, HitRow
 from api.hits.model import HitStatus
+from api.limits import ROW_ID_MAX, QueryTime
 from api.review.rules import distance_m as geo_distance_m
 
 router = APIRouter(prefix="/api/v1/hits", tags=["hits"])
@@ -147,7 +148,7 @@ def list_hits(
     status: Annotated[HitStatus | None, Query()] = None,
     zone: Annotated[str | None, Query(max_length=128)] = None,
     plate: Annotated[str | None, Query(max_length=16)] = None,
-    since: Annotated[datetime | None, Query(description="captured at or after (ISO 8601)")] = None,
+    since: Annotated[QueryTime | None, Query(description="captured at or after (ISO 8601)")] = None,
     lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
     lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -185,7 +186,7 @@ def list_hits(
 
 @router.get("/{hit_id}", response_model=HitOut)
 def get_hit(
-    hit_id: Annotated[int, Path(ge=1, le=2**62)],
+    hit_id: Annotated[int, Path(ge=1, le=ROW_ID_MAX)],
     session: SessionDep,
     _: Annotated[Principal, allow(*READERS)],
 ) -> HitOut:
@@ -199,7 +200,7 @@ def get_hit(
 )
 def get_evidence(
     request: Request,
-    hit_id: Annotated[int, Path(ge=1, le=2**62)],
+    hit_id: Annotated[int, Path(ge=1, le=ROW_ID_MAX)],
     name: Annotated[str, Path(max_length=64)],
     session: SessionDep,
     principal: Annotated[Principal, allow(*READERS)],

@@ -12,8 +12,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 
 from api.auth.principal import Role
+from api.db import utcnow
 from api.deps import PendingPrincipal, SessionDep, SettingsDep, allow_deferred
 from api.errors import ApiError, PayloadTooLarge, Unprocessable
+from api.limits import check_capture_not_ahead
 from api.middleware import BodyLimitError
 from api.observations.service import IngestResult, check_evidence, ingest
 from scancar.wire import MAX_EVIDENCE_PER_OBSERVATION, ObservationMetadata, ObservationReceipt
@@ -47,9 +49,11 @@ async def _parse_metadata(raw_meta: UploadFile | str | None) -> ObservationMetad
     else:
         meta_bytes = raw_meta.encode()
     try:
-        return ObservationMetadata.model_validate_json(meta_bytes)
+        metadata = ObservationMetadata.model_validate_json(meta_bytes)
     except ValidationError as exc:
         raise Unprocessable(_validation_message(exc), code="invalid_metadata") from None
+    check_capture_not_ahead(metadata.captured_at, utcnow())
+    return metadata
 
 
 async def _read_parts(
@@ -118,7 +122,9 @@ async def _read_parts(
                     "schema": {
                         "type": "object",
                         "required": ["metadata"],
-                        "properties": {"metadata": {"type": "string"}},
+                        "properties": {
+                            "metadata": {"type": "string", "maxLength": MAX_METADATA_BYTES}
+                        },
                         "additionalProperties": {"type": "string", "format": "binary"},
                     }
                 }

@@ -8,13 +8,14 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
 from api.auth.db import UserRow
 from api.auth.principal import Principal, Role
 from api.deps import RowId, SessionDep, SettingsDep, allow
 from api.errors import Unprocessable
+from api.limits import ROW_ID_MAX, PermitIdPath, SaneTime
 from api.permits import resident
 from api.permits.routes import permit_detail, visitor_out
 from api.permits.schemas import PermitDetailOut, VisitorSessionOut
@@ -43,7 +44,7 @@ class OwnApplicationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     type: PermitType
-    address_id: int = Field(ge=1, le=2**62)
+    address_id: int = Field(ge=1, le=ROW_ID_MAX)
     plates: list[Annotated[str, Field(max_length=20)]] = Field(default_factory=list, max_length=2)
     company_name: str = Field(default="", max_length=120)
     kvk_number: str = Field(default="", max_length=8)
@@ -61,7 +62,7 @@ class OwnVisitIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     plate: str = Field(min_length=1, max_length=20)
-    end: AwareDatetime = Field(description="until when; the session starts now")
+    end: SaneTime = Field(description="until when; the session starts now")
 
 
 def own_out(session: Session, own: resident.OwnPermit) -> OwnPermitOut:
@@ -100,7 +101,7 @@ def list_own_permits(session: SessionDep, owner: Resident) -> list[OwnPermitOut]
 
 
 @router.get("/permits/{permit_id}", response_model=OwnPermitOut)
-def get_own_permit(session: SessionDep, owner: Resident, permit_id: str) -> OwnPermitOut:
+def get_own_permit(session: SessionDep, owner: Resident, permit_id: PermitIdPath) -> OwnPermitOut:
     """One of the caller's own permits; 404 for any other."""
     return own_out(
         session, resident.describe(session, resident.own_permit(session, owner, permit_id))
@@ -142,7 +143,7 @@ def apply_for_own_permit(
 
 @router.post("/permits/{permit_id}/change-plate", response_model=OwnPermitOut)
 def change_own_plate(
-    session: SessionDep, owner: Resident, permit_id: str, body: OwnPlateChangeIn
+    session: SessionDep, owner: Resident, permit_id: PermitIdPath, body: OwnPlateChangeIn
 ) -> OwnPermitOut:
     permit = resident.change_plate(session, owner, permit_id, body.old_plate, body.new_plate)
     session.commit()
@@ -150,7 +151,7 @@ def change_own_plate(
 
 
 @router.post("/permits/{permit_id}/end", response_model=OwnPermitOut)
-def end_own_permit(session: SessionDep, owner: Resident, permit_id: str) -> OwnPermitOut:
+def end_own_permit(session: SessionDep, owner: Resident, permit_id: PermitIdPath) -> OwnPermitOut:
     permit = resident.end_permit(session, owner, permit_id)
     session.commit()
     return own_out(session, resident.describe(session, permit))
@@ -158,7 +159,7 @@ def end_own_permit(session: SessionDep, owner: Resident, permit_id: str) -> OwnP
 
 @router.get("/permits/{permit_id}/visitor-sessions", response_model=list[VisitorSessionOut])
 def list_own_visits(
-    session: SessionDep, owner: Resident, permit_id: str
+    session: SessionDep, owner: Resident, permit_id: PermitIdPath
 ) -> list[VisitorSessionOut]:
     return [visitor_out(session, v) for v in resident.recent_visits(session, owner, permit_id, 50)]
 
@@ -167,7 +168,7 @@ def list_own_visits(
     "/permits/{permit_id}/visitor-sessions", response_model=VisitorSessionOut, status_code=201
 )
 def start_own_visit(
-    session: SessionDep, owner: Resident, permit_id: str, body: OwnVisitIn
+    session: SessionDep, owner: Resident, permit_id: PermitIdPath, body: OwnVisitIn
 ) -> VisitorSessionOut:
     """Start a visitor session now, until ``end``; it is a right for the scan cars at once."""
     row = resident.start_visit(session, owner, permit_id, body.plate, body.end)
@@ -179,7 +180,7 @@ def start_own_visit(
     "/permits/{permit_id}/visitor-sessions/{session_id}/stop", response_model=VisitorSessionOut
 )
 def stop_own_visit(
-    session: SessionDep, owner: Resident, permit_id: str, session_id: RowId
+    session: SessionDep, owner: Resident, permit_id: PermitIdPath, session_id: RowId
 ) -> VisitorSessionOut:
     row = resident.stop_visit(session, owner, permit_id, session_id)
     session.commit()

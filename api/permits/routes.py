@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from api.auth.principal import Principal, Role
 from api.deps import RowId, SessionDep, allow
+from api.limits import OFFSET_MAX, AreaCodePath, PermitIdPath
 from api.permits import service
 from api.permits.db import PaidSessionRow, PermitApplicationRow, PermitRow, VisitorSessionRow
 from api.permits.schemas import (
@@ -160,7 +161,7 @@ def list_permits(
     plate: Annotated[str | None, Query(max_length=20)] = None,
     status: PermitStatus | None = None,
     type: PermitType | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=OFFSET_MAX)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> PermitsPage:
     permits, count = service.list_permits(
@@ -176,14 +177,14 @@ def list_permits(
 
 
 @router.get("/permits/{permit_id}", response_model=PermitDetailOut)
-def get_permit(session: SessionDep, _: Backoffice, permit_id: str) -> PermitDetailOut:
+def get_permit(session: SessionDep, _: Backoffice, permit_id: PermitIdPath) -> PermitDetailOut:
     """A permit with its plate history, event history and the actions allowed now."""
     return permit_detail(session, service.load_permit(session, permit_id))
 
 
 @router.patch("/permits/{permit_id}", response_model=PermitDetailOut)
 def update_permit(
-    session: SessionDep, actor: Backoffice, permit_id: str, body: PermitUpdate
+    session: SessionDep, actor: Backoffice, permit_id: PermitIdPath, body: PermitUpdate
 ) -> PermitDetailOut:
     """Change the holder, areas, validity or visitor budget, with a reason. Adding an area
     whose quota is full is 409 ``area_quota_full``; giving up the area of the permit's quota
@@ -203,7 +204,7 @@ def update_permit(
 
 def _action_route(action: PermitAction) -> Callable[..., PermitDetailOut]:
     def act(
-        session: SessionDep, actor: Backoffice, permit_id: str, body: ActionIn
+        session: SessionDep, actor: Backoffice, permit_id: PermitIdPath, body: ActionIn
     ) -> PermitDetailOut:
         permit = service.apply_action(session, permit_id, action, body.reason, actor)
         session.commit()
@@ -225,7 +226,7 @@ for _action in service.LIFECYCLE_ACTIONS:
 
 @router.post("/permits/{permit_id}/change-plate", response_model=PermitDetailOut)
 def change_plate(
-    session: SessionDep, actor: Backoffice, permit_id: str, body: ChangePlateIn
+    session: SessionDep, actor: Backoffice, permit_id: PermitIdPath, body: ChangePlateIn
 ) -> PermitDetailOut:
     """Move an active permit to another plate: the old plate's right ends at ``at``."""
     permit = service.change_plate(
@@ -240,7 +241,7 @@ def change_plate(
     "/permits/{permit_id}/visitor-sessions", response_model=VisitorSessionOut, status_code=201
 )
 def start_visitor_session(
-    session: SessionDep, actor: Backoffice, permit_id: str, body: VisitorSessionIn
+    session: SessionDep, actor: Backoffice, permit_id: PermitIdPath, body: VisitorSessionIn
 ) -> VisitorSessionOut:
     """Start a session for a visitor's plate on a visitor permit (409 when over budget)."""
     row = service.start_visitor(
@@ -258,7 +259,7 @@ def start_visitor_session(
 
 @router.get("/permits/{permit_id}/visitor-sessions", response_model=list[VisitorSessionOut])
 def list_visitor_sessions(
-    session: SessionDep, _: Backoffice, permit_id: str
+    session: SessionDep, _: Backoffice, permit_id: PermitIdPath
 ) -> list[VisitorSessionOut]:
     service.get_permit_row(session, permit_id)
     return [visitor_out(session, r) for r in service.visitor_sessions(session, permit_id)]
@@ -268,7 +269,7 @@ def list_visitor_sessions(
     "/permits/{permit_id}/visitor-sessions/{session_id}/stop", response_model=VisitorSessionOut
 )
 def stop_visitor_session(
-    session: SessionDep, actor: Backoffice, permit_id: str, session_id: RowId, body: StopIn
+    session: SessionDep, actor: Backoffice, permit_id: PermitIdPath, session_id: RowId, body: StopIn
 ) -> VisitorSessionOut:
     """End a visitor session early; the unused minutes go back to the budget."""
     row = service.stop_visitor(session, permit_id, session_id, body.at, actor)
@@ -333,7 +334,9 @@ def quota_out(session: Session, area_code: str) -> QuotaOut:
 
 
 @router.put("/permit-quotas/{area_code}", response_model=QuotaOut)
-def put_quota(session: SessionDep, actor: Backoffice, area_code: str, body: QuotaIn) -> QuotaOut:
+def put_quota(
+    session: SessionDep, actor: Backoffice, area_code: AreaCodePath, body: QuotaIn
+) -> QuotaOut:
     """Set an area's permit quota; raising it grants waiting applications in FIFO order."""
     service.set_quota(session, area_code, body.capacity, body.permit_types, actor)
     session.commit()
@@ -341,7 +344,7 @@ def put_quota(session: SessionDep, actor: Backoffice, area_code: str, body: Quot
 
 
 @router.get("/permit-quotas/{area_code}", response_model=QuotaOut)
-def get_quota(session: SessionDep, _: Backoffice, area_code: str) -> QuotaOut:
+def get_quota(session: SessionDep, _: Backoffice, area_code: AreaCodePath) -> QuotaOut:
     return quota_out(session, area_code)
 
 

@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from api.limits import INT32_MAX, SaneTime
 from permits.model import PermitStatus, PermitType
 
-AreaCode = str
+# one area code as the columns hold it (area_quotas.area_code VARCHAR(64)); a permit's codes
+# are stored joined by ';' in permits.area_codes VARCHAR(2000)
+AreaCode = Annotated[str, Field(min_length=1, max_length=64)]
+AREA_CODES_MAX_CHARS = 2000
+PlateIn = Annotated[str, Field(min_length=1, max_length=20, description="any spelling")]
+
+
+def _check_area_codes(codes: list[str] | None) -> None:
+    if codes and len(";".join(codes)) > AREA_CODES_MAX_CHARS:
+        raise ValueError(
+            f"area_codes together (joined by ';') are {len(';'.join(codes))} characters; "
+            f"at most {AREA_CODES_MAX_CHARS} are allowed"
+        )
 
 
 class PermitCreate(BaseModel):
@@ -19,11 +32,16 @@ class PermitCreate(BaseModel):
 
     type: PermitType
     holder: str = Field(min_length=1, max_length=128, description="the holder's reference")
-    plates: list[str] = Field(default_factory=list, max_length=10)
+    plates: list[PlateIn] = Field(default_factory=list, max_length=10)
     area_codes: list[AreaCode] = Field(default_factory=list, max_length=50)
-    valid_from: AwareDatetime
-    valid_to: AwareDatetime | None = None
+    valid_from: SaneTime
+    valid_to: SaneTime | None = None
     visitor_budget_minutes: int | None = Field(default=None, ge=0, le=1_000_000)
+
+    @model_validator(mode="after")
+    def _area_codes_fit(self) -> PermitCreate:
+        _check_area_codes(self.area_codes)
+        return self
 
 
 class PermitUpdate(BaseModel):
@@ -32,10 +50,15 @@ class PermitUpdate(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
     holder: str | None = Field(default=None, min_length=1, max_length=128)
     area_codes: list[AreaCode] | None = Field(default=None, max_length=50)
-    valid_from: AwareDatetime | None = None
-    valid_to: AwareDatetime | None = None
+    valid_from: SaneTime | None = None
+    valid_to: SaneTime | None = None
     clear_valid_to: bool = False
     visitor_budget_minutes: int | None = Field(default=None, ge=0, le=1_000_000)
+
+    @model_validator(mode="after")
+    def _area_codes_fit(self) -> PermitUpdate:
+        _check_area_codes(self.area_codes)
+        return self
 
 
 class ActionIn(BaseModel):
@@ -50,7 +73,7 @@ class ChangePlateIn(BaseModel):
     old_plate: str = Field(min_length=1, max_length=20)
     new_plate: str = Field(min_length=1, max_length=20)
     reason: str = Field(min_length=1, max_length=500)
-    at: AwareDatetime | None = Field(default=None, description="default: now")
+    at: SaneTime | None = Field(default=None, description="default: now")
 
 
 class PlatePeriodOut(BaseModel):
@@ -135,7 +158,9 @@ class QuotaIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     capacity: int = Field(ge=0, le=10_000_000)
-    permit_types: list[PermitType] = Field(default_factory=lambda: [PermitType.RESIDENT])
+    permit_types: list[PermitType] = Field(
+        default_factory=lambda: [PermitType.RESIDENT], max_length=len(PermitType)
+    )
 
 
 class WaitingOut(BaseModel):
@@ -159,9 +184,9 @@ class PaidSessionIn(BaseModel):
     provider_session_id: str = Field(min_length=1, max_length=100)
     plate: str = Field(min_length=1, max_length=20)
     area_code: str = Field(min_length=1, max_length=64)
-    start: AwareDatetime
-    end: AwareDatetime | None = None
-    amount_cents: int = Field(default=0, ge=0)
+    start: SaneTime
+    end: SaneTime | None = None
+    amount_cents: int = Field(default=0, ge=0, le=INT32_MAX)
 
 
 class PaidSessionOut(BaseModel):
@@ -179,16 +204,23 @@ class PaidSessionOut(BaseModel):
 class StopIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    at: AwareDatetime | None = Field(default=None, description="default: now")
+    at: SaneTime | None = Field(default=None, description="default: now")
 
 
 class VisitorSessionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     plate: str = Field(min_length=1, max_length=20)
-    start: AwareDatetime
-    end: AwareDatetime
-    area_codes: list[AreaCode] | None = Field(default=None, description="default: the permit's")
+    start: SaneTime
+    end: SaneTime
+    area_codes: list[AreaCode] | None = Field(
+        default=None, max_length=50, description="default: the permit's"
+    )
+
+    @model_validator(mode="after")
+    def _area_codes_fit(self) -> VisitorSessionIn:
+        _check_area_codes(self.area_codes)
+        return self
 
 
 class VisitorSessionOut(BaseModel):

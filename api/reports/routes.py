@@ -9,12 +9,13 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
-from pydantic import AwareDatetime, BaseModel
+from pydantic import BaseModel
 
 from api.auth.principal import Principal, Role
 from api.db import utcnow
 from api.deps import SessionDep, allow
 from api.errors import Unprocessable
+from api.limits import SaneTime
 from api.reports import service
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
@@ -100,8 +101,8 @@ def summary_out(s: service.Summary) -> SummaryOut:
 def get_summary(
     session: SessionDep,
     _: Reader,
-    from_: Annotated[AwareDatetime | None, Query(alias="from")] = None,
-    to: AwareDatetime | None = None,
+    from_: Annotated[SaneTime | None, Query(alias="from")] = None,
+    to: SaneTime | None = None,
     format: Literal["json", "csv"] = "json",
 ) -> SummaryOut | Response:
     """Scans, suspects, hits by status, confirmation rate, reject reasons, fines by track and

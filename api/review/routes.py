@@ -13,12 +13,13 @@ from api.deps import SessionDep, SettingsDep, allow
 from api.errors import PayloadTooLarge, Unprocessable
 from api.evidence.images import InvalidImage
 from api.hits.routes import HitOut, hit_out
+from api.limits import ROW_ID_MAX
 from api.review import service
 from api.review.photos import add_on_site_photo
 from api.review.rules import DecisionMode, RejectReason
 
 router = APIRouter(prefix="/api/v1/hits", tags=["review"])
-HitId = Annotated[int, Path(ge=1, le=2**62)]
+HitId = Annotated[int, Path(ge=1, le=ROW_ID_MAX)]
 Boa = Annotated[Principal, allow(Role.BOA)]
 
 

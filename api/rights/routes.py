@@ -14,6 +14,7 @@ from api.auth.principal import Principal, Role
 from api.db import utcnow
 from api.deps import PendingPrincipal, SessionDep, SettingsDep, allow, allow_deferred
 from api.errors import Unprocessable
+from api.limits import QueryTime
 from api.rights.check_pg import CheckPool, check_and_log_on_loop
 from api.rights.check_sql import check_and_log_on_thread
 from api.rights.checker import RecentZoneSet, plan_check
@@ -81,7 +82,7 @@ async def check_rights(
     plate: Annotated[str, Query(min_length=1, max_length=20, description="any spelling")],
     lon: Annotated[float, Query(ge=-180, le=180)],
     lat: Annotated[float, Query(ge=-90, le=90)],
-    at: Annotated[datetime | None, Query(description="ISO 8601 with offset; default now")] = None,
+    at: Annotated[QueryTime | None, Query(description="ISO 8601 with offset; default now")] = None,
 ) -> CheckOut:
     """May ``plate`` park at (lon, lat) at ``at``, and why? Every check is logged."""
     if at is not None and at.utcoffset() is None:

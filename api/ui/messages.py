@@ -29,6 +29,8 @@ MESSAGES: dict[str, Message] = {
     "invalid": M("Een ingevulde waarde is ongeldig. Controleer het formulier."),
     "validation_error": M("Een ingevulde waarde is ongeldig. Controleer het formulier."),
     "out_of_range": M("Een getal is te groot of te klein."),
+    "nul_character": M("Een ingevulde tekst bevat een ongeldig teken. Controleer het formulier."),
+    "implausible_time": M("Een tijdstip ligt te ver in het verleden of de toekomst."),
     "not_found": M("Deze pagina of dit gegeven bestaat niet (meer)."),
     "method_not_allowed": M("Deze actie kan op deze pagina niet."),
     "http_error": M("Het verzoek kon niet worden verwerkt."),

@@ -13,6 +13,7 @@ from api.auth.principal import Principal, Role
 from api.db import utcnow
 from api.deps import SessionDep, allow
 from api.errors import Unprocessable
+from api.limits import INT32_MAX, QueryTime
 from api.zones import service, versions
 from api.zones.db import ZoneVersionRow
 from zones.geojson import load_feature_collection, window_to_json, zone_properties
@@ -95,7 +96,7 @@ def put_zones(
     session: SessionDep,
     admin: Annotated[Principal, allow(Role.ADMIN)],
     collection: Annotated[dict[str, Any], Body(description="a GeoJSON FeatureCollection")],
-    crs: Annotated[str | None, Query(description="EPSG:28992 for RD New")] = None,
+    crs: Annotated[str | None, Query(max_length=32, description="EPSG:28992 for RD New")] = None,
     fix: Annotated[bool, Query(description="repair invalid geometry with make_valid")] = False,
     note: Annotated[str, Query(max_length=500)] = "",
     dry_run: Annotated[bool, Query(description="only report what would change")] = False,
@@ -145,7 +146,7 @@ def _diff_out(diff: versions.ZoneDiff) -> ZoneDiffOut:
 def get_zones(
     session: SessionDep,
     _: Annotated[Principal, allow(*ANY_ROLE)],
-    version: Annotated[int | None, Query(ge=1, le=2**31)] = None,
+    version: Annotated[int | None, Query(ge=1, le=INT32_MAX)] = None,
 ) -> dict[str, Any]:
     """The current zone set (or ``?version=N``) as a GeoJSON FeatureCollection (WGS84)."""
     number, doc = service.version_geojson(session, version)
@@ -178,7 +179,7 @@ def locate(
     _: Annotated[Principal, allow(*ANY_ROLE)],
     lon: Annotated[float, Query(ge=-180, le=180)],
     lat: Annotated[float, Query(ge=-90, le=90)],
-    at: Annotated[datetime | None, Query(description="ISO 8601 with offset; default now")] = None,
+    at: Annotated[QueryTime | None, Query(description="ISO 8601 with offset; default now")] = None,
     radius_m: Annotated[float, Query(ge=0, le=500, description="GPS uncertainty")] = 10.0,
 ) -> LocateOut:
     """Which zone is at this point, is parking regulated at ``at``, and is that certain?"""

@@ -19,6 +19,7 @@ from api.deps import SessionDep, SettingsDep
 from api.devices import service
 from api.devices.health import DeviceFlag
 from api.devices.queries import DeviceHealth, list_device_health, thresholds_of
+from api.limits import ROW_ID_MAX
 from api.ui.backoffice.guards import CarsActPage, CarsPage
 from api.ui.flash import set_flash
 from api.ui.forms import form_action, see_other
@@ -26,7 +27,7 @@ from api.ui.session import PageUser
 from api.ui.templating import render
 
 router = APIRouter()
-DeviceId = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
+DeviceId = Annotated[int, PathParam(ge=1, le=ROW_ID_MAX)]
 ACTING_ROLES = (Role.BACKOFFICE, Role.ADMIN)
 
 

@@ -25,6 +25,7 @@ from api.deps import SessionDep, SettingsDep
 from api.errors import Unprocessable
 from api.fines import pack, service
 from api.fines.rules import FineStatus, allowed_actions
+from api.limits import ROW_ID_MAX
 from api.reports import charts
 from api.reports import service as reports
 from api.ui import labels
@@ -35,7 +36,7 @@ from api.ui.session import PageUser
 from api.ui.templating import NO_STORE, render
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
-FineId = Annotated[int, PathParam(ge=1, le=2**62)]
+FineId = Annotated[int, PathParam(ge=1, le=ROW_ID_MAX)]
 
 
 def _ctx(user: PageUser, **kw: Any) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from starlette.datastructures import FormData
 from api.auth import users
 from api.auth.principal import Role
 from api.deps import SessionDep
+from api.limits import ROW_ID_MAX
 from api.ui import labels
 from api.ui.backoffice.guards import AdminPage
 from api.ui.flash import set_flash
@@ -22,7 +23,7 @@ from api.ui.session import PageUser
 from api.ui.templating import render
 
 router = APIRouter()
-UserId = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
+UserId = Annotated[int, PathParam(ge=1, le=ROW_ID_MAX)]
 ROLE_HINTS = {
     Role.BOA.value: "Beoordeelt meldingen op de tablet, ter plaatse of op afstand.",
     Role.BACKOFFICE.value: "Boetes, exports, meldingen zoeken, vergunningen, audit-log.",

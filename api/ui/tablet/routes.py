@@ -25,6 +25,7 @@ from api.deps import SessionDep, SettingsDep
 from api.errors import Forbidden, NotFound, PayloadTooLarge, Unprocessable
 from api.evidence.store import EvidenceMissing, EvidenceTampered
 from api.hits.db import HitRow
+from api.limits import ROW_ID_MAX
 from api.review import service
 from api.review.photos import add_on_site_photo
 from api.review.routes import ConfirmIn, CorrectPlateIn, RejectIn
@@ -43,7 +44,7 @@ from api.ui.tablet.context import (
 from api.ui.templating import NO_STORE, render
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
-HitId = Annotated[int, PathParam(ge=1, le=2**62)]
+HitId = Annotated[int, PathParam(ge=1, le=ROW_ID_MAX)]
 
 
 class PhotoTooLarge(PayloadTooLarge):
