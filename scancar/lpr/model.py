@@ -149,6 +149,7 @@ class PlateRead:
     colour: PlateColour = "unknown"
     obstruction: float = 0.0  # largest hidden patch of a yellow plate, plate heights squared
     obstructed: bool = False  # obstruction over the recognizer's limit (then low_confidence)
+    two_line: bool = False  # its characters were seen in two rows (scancar.lpr.tworow)
 
     @property
     def is_hit_eligible(self) -> bool:

@@ -115,8 +115,11 @@ class PlateRecognizer:
         reads: list[PlateRead] = []
         for i, ocr in zip(keep, texts[: len(keep)], strict=True):
             colour = plate_colour(crops[i]) if has_colour else "unknown"
+            # a plate whose characters stand in two rows is judged as a two-line plate (both
+            # reads: the rules may allow other lengths, see rules.TWO_LINE_LENGTHS)
+            two_line = i in rows
             found = [
-                self._to_read(text, candidates[i], crops[i], colour)
+                self._to_read(text, candidates[i], crops[i], colour, two_line=two_line)
                 for text in (ocr, row_texts.get(i))
                 if text is not None and len(text.text) >= self.settings.min_text_length
             ]
@@ -142,9 +145,15 @@ class PlateRecognizer:
         return out
 
     def _to_read(
-        self, ocr: OcrText, candidate: Candidate, crop: Image, colour: PlateColour
+        self,
+        ocr: OcrText,
+        candidate: Candidate,
+        crop: Image,
+        colour: PlateColour,
+        *,
+        two_line: bool = False,
     ) -> PlateRead:
-        v = judge(ocr, self.settings.rules, colour=colour)
+        v = judge(ocr, self.settings.rules, colour=colour, two_line=two_line)
         # measured where it matters: valid reads of yellow plates (0.3-0.5 ms each)
         obstruction = plate_obstruction(crop) if colour == "yellow" and v.valid else 0.0
         obstructed = obstruction > self.settings.max_obstruction
@@ -169,6 +178,7 @@ class PlateRecognizer:
             colour=colour,
             obstruction=obstruction,
             obstructed=obstructed,
+            two_line=two_line,
         )
 
     def recognise(self, frame: Frame | Image) -> list[PlateRead]:

@@ -71,6 +71,11 @@ FOREIGN_PATTERNS: dict[str, re.Pattern[str]] = {
     ),
 }
 _GENERIC_PLATE = re.compile(r"^(?=.*[0-9])[A-Z0-9]{4,8}$")
+# Lengths of a country's plates with two rows of characters, where they differ from its
+# one-line plates: Polish two-line plates carry a series of four after the county code (one
+# line: four or five), so an eight-character read of a two-line plate is not Polish (a German
+# ``WA XC / 2495`` fits the Polish one-line pattern).
+TWO_LINE_LENGTHS: dict[str, tuple[int, int]] = {"PL": (6, 7)}
 
 # Plate colours (``PlateColour``) each country above issues. A plate of another colour is not
 # that country's plate; ``unknown`` (grey or dark frames) rules nothing out. Yellow: British
@@ -123,16 +128,21 @@ def country_of(region: str | None) -> str:
     return REGION_COUNTRIES.get(region or "", UNKNOWN_COUNTRY)
 
 
-def is_plausible_foreign(plate: str, country: str) -> bool:
+def is_plausible_foreign(plate: str, country: str, *, two_line: bool = False) -> bool:
+    """``plate`` fits ``country``'s pattern (and, for a plate with two rows of characters,
+    that country's two-line lengths)."""
     pattern = FOREIGN_PATTERNS.get(country)
-    return pattern is not None and bool(pattern.match(plate)) and bool(_GENERIC_PLATE.match(plate))
+    if pattern is None or not pattern.match(plate) or not _GENERIC_PLATE.match(plate):
+        return False
+    lo, hi = TWO_LINE_LENGTHS.get(country, (1, 10)) if two_line else (1, 10)
+    return lo <= len(plate) <= hi
 
 
-def fits_with_one_lookalike(plate: str, country: str) -> bool:
+def fits_with_one_lookalike(plate: str, country: str, *, two_line: bool = False) -> bool:
     """True when exchanging one look-alike character (``0``/``O``, ``8``/``B``, ...) makes
     ``plate`` fit ``country``'s pattern."""
     return any(
-        is_plausible_foreign(plate[:i] + alt + plate[i + 1 :], country)
+        is_plausible_foreign(plate[:i] + alt + plate[i + 1 :], country, two_line=two_line)
         for i, ch in enumerate(plate)
         for alt in _LOOKALIKES.get(ch, "")
     )
@@ -145,25 +155,29 @@ def is_colour_of(country: str, colour: PlateColour) -> bool:
     return colour == "unknown" or allowed is None or colour in allowed
 
 
-def foreign_country(plate: str, region_country: str, colour: PlateColour = "unknown") -> str | None:
+def foreign_country(
+    plate: str, region_country: str, colour: PlateColour = "unknown", *, two_line: bool = False
+) -> str | None:
     """The country whose plate pattern ``plate`` fits: the region head's country when it fits,
     else the only country whose pattern fits (the region head often names a neighbour of the
     right country); on a white plate whose characters' colour is known (``white_red``,
     ``white_dark``) only countries that issue that colour count. ``None`` when none or several
     fit, and when the region head's country fits after one look-alike exchange: an Italian
     ``HF987OD`` read ``HF9870D`` fits only the Polish pattern, but a misread plate of the
-    country the region head names explains it as well."""
-    if is_plausible_foreign(plate, region_country):
+    country the region head names explains it as well. ``two_line``: the plate's characters
+    stand in two rows (:data:`TWO_LINE_LENGTHS`)."""
+    if is_plausible_foreign(plate, region_country, two_line=two_line):
         return region_country
     if len(plate) < 6:  # short reads are often a part of a longer plate: no guessing
         return None
-    if fits_with_one_lookalike(plate, region_country):
+    if fits_with_one_lookalike(plate, region_country, two_line=two_line):
         return None
     by_ink = colour in ("white_red", "white_dark")
     fitting = [
         c
         for c in FOREIGN_PATTERNS
-        if is_plausible_foreign(plate, c) and (not by_ink or is_colour_of(c, colour))
+        if is_plausible_foreign(plate, c, two_line=two_line)
+        and (not by_ink or is_colour_of(c, colour))
     ]
     return fitting[0] if len(fitting) == 1 else None
 
@@ -189,13 +203,18 @@ def may_correct_to_dutch(colour: PlateColour, region_country: str, region_truste
 
 
 def judge(
-    ocr: OcrText, rules: ReadRules | None = None, *, colour: PlateColour = "unknown"
+    ocr: OcrText,
+    rules: ReadRules | None = None,
+    *,
+    colour: PlateColour = "unknown",
+    two_line: bool = False,
 ) -> Verdict:
     """Apply the plate rules to one OCR result.
 
     ``colour`` is the plate's colour (``unknown`` on grey or dark frames). A valid Dutch read
     stays Dutch when the region head names another country, unless the plate is visibly not
-    yellow or the text also fits that country's pattern.
+    yellow or the text also fits that country's pattern. ``two_line``: the plate's characters
+    were seen in two rows (a foreign pattern may then allow other lengths).
     """
     r = rules or ReadRules()
     text = "".join(ch for ch in ocr.text.upper() if ch.isascii() and ch.isalnum())
@@ -236,7 +255,9 @@ def judge(
             )
     if region_country == "NL":
         return Verdict(text, text, region_country, False, False, None, False, low, confidence)
-    country = foreign_country(text, region_country if region_trusted else UNKNOWN_COUNTRY, colour)
+    country = foreign_country(
+        text, region_country if region_trusted else UNKNOWN_COUNTRY, colour, two_line=two_line
+    )
     if country is None or not is_colour_of(country, colour):
         shown = region_country if region_trusted else UNKNOWN_COUNTRY
         return Verdict(text, text, shown, shown != UNKNOWN_COUNTRY, False, None, False, low,

@@ -217,7 +217,10 @@ class PassTracker:
         voters = [r for r in track.reads if not r.obstructed] or track.reads
         voted = vote(voters)
         colours = Counter(r.colour for r in voters)
-        verdict = judge(voted, self.settings.rules, colour=colours.most_common(1)[0][0])
+        two_line = 2 * sum(r.two_line for r in voters) > len(voters)
+        verdict = judge(
+            voted, self.settings.rules, colour=colours.most_common(1)[0][0], two_line=two_line
+        )
         agreeing = sum(1 for r in voters if r.plate == verdict.plate and not r.obstructed)
         best = track.best_by_plate.get(verdict.plate) or max(
             track.best_by_plate.values(), key=lambda b: _quality(b.read)

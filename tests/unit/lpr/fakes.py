@@ -49,6 +49,8 @@ def plate_read(
     valid: bool = True,
     colour: str = "yellow",
     obstructed: bool = False,
+    region: str = "Netherlands",
+    two_line: bool = False,
 ) -> PlateRead:
     confs = tuple(conf) if isinstance(conf, Sequence) else (conf,) * len(plate)
     return PlateRead(
@@ -65,9 +67,10 @@ def plate_read(
         char_confidences=tuple(float(c) for c in confs),
         bbox=BBox(*box),
         crop=np.zeros((12, 50, 3), dtype=np.uint8),
-        region="Netherlands",
+        region=region,
         region_confidence=0.95,
         colour=colour,  # type: ignore[arg-type]
         obstruction=0.4 if obstructed else 0.0,
         obstructed=obstructed,
+        two_line=two_line,
     )

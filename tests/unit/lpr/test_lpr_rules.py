@@ -54,6 +54,22 @@ def test_judge_country_and_validity(text, region, region_conf, colour, country, 
     assert (v.country, v.is_foreign, v.valid) == (country, foreign, valid)
 
 
+@pytest.mark.parametrize(
+    ("text", "two_line", "country", "valid"),
+    [
+        ("WAXC2495", False, "BG", False),  # German WA XC 2495 or Polish WAX C2495
+        ("WAXC2495", True, "DE", True),  # a two-line Polish plate has a series of four
+        ("WPI1C23", True, "PL", True),  # Polish WPI / 1C23
+        ("WPI1C234", True, "BG", False),  # no German pattern, Polish too long for two lines
+    ],
+)
+def test_judge_knows_the_lengths_of_two_line_plates(text, two_line, country, valid):
+    v = judge(
+        ocr(text, region="Bulgaria", region_conf=0.97), colour="white_dark", two_line=two_line
+    )
+    assert (v.country, v.valid) == (country, valid)
+
+
 def test_judge_reads_i_as_j_in_the_special_series():
     v = judge(ocr("CDI372", region="Finland", region_conf=0.5), colour="blue")
     assert (v.plate, v.country, v.valid, v.corrected) == ("CDJ372", "NL", True, True)

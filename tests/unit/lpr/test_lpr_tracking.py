@@ -69,6 +69,22 @@ def test_tracker_reports_the_other_plates_of_the_overview_frame():
     assert [b.as_list() for b in passes[0].other_bboxes] == [[200, 10, 260, 22]]
 
 
+@pytest.mark.parametrize(("two_line", "valid"), [(True, True), (False, False)])
+def test_tracker_judges_the_vote_of_a_two_line_plate_as_two_line(two_line, valid):
+    # German two-line WA XC / 2495: on one line it also fits the Polish pattern (ambiguous);
+    # a Polish two-line plate has seven characters at most
+    seq = [
+        [plate_read("WAXC2495", colour="white_dark", region="Bulgaria", two_line=two_line)]
+        for _ in range(3)
+    ]
+    (p,) = _drive(PassTracker(), seq)
+    assert (p.plate, p.valid, p.country if valid else "") == (
+        "WAXC2495",
+        valid,
+        "DE" if valid else "",
+    )
+
+
 def test_tracker_single_read_is_not_enough_by_default():
     p = _drive(PassTracker(), [[plate_read("GZ123T")]])[0]
     assert (p.agreeing_frames, p.low_confidence, p.is_hit_eligible) == (1, True, False)

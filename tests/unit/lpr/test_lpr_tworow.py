@@ -86,3 +86,15 @@ def test_recognizer_trusts_neither_when_whole_and_rows_read_different_valid_plat
     assert read.plate == "MX123B"
     assert read.low_confidence
     assert not read.is_hit_eligible
+
+
+def test_recognizer_judges_a_plate_with_two_rows_of_characters_as_two_line():
+    # a German WA XC / 2495 fits the Polish one-line pattern too, not a Polish two-line plate
+    plate = render_plate("WA XC 2495", "de_square", rng=np.random.default_rng(3))
+    image = np.full((400, 600, 3), 90, np.uint8)
+    image[100:300, 150:490] = plate
+    read_as = ocr("WAXC2495", region="Bulgaria", region_conf=0.97)
+    reader = FakePlateReader([read_as, read_as])
+    cand = Candidate(BBox(150, 100, 490, 300), 1.0, "text")
+    (read,) = PlateRecognizer(reader).read(image, [cand])
+    assert (read.two_line, read.country, read.is_hit_eligible) == (True, "DE", True)
