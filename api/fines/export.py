@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, literal, update
+from sqlalchemy import Row, func, insert, literal, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from api.audit.service import record
@@ -171,19 +172,37 @@ def get_batch(session: Session, batch_id: str) -> ExportResult:
     return ExportResult(batch, False)
 
 
-def batch_fines(session: Session, batch_id: str, chunk: int) -> Iterator[FineRow]:
-    """The fines of a batch in id order, read ``chunk`` at a time (keyset on the id); the
-    session forgets each chunk once it is handed out."""
+# what an export record holds (``api.fines.exportfile.export_record``): read as plain rows, not
+# as ORM objects with every column (the fine's calculation and evidence JSON among them)
+EXPORT_COLUMNS = (
+    FineRow.id,
+    FineRow.number,
+    FineRow.track,
+    FineRow.status,
+    FineRow.plate,
+    FineRow.offence_at,
+    FineRow.zone_id,
+    FineRow.offence_code,
+    FineRow.amount_cents,
+    FineRow.paid_cents,
+    FineRow.issued_at,
+    FineRow.objection_deadline,
+    FineRow.hit_id,
+)
+
+
+def batch_fines(session: Session, batch_id: str, chunk: int) -> Iterator[Row[Any]]:
+    """The fines of a batch in id order (``EXPORT_COLUMNS``, by attribute as on a fine), read
+    ``chunk`` at a time (keyset on the id, the index (export_batch_id, id))."""
     after = 0
     while True:
-        rows = session.exec(
-            select(FineRow)
+        rows = session.execute(
+            sa_select(*EXPORT_COLUMNS)
             .where(FineRow.export_batch_id == batch_id, col(FineRow.id) > after)
             .order_by(col(FineRow.id))
             .limit(chunk)
         ).all()
         if not rows:
             return
-        after = rows[-1].id or 0
-        session.expunge_all()
+        after = rows[-1].id
         yield from rows

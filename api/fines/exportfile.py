@@ -10,6 +10,7 @@ import io
 from collections.abc import Iterator
 from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -36,7 +37,8 @@ EXPORT_FIELDS = (
 )
 
 
-def export_record(f: FineRow) -> dict[str, Any]:
+def export_record(f: FineRow | Row[Any]) -> dict[str, Any]:
+    """One fine's export record (from a fine or a row of ``api.fines.export.EXPORT_COLUMNS``)."""
     return {
         "number": f.number,
         "track": f.track,
