@@ -108,6 +108,58 @@ RIGHTS_STATE = {
 }
 ZONES_ORIGIN = {"file": "bestand", "backend": "van de server", "saved": "bewaarde kopie"}
 
+# --------------------------------------------------------------------------- zone versions
+ZONE_FIELD = {  # what a zone-set diff names (api.zones.versions.ZoneChange.fields)
+    "geometry": "vorm",
+    "name": "naam",
+    "kind": "soort",
+    "area_code": "gebiedscode",
+    "priority": "voorrang",
+    "schedule": "tijden en tarieven",
+    "holidays": "feestdagen",
+    "holiday_dates": "feestdagen",
+    "max_stay_minutes": "maximale parkeerduur",
+    "grace_minutes": "coulance",
+    "fine_track": "soort boete",
+    "remote_enforcement_allowed": "handhaving op afstand",
+    "permit_types": "vergunningsoorten",
+}
+_ZONE_NOTES = (
+    (re.compile(r"^rollback to version (\d+)$"), "teruggezet naar versie {0}"),
+    (re.compile(r"^import (.+)$"), "ingelezen uit {0}"),
+)
+
+
+def period_days(start: datetime | None, end: datetime | None) -> str:
+    """An export period [start, end) of whole local days: '01-12-2026 t/m 07-12-2026'."""
+    from datetime import timedelta
+
+    def day(t: datetime) -> str:
+        return _local(t).strftime("%d-%m-%Y")
+
+    last = _local(end) - timedelta(days=1) if end else None
+    if start and last:
+        return day(start) if day(start) == day(last) else f"{day(start)} t/m {day(last)}"
+    if start:
+        return f"vanaf {day(start)}"
+    if last:
+        return f"t/m {day(last)}"
+    return "alles"
+
+
+def zone_field(name: str) -> str:
+    return ZONE_FIELD.get(name, name)
+
+
+def zone_note(note: str | None) -> str:
+    """A zone version's note in Dutch where it is one the system writes."""
+    for pattern, text in _ZONE_NOTES:
+        m = pattern.match(note or "")
+        if m:
+            return text.format(*m.groups())
+    return note or ""
+
+
 # --------------------------------------------------------------------------- fines
 FINE_TRACK = {  # zones.model.FineTrack
     "tax": "Naheffingsaanslag",

