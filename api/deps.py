@@ -1,4 +1,8 @@
-"""FastAPI dependencies: settings, database session, the caller and role rules.
+"""FastAPI dependencies: the backend's parts, database session, the caller and role rules.
+
+The routes reach the composition root (``api.backend.Backend``, the app's only state
+attribute) through the typed ``...Dep`` aliases here, or ``backend_of(request)`` outside a
+route's parameters.
 
 Every route declares who may call it with ``allow(...)`` (or ``public``); a test walks the route
 table and fails for a route without a rule.
@@ -11,6 +15,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -23,23 +28,76 @@ from api.auth.service import (
     principal_from_row,
     read_bearer,
 )
+from api.backend import Backend
 from api.errors import Forbidden, Unauthorized
+from api.evidence.images import ImageChecker
+from api.evidence.store import EvidenceStore
 from api.limits import ROW_ID_MAX
+from api.metrics import BackendMetrics
+from api.review.ports import FineDrafts, RightsChecker, ZoneRulesSource
+from api.review.service import Review
 from api.settings import BackendSettings
+from api.zones.service import ZoneCatalog
 
 _bearer = HTTPBearer(auto_error=False, description="a user's JWT or a device token")
 
 
+def backend_of(request: Request) -> Backend:
+    """The app's ``Backend`` (for code that is not a route parameter, e.g. a page helper)."""
+    backend: Backend = request.app.state.backend
+    return backend
+
+
+# async: a dependency without I/O stays on the event loop (no worker-thread hop)
+async def get_backend(request: Request) -> Backend:
+    return backend_of(request)
+
+
 async def get_settings(request: Request) -> BackendSettings:
-    settings: BackendSettings = request.app.state.settings
-    return settings
+    return backend_of(request).settings
+
+
+async def get_engine(request: Request) -> Engine:
+    return backend_of(request).engine
+
+
+async def get_evidence_store(request: Request) -> EvidenceStore:
+    return backend_of(request).evidence_store
+
+
+async def get_image_checker(request: Request) -> ImageChecker:
+    return backend_of(request).image_checker
+
+
+async def get_metrics(request: Request) -> BackendMetrics:
+    return backend_of(request).metrics
+
+
+async def get_zone_catalog(request: Request) -> ZoneCatalog:
+    return backend_of(request).zone_catalog
+
+
+async def get_zone_rules(request: Request) -> ZoneRulesSource:
+    return backend_of(request).zone_rules
+
+
+async def get_rights_checker(request: Request) -> RightsChecker:
+    return backend_of(request).rights_checker
+
+
+async def get_fine_drafts(request: Request) -> FineDrafts:
+    return backend_of(request).fine_drafts
+
+
+async def get_review(request: Request) -> Review:
+    return backend_of(request).review()
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """A session per request. Making one does no I/O, so it happens on the event loop; closing
     it goes to a worker thread only while it still holds a connection (a route that committed
     has already given its connection back to the pool)."""
-    session = Session(request.app.state.engine, expire_on_commit=False)
+    session = Session(backend_of(request).engine, expire_on_commit=False)
     try:
         yield session
     finally:
@@ -49,10 +107,26 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
             session.close()
 
 
+def client_of(request: Request) -> str:
+    """The client's address: the peer's, or the one a trusted proxy forwarded (the
+    ``trusted_proxies`` setting; ``api.middleware.TrustedProxyMiddleware`` sets it)."""
+    return request.client.host if request.client else "unknown"
+
+
 # A database row id in a URL: bounded so a huge number is a 422, not an integer overflow.
 RowId = Annotated[int, Path(ge=1, le=ROW_ID_MAX)]
 
+BackendDep = Annotated[Backend, Depends(get_backend)]
 SettingsDep = Annotated[BackendSettings, Depends(get_settings)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
+EvidenceStoreDep = Annotated[EvidenceStore, Depends(get_evidence_store)]
+ImageCheckerDep = Annotated[ImageChecker, Depends(get_image_checker)]
+MetricsDep = Annotated[BackendMetrics, Depends(get_metrics)]
+ZoneCatalogDep = Annotated[ZoneCatalog, Depends(get_zone_catalog)]
+ZoneRulesDep = Annotated[ZoneRulesSource, Depends(get_zone_rules)]
+RightsCheckerDep = Annotated[RightsChecker, Depends(get_rights_checker)]
+FineDraftsDep = Annotated[FineDrafts, Depends(get_fine_drafts)]
+ReviewDep = Annotated[Review, Depends(get_review)]
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
@@ -68,7 +142,7 @@ async def get_bearer_claim(
             "authentication required: send 'Authorization: Bearer <token>'",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    return read_bearer(token, request.app.state.settings)
+    return read_bearer(token, backend_of(request).settings)
 
 
 BearerClaimDep = Annotated[BearerClaim, Depends(get_bearer_claim)]

@@ -1,4 +1,5 @@
-"""The backend's composition root: ``create_app(settings)`` builds everything it needs."""
+"""The backend's web app: ``create_app(backend)`` puts the routes, pages and middleware over a
+``Backend`` (``api.backend``), or builds one from settings."""
 
 from __future__ import annotations
 
@@ -11,83 +12,62 @@ from sqlalchemy.engine import Engine
 from api import health
 from api.audit import routes as audit_routes
 from api.auth import routes as auth_routes
+from api.backend import Backend, build_backend
 from api.devices import routes as device_routes
 from api.errors import register_error_handlers
-from api.evidence.images import ImageChecker, ImageLimits
-from api.evidence.store import EvidenceStore
 from api.fines import routes as fine_routes
-from api.fines.service import SqlFineDrafts
 from api.hits import routes as hit_routes
-from api.metrics import BackendMetrics, MetricsMiddleware, metrics_router
+from api.metrics import MetricsMiddleware
 from api.middleware import install_middleware
 from api.observations import routes as observation_routes
 from api.openapi import install_docs_pages, install_openapi
 from api.permits import resident_routes
 from api.permits import routes as permit_routes
 from api.reports import routes as report_routes
-from api.residents.oidc import OidcClient, OidcConfig
 from api.review import routes as review_routes
 from api.review.ports import RightsChecker, ZoneRulesSource
 from api.rights import routes as rights_routes
-from api.rights.check_pg import CheckPool
-from api.rights.checker import DbRightsChecker
-from api.rights.feed import FeedKeys
 from api.settings import BackendSettings, load_backend_settings
 from api.zones import routes as zone_routes
-from api.zones.service import CatalogZoneRules, ZoneCatalog
 
 API_VERSION = "0.1.0"
 
 
-def _oidc_client(settings: BackendSettings) -> OidcClient | None:
-    """The residents' OpenID Connect login, when an issuer is configured."""
-    if not (settings.oidc_issuer and settings.oidc_client_id and settings.oidc_client_secret):
-        return None
-    return OidcClient(
-        OidcConfig(
-            settings.oidc_issuer,
-            settings.oidc_client_id,
-            settings.oidc_client_secret,
-            settings.oidc_scopes,
-        )
-    )
-
-
 def create_app(
-    settings: BackendSettings | None = None,
+    backend: Backend | BackendSettings | None = None,
     *,
     engine: Engine | None = None,
     rights_checker: RightsChecker | None = None,
     zone_rules: ZoneRulesSource | None = None,
 ) -> FastAPI:
-    settings = settings or load_backend_settings()
-    if engine is None:
-        from api.db import make_engine
-
-        engine = make_engine(
-            settings.database_url,
-            pool_size=settings.database_pool_size,
-            timeouts=settings.db_timeouts,
+    """The web app over ``backend`` (built here from settings, and then with the engine,
+    rights checker or zone rules a test passes); the app's lifespan closes it."""
+    if not isinstance(backend, Backend):
+        backend = build_backend(
+            backend or load_backend_settings(),
+            engine=engine,
+            rights_checker=rights_checker,
+            zone_rules=zone_rules,
         )
-    store = EvidenceStore(settings.evidence_dir)
-    metrics = BackendMetrics()
-    metrics.watch_pool(engine, settings.database_pool_size)
+    elif engine is not None or rights_checker is not None or zone_rules is not None:
+        raise TypeError("create_app: pass the parts to build_backend, not with a Backend")
+    settings = backend.settings
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from api.retention.jobs import background_jobs
 
-        check_pool: CheckPool | None = app.state.check_pool
+        running: Backend = app.state.backend  # a test may have replaced a part
+        check_pool = running.check_pool
         if check_pool is not None:
             await check_pool.open()
         try:
-            async with background_jobs(app.state):
+            async with background_jobs(running):
                 yield
         finally:
             if check_pool is not None:
                 await check_pool.close()
-            engine.dispose()
-            metrics.close()
+            running.close()
 
     app = FastAPI(
         title="Scan-car enforcement backend",
@@ -100,34 +80,18 @@ def create_app(
         docs_url=None,  # install_docs_pages: the pages with the assets the package ships
         redoc_url=None,
     )
-    app.state.settings = settings
-    app.state.metrics = metrics
-    app.state.engine = engine
-    app.state.evidence_store = store
-    app.state.image_checker = ImageChecker(
-        ImageLimits(settings.max_image_pixels, settings.max_image_decoded_bytes),
-        max_concurrent=settings.image_checks_concurrent,
-    )
-    app.state.zone_catalog = ZoneCatalog()
-    app.state.rights_checker = rights_checker or DbRightsChecker(
-        app.state.zone_catalog, settings.default_grace_minutes
-    )
-    app.state.check_pool = CheckPool.for_engine(engine, settings.rights_check_pool_size)
-    app.state.feed_keys = FeedKeys.from_settings(settings)
-    app.state.zone_rules = zone_rules or CatalogZoneRules(app.state.zone_catalog)
-    app.state.oidc_client = _oidc_client(settings)
-    app.state.fine_drafts = SqlFineDrafts(app.state.zone_catalog, app.state.zone_rules, settings)
+    app.state.backend = backend  # the only attribute: read it through api.deps
 
     register_error_handlers(app)
     install_openapi(app)
     install_docs_pages(app)
-    install_middleware(app, settings, engine)
-    app.add_middleware(MetricsMiddleware, metrics=metrics)  # outermost: counts every answer
+    install_middleware(app, settings, backend.engine)
+    app.add_middleware(MetricsMiddleware, metrics=backend.metrics)  # outermost: counts every answer
 
     for router in (
         rights_routes.router,  # first: /rights/check is the hottest route
         health.router,
-        metrics_router(),
+        health.metrics_router(),
         auth_routes.router,
         audit_routes.router,
         observation_routes.router,

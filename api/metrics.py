@@ -1,4 +1,4 @@
-"""Prometheus metrics of the backend: ``GET /metrics`` in the text format.
+"""Prometheus metrics of the backend, in the text format (served by ``api.health.metrics_router``).
 
 Built per app (``BackendMetrics(registry)``), never at import time. Under ``scancar serve
 --workers N`` the server sets ``PROMETHEUS_MULTIPROC_DIR`` before the workers start, so every
@@ -12,7 +12,6 @@ No label ever holds a plate, a position or an id: routes are the route templates
 
 from __future__ import annotations
 
-import hmac
 import os
 import time
 from collections.abc import Iterator
@@ -20,19 +19,13 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from prometheus_client.registry import Collector
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
-from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from api.deps import PUBLIC
-from api.errors import Forbidden
-from api.netaddr import is_allowed_address
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -303,28 +296,3 @@ class MetricsMiddleware:
             self.metrics.observe_request(
                 scope.get("method", ""), template, status, time.perf_counter() - started
             )
-
-
-def metrics_router() -> APIRouter:
-    """``GET /metrics``: for the addresses in ``SCANCAR_METRICS_ALLOW_FROM`` or a bearer of
-    ``SCANCAR_METRICS_TOKEN``; 403 with the usual error body otherwise."""
-    router = APIRouter(tags=["health"])
-
-    @router.get("/metrics", dependencies=[PUBLIC], include_in_schema=False)
-    async def metrics(request: Request) -> Response:
-        settings = request.app.state.settings
-        token = settings.metrics_token
-        sent = request.headers.get("authorization", "")
-        by_token = bool(token) and hmac.compare_digest(sent.encode(), f"Bearer {token}".encode())
-        client = request.client.host if request.client else None
-        if not (by_token or is_allowed_address(client, settings.metrics_networks)):
-            raise Forbidden(
-                "metrics are served to the addresses in SCANCAR_METRICS_ALLOW_FROM or with "
-                "the bearer token SCANCAR_METRICS_TOKEN",
-                code="metrics_forbidden",
-            )
-        state = request.app.state
-        body = await run_in_threadpool(state.metrics.exposition, state.engine)
-        return Response(body, media_type=CONTENT_TYPE)
-
-    return router

@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from api.audit.service import record
 from api.auth.principal import Principal, Role
 from api.auth.service import login_over_http, principal_for_user
-from api.deps import PUBLIC, SessionDep, SettingsDep, allow
+from api.deps import PUBLIC, SessionDep, SettingsDep, allow, client_of
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
@@ -28,12 +28,6 @@ class MeOut(BaseModel):
     id: int
     name: str
     role: str
-
-
-def client_of(request: Request) -> str:
-    """The client's address: the peer's, or the one a trusted proxy forwarded (the
-    ``trusted_proxies`` setting; ``api.middleware.TrustedProxyMiddleware`` sets it)."""
-    return request.client.host if request.client else "unknown"
 
 
 @router.post("/token", response_model=TokenOut, dependencies=[PUBLIC])

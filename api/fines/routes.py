@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from api.auth.principal import Principal, Role
 from api.db import utcnow
-from api.deps import SessionDep, SettingsDep, allow
+from api.deps import SessionDep, SettingsDep, allow, backend_of
 from api.fines import pack, service, tariffs
 from api.fines.db import FineRow
 from api.fines.exportfile import STREAM_ROWS, batch_records, csv_filename, csv_lines
@@ -209,7 +209,7 @@ def export(
         result = service.export_batch(session, actor, track=track, period_from=from_, period_to=to)
     batch = result.batch
     bid = batch.id if batch else None
-    records = batch_records(request.app.state.engine, bid, settings.chunk_size)
+    records = batch_records(backend_of(request).engine, bid, settings.chunk_size)
     if format == "csv":
         name = csv_filename(batch.track if batch else None, bid)
         return StreamingResponse(
@@ -317,7 +317,7 @@ def get_pack(fine_id: FineId, request: Request, session: SessionDep, _: BackOffi
     """The evidence pack as one printable HTML page (photos embedded)."""
     from api.ui.templating import NO_STORE, templates
 
-    p = pack.build_pack(session, request.app.state.evidence_store, fine_id, utcnow())
+    p = pack.build_pack(session, backend_of(request).evidence_store, fine_id, utcnow())
     return templates.TemplateResponse(
         request, "backoffice/pack.html", {"pack": p}, headers=NO_STORE
     )
@@ -334,7 +334,7 @@ def approve(fine_id: FineId, session: SessionDep, actor: BackOffice) -> FineOut:
 def recalculate(
     fine_id: FineId, request: Request, session: SessionDep, settings: SettingsDep, actor: BackOffice
 ) -> FineOut:
-    catalog = request.app.state.zone_catalog
+    catalog = backend_of(request).zone_catalog
     return fine_out(service.recalculate(session, fine_id, actor, catalog, settings))
 
 

@@ -13,7 +13,7 @@ from starlette.formparsers import MultiPartException
 
 from api.auth.principal import Role
 from api.db import utcnow
-from api.deps import PendingPrincipal, SessionDep, SettingsDep, allow_deferred
+from api.deps import PendingPrincipal, SessionDep, SettingsDep, allow_deferred, backend_of
 from api.errors import ApiError, PayloadTooLarge, Unprocessable
 from api.limits import check_capture_not_ahead
 from api.middleware import BodyLimitError
@@ -140,7 +140,7 @@ async def post_observation(
     device: Annotated[PendingPrincipal, allow_deferred(Role.DEVICE)],
 ) -> ObservationReceipt:
     metadata, parts = await _read_parts(request, settings.max_image_bytes)
-    state = request.app.state
+    backend = backend_of(request)
 
     def check_and_store() -> IngestResult:
         # one worker-thread hop: the caller's check, image checks, files, rows, commit
@@ -149,16 +149,16 @@ async def post_observation(
             metadata,
             parts,
             max_image_bytes=settings.max_image_bytes,
-            images=state.image_checker,
+            images=backend.image_checker,
         )
-        rules = state.zone_rules.rules_for(session, metadata.zone_id)
+        rules = backend.zone_rules.rules_for(session, metadata.zone_id)
         grace = rules.grace_minutes if rules else settings.default_grace_minutes
         return ingest(
-            session, state.evidence_store, principal, metadata, images, grace_minutes=grace
+            session, backend.evidence_store, principal, metadata, images, grace_minutes=grace
         )
 
     result = await run_in_threadpool(check_and_store)
-    state.metrics.observe_ingest(
+    backend.metrics.observe_ingest(
         created=result.created, evidence_bytes=sum(len(data) for data in parts.values())
     )
     if not result.created:

@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from api.auth.db import UserRow
 from api.auth.principal import Principal, Role
-from api.deps import RowId, SessionDep, SettingsDep, allow
+from api.deps import RowId, SessionDep, SettingsDep, allow, backend_of
 from api.errors import Unprocessable
 from api.limits import ROW_ID_MAX, PermitIdPath, SaneTime
 from api.permits import resident
@@ -119,7 +119,7 @@ def apply_for_own_permit(
     """Apply for a resident, business, care or visitor permit at an address; the area
     follows from the address through the zones."""
     user = session.get(UserRow, owner.id)
-    index = request.app.state.zone_catalog.current(session).index
+    index = backend_of(request).zone_catalog.current(session).index
     app = resident.apply(
         session,
         owner,

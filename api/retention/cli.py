@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 if TYPE_CHECKING:
-    from fastapi import FastAPI
-
+    from api.backend import Backend
     from api.permits.jobs import ExpiryReport
     from api.retention.service import PurgeReport
     from api.review.service import GraceReport
@@ -28,15 +29,14 @@ def register(admin_app: typer.Typer) -> None:
     ) -> None:
         from api.retention.service import run_purge
 
-        app = _app()
-        state = app.state
-        report = run_purge(
-            state.engine,
-            state.evidence_store,
-            state.settings,
-            dry_run=dry_run,
-            max_seconds=max_seconds,
-        )
+        with _backend() as backend:
+            report = run_purge(
+                backend.engine,
+                backend.evidence_store,
+                backend.settings,
+                dry_run=dry_run,
+                max_seconds=max_seconds,
+            )
         typer.echo(describe_purge(report))
 
     @admin_app.command(
@@ -45,7 +45,8 @@ def register(admin_app: typer.Typer) -> None:
     def tick() -> None:
         from api.retention.jobs import tick as run_tick
 
-        report = run_tick(_app().state)
+        with _backend() as backend:
+            report = run_tick(backend)
         typer.echo(f"grace: {describe_grace(report.grace) if report.grace else 'failed (see log)'}")
         typer.echo(
             f"permits: {describe_expiry(report.expiry) if report.expiry else 'failed (see log)'}"
@@ -59,19 +60,24 @@ def register(admin_app: typer.Typer) -> None:
         from api.db import session_scope
         from api.fines.tariffs import seed_default_tariffs
 
-        with session_scope(_app().state.engine) as session:
+        with _backend() as backend, session_scope(backend.engine) as session:
             report = seed_default_tariffs(session)
         typer.echo(f"added {report.costs_added} cost and {report.offences_added} offence entries")
 
 
-def _app() -> FastAPI:
-    """The backend's own composition root, so jobs use the same parts as the server."""
+@contextmanager
+def _backend() -> Iterator[Backend]:
+    """The backend's own composition root (no web app), so jobs use the server's parts."""
+    from api.backend import build_backend
     from api.cli import _data_dir, _engine, _settings
-    from api.main import create_app
 
     settings = _settings().model_copy(update={"run_background_jobs": False})
     _data_dir(settings)
-    return create_app(settings, engine=_engine(settings))
+    backend = build_backend(settings, engine=_engine(settings))
+    try:
+        yield backend
+    finally:
+        backend.close()
 
 
 def describe_grace(report: GraceReport) -> str:

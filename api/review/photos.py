@@ -12,7 +12,7 @@ from api.evidence.store import EvidenceStore
 from api.hits.db import EvidenceRow, HitRow
 from api.hits.model import HitStatus
 from api.review.rules import Claim, HitAction, next_status, require_claim
-from api.review.service import add_event, get_hit
+from api.review.store import add_event, get_hit
 
 MAX_ON_SITE_PHOTOS = 4
 

@@ -45,3 +45,9 @@ class FineDrafts(Protocol):
     """Called in the confirming transaction: make the fine draft for a confirmed hit."""
 
     def draft_for_confirmed_hit(self, session: Session, hit: Any) -> None: ...
+
+
+class DecisionObserver(Protocol):
+    """Told of every BOA decision (the review-latency metric)."""
+
+    def observe_review(self, decision: str, hit: Any) -> None: ...

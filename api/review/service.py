@@ -1,29 +1,36 @@
-"""Applying the hit lifecycle: claims, decisions, the grace step, history and audit.
+"""The BOA's actions on a hit: claim, release, confirm, reject, correct the plate.
 
-Each function runs in the caller's session and commits; state changes use conditional
-UPDATEs (``WHERE status = ...``), so two BOAs or two server processes can never both win.
+``Review`` binds them to their ports (rights, zone rules, fine drafts, settings, clock, the
+decision metrics); the API routes and the tablet pages make one call on it. Each action runs
+in the caller's session and commits; state changes use conditional UPDATEs (``WHERE status =
+...``), so two BOAs or two server processes can never both win.
 """
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from sqlalchemy import or_, update
-from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from api.audit.service import record
 from api.auth.principal import Principal
 from api.db import utcnow
-from api.errors import Conflict, NotFound
-from api.evidence.service import delete_unreferenced_files, remove_evidence_rows
+from api.errors import Conflict
+from api.evidence.images import ImageChecker
 from api.evidence.store import EvidenceStore
-from api.hits.db import HitEventRow, HitRightsCheckRow, HitRow
+from api.hits.db import HitEventRow, HitRow
 from api.hits.model import HitStatus
-from api.review.ports import FineDrafts, RightsChecker, RightsResult, ZoneRulesSource
+from api.review.grace import GraceOutcome, GraceReport, expire_claims, grace_due, run_grace_step
+from api.review.photos import add_on_site_photo
+from api.review.ports import (
+    DecisionObserver,
+    FineDrafts,
+    RightsChecker,
+    RightsResult,
+    ZoneRulesSource,
+)
 from api.review.rules import (
     Claim,
     ClaimError,
@@ -31,282 +38,36 @@ from api.review.rules import (
     DecisionMode,
     HitAction,
     InvalidTransition,
+    RejectReason,
     check_confirmation,
     check_plate_correction,
     check_rejection,
     claim_until,
-    next_status,
     require_claim,
 )
+from api.review.store import add_event, get_hit, is_repeat, save_check, transition
 from api.settings import BackendSettings
 from permits.plates import normalise_plate
 
-log = logging.getLogger(__name__)
-LOCAL = ZoneInfo("Europe/Amsterdam")
+__all__ = [  # the grace step and the store helpers, for callers of this module
+    "GraceOutcome",
+    "GraceReport",
+    "PlateCorrection",
+    "Review",
+    "add_event",
+    "expire_claims",
+    "get_hit",
+    "grace_due",
+    "run_grace_step",
+]
 
 
-# --------------------------------------------------------------------------- helpers
-def get_hit(session: Session, hit_id: int) -> HitRow:
-    hit = session.get(HitRow, hit_id)
-    if hit is None:
-        raise NotFound(f"no hit with id {hit_id}")
-    return hit
-
-
-def add_event(
-    session: Session,
-    hit: HitRow,
-    actor: Principal | None,
-    action: HitAction,
-    from_status: str,
-    detail: str = "",
-    *,
-    audit_detail: str | None = None,
-) -> None:
-    """History row (may name plates; purged with the hit) and an audit row (never names a
-    plate: the audit log is append-only and outlives the retention term)."""
-    session.add(
-        HitEventRow(
-            hit_id=hit.id or 0,
-            at=utcnow(),
-            actor_type=actor.kind if actor else "system",
-            actor_id=actor.id if actor else None,
-            actor_name=actor.name if actor else "system",
-            action=action.value,
-            from_status=from_status,
-            to_status=hit.status,
-            detail=detail[:1000],
-        )
-    )
-    record(
-        session,
-        actor,
-        f"hit.{action.value}",
-        "hit",
-        hit.id,
-        f"{from_status}->{hit.status} {detail if audit_detail is None else audit_detail}",
-    )
-
-
-def save_check(
-    session: Session, hit: HitRow, source: str, plate: str, at: datetime, result: RightsResult
-) -> HitRightsCheckRow:
-    row = HitRightsCheckRow(
-        hit_id=hit.id or 0,
-        at=utcnow(),
-        source=source,
-        plate=plate,
-        zone_id=hit.zone_id,
-        checked_for=at,
-        allowed=result.allowed,
-        reason=result.reason,
-        right_id=result.right_id,
-        valid_until=result.valid_until,
-    )
-    session.add(row)
-    session.flush()
-    return row
-
-
-def _transition(
-    session: Session,
-    hit: HitRow,
-    action: HitAction,
-    *,
-    expect: HitStatus,
-    values: dict[str, object],
-) -> bool:
-    """Conditional UPDATE: apply only if the hit is still in ``expect``. True if applied."""
-    new = next_status(expect, action)
-    stmt = (
-        update(HitRow)
-        .where(col(HitRow.id) == hit.id, col(HitRow.status) == expect.value)
-        .values(status=new.value, updated_at=utcnow(), **values)
-    )
-    result = session.execute(stmt)
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        return False
-    session.refresh(hit)
-    return True
-
-
-def is_repeat(session: Session, hit: HitRow) -> bool:
-    """Another open or confirmed hit for this plate in this zone on the same local day."""
-    local_day = hit.captured_at.astimezone(LOCAL).date()
-    start = datetime.combine(local_day, datetime.min.time(), LOCAL)
-    end = start + timedelta(days=1)
-    stmt = (
-        select(HitRow.id)
-        .where(
-            HitRow.plate == hit.plate,
-            HitRow.zone_id == hit.zone_id,
-            HitRow.id != hit.id,
-            col(HitRow.captured_at) >= start,
-            col(HitRow.captured_at) < end,
-            col(HitRow.status).in_(
-                [
-                    HitStatus.PENDING_GRACE.value,
-                    HitStatus.AWAITING_REVIEW.value,
-                    HitStatus.CLAIMED.value,
-                    HitStatus.CONFIRMED.value,
-                ]
-            ),
-        )
-        .limit(1)
-    )
-    return session.exec(stmt).first() is not None
-
-
-# --------------------------------------------------------------------------- grace step
 @dataclass(frozen=True, slots=True)
-class GraceReport:
-    checked: int
-    dismissed: int
-    to_review: int
-    expired_claims: int
+class PlateCorrection:
+    """A corrected hit and the rights check of its new plate."""
 
-
-def grace_due(session: Session, now: datetime, limit: int) -> list[int]:
-    stmt = (
-        select(HitRow.id)
-        .where(
-            HitRow.status == HitStatus.PENDING_GRACE.value,
-            or_(col(HitRow.grace_until).is_(None), col(HitRow.grace_until) <= now),
-        )
-        .order_by(col(HitRow.id))
-        .limit(limit)
-    )
-    return [i for i in session.exec(stmt).all() if i is not None]
-
-
-def _grace_one(
-    session: Session,
-    store: EvidenceStore,
-    hit_id: int,
-    now: datetime,
-    rights: RightsChecker,
-    zones: ZoneRulesSource,
-    settings: BackendSettings,
-) -> str | None:
-    """Process one hit in its own transaction. Returns 'dismissed', 'review' or None."""
-    stmt = select(HitRow).where(HitRow.id == hit_id, HitRow.status == HitStatus.PENDING_GRACE.value)
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
-    hit = session.exec(stmt).first()
-    if hit is None:
-        session.rollback()
-        return None  # another process has it, or it moved on
-    rules = zones.rules_for(session, hit.zone_id)
-    grace = rules.grace_minutes if rules else settings.default_grace_minutes
-    if hit.grace_until is None:
-        hit.grace_until = hit.captured_at + timedelta(minutes=grace)
-        if hit.grace_until > now:
-            session.add(hit)
-            session.commit()
-            return None
-    result = rights.check(
-        session, plate=hit.plate, zone_id=hit.zone_id, at=hit.captured_at, grace_minutes=grace
-    )
-    check = save_check(session, hit, "grace", hit.plate, hit.captured_at, result)
-    if result.allowed:
-        if not _transition(
-            session,
-            hit,
-            HitAction.RIGHT_FOUND,
-            expect=HitStatus.PENDING_GRACE,
-            values={"evidence_deleted_at": now},
-        ):
-            session.rollback()
-            return None
-        hashes = remove_evidence_rows(session, hit.id or 0)
-        add_event(
-            session,
-            hit,
-            None,
-            HitAction.RIGHT_FOUND,
-            HitStatus.PENDING_GRACE.value,
-            f"reason={result.reason} check={check.id}",
-        )
-        session.commit()
-        delete_unreferenced_files(session, store, hashes)
-        return "dismissed"
-    repeat = is_repeat(session, hit)
-    if not _transition(
-        session,
-        hit,
-        HitAction.GRACE_PASSED,
-        expect=HitStatus.PENDING_GRACE,
-        values={"repeat": repeat},
-    ):
-        session.rollback()
-        return None
-    add_event(
-        session,
-        hit,
-        None,
-        HitAction.GRACE_PASSED,
-        HitStatus.PENDING_GRACE.value,
-        f"no right after {grace} min grace" + (" (repeat)" if repeat else ""),
-    )
-    session.commit()
-    return "review"
-
-
-def expire_claims(session: Session, now: datetime) -> int:
-    stmt = select(HitRow).where(
-        HitRow.status == HitStatus.CLAIMED.value, col(HitRow.claimed_until) <= now
-    )
-    n = 0
-    for hit in session.exec(stmt).all():
-        if _transition(
-            session,
-            hit,
-            HitAction.EXPIRE,
-            expect=HitStatus.CLAIMED,
-            values={"claimed_by": None, "claimed_until": None},
-        ):
-            add_event(session, hit, None, HitAction.EXPIRE, HitStatus.CLAIMED.value)
-            n += 1
-    session.commit()
-    return n
-
-
-def run_grace_step(
-    engine: Engine,
-    store: EvidenceStore,
-    rights: RightsChecker,
-    zones: ZoneRulesSource,
-    settings: BackendSettings,
-    *,
-    now: datetime | None = None,
-    batch: int = 500,
-) -> GraceReport:
-    """One pass of the background work: grace re-checks and expired claims."""
-    now = now or utcnow()
-    dismissed = to_review = checked = 0
-    with Session(engine, expire_on_commit=False) as session:
-        ids = grace_due(session, now, batch)
-        session.rollback()
-        for hit_id in ids:
-            try:
-                outcome = _grace_one(session, store, hit_id, now, rights, zones, settings)
-            except Exception:
-                session.rollback()
-                log.exception("grace step failed for hit %s; it stays pending", hit_id)
-                continue
-            checked += outcome is not None
-            dismissed += outcome == "dismissed"
-            to_review += outcome == "review"
-        expired = expire_claims(session, now)
-    if checked or expired:
-        log.info(
-            "grace step: %d checked, %d dismissed, %d to review, %d claims expired",
-            checked,
-            dismissed,
-            to_review,
-            expired,
-        )
-    return GraceReport(checked, dismissed, to_review, expired)
+    hit: HitRow
+    check: RightsResult
 
 
 # --------------------------------------------------------------------------- BOA actions
@@ -441,7 +202,7 @@ def release(session: Session, hit_id: int, boa: Principal, now: datetime | None 
         raise InvalidTransition(status, HitAction.RELEASE)
     if hit.claimed_by != boa.id:
         raise ClaimError("this hit is claimed by another BOA")
-    if not _transition(
+    if not transition(
         session,
         hit,
         HitAction.RELEASE,
@@ -494,7 +255,7 @@ def confirm(
             "reason 'right_found'",
             code="right_found",
         )
-    if not _transition(
+    if not transition(
         session,
         hit,
         HitAction.CONFIRM,
@@ -536,7 +297,7 @@ def reject(
     hit = get_hit(session, hit_id)
     r = check_rejection(reason, note)
     hold_claim(session, hit, boa, now, claim_minutes)
-    if not _transition(
+    if not transition(
         session,
         hit,
         HitAction.REJECT,
@@ -567,7 +328,7 @@ def correct_plate(
     zones: ZoneRulesSource,
     settings: BackendSettings,
     now: datetime | None = None,
-) -> tuple[HitRow, RightsResult]:
+) -> PlateCorrection:
     """A BOA corrects a misread plate, saying why: the new plate gets a fresh rights check;
     the car's read stays in ``original_plate`` and in the history. A correction that changes
     more than look-alike characters of the car's read needs ``confirmed_different``."""
@@ -606,4 +367,104 @@ def correct_plate(
         audit_detail=f"plate corrected; check={check.id} allowed={result.allowed}",
     )
     session.commit()
-    return hit, result
+    return PlateCorrection(hit, result)
+
+
+# --------------------------------------------------------------------------- bound to its ports
+@dataclass(frozen=True, slots=True)
+class Review:
+    """The review actions with their ports bound: what the routes and the pages call."""
+
+    rights: RightsChecker
+    zones: ZoneRulesSource
+    drafts: FineDrafts | None
+    settings: BackendSettings
+    evidence: EvidenceStore
+    images: ImageChecker
+    observer: DecisionObserver | None = None  # the review-latency metric
+    clock: Callable[[], datetime] = utcnow
+
+    def claim(self, session: Session, hit_id: int, boa: Principal) -> HitRow:
+        """Take a hit for review, or extend one's own claim."""
+        return claim(session, hit_id, boa, self.settings, self.clock())
+
+    def release(self, session: Session, hit_id: int, boa: Principal) -> HitRow:
+        return release(session, hit_id, boa, self.clock())
+
+    def confirm(
+        self,
+        session: Session,
+        hit_id: int,
+        boa: Principal,
+        *,
+        mode: DecisionMode,
+        lon: float | None = None,
+        lat: float | None = None,
+        note: str | None = None,
+    ) -> HitRow:
+        hit = confirm(
+            session,
+            hit_id,
+            boa,
+            mode=mode,
+            lon=lon,
+            lat=lat,
+            note=note,
+            rights=self.rights,
+            zones=self.zones,
+            settings=self.settings,
+            drafts=self.drafts,
+            now=self.clock(),
+        )
+        if self.observer is not None:
+            self.observer.observe_review("confirmed", hit)
+        return hit
+
+    def reject(
+        self,
+        session: Session,
+        hit_id: int,
+        boa: Principal,
+        *,
+        reason: RejectReason | str,
+        note: str | None = None,
+    ) -> HitRow:
+        hit = reject(
+            session,
+            hit_id,
+            boa,
+            reason=str(reason),
+            note=note,
+            claim_minutes=self.settings.claim_minutes,
+            now=self.clock(),
+        )
+        if self.observer is not None:
+            self.observer.observe_review("rejected", hit)
+        return hit
+
+    def correct_plate(
+        self,
+        session: Session,
+        hit_id: int,
+        boa: Principal,
+        *,
+        plate: str,
+        reason: str | None,
+        confirmed_different: bool = False,
+    ) -> PlateCorrection:
+        return correct_plate(
+            session,
+            hit_id,
+            boa,
+            plate=plate,
+            reason=reason,
+            confirmed_different=confirmed_different,
+            rights=self.rights,
+            zones=self.zones,
+            settings=self.settings,
+            now=self.clock(),
+        )
+
+    def add_photo(self, session: Session, hit_id: int, boa: Principal, data: bytes) -> HitRow:
+        """An on-site photo from the tablet camera (the image check may wait for a slot)."""
+        return add_on_site_photo(session, self.evidence, hit_id, boa, data, images=self.images)

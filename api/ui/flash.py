@@ -14,6 +14,8 @@ from typing import Literal
 from fastapi import Request
 from fastapi.responses import Response
 
+from api.deps import backend_of
+
 FLASH_COOKIE = "scancar_flash"
 Kind = Literal["ok", "info", "warning"]
 _KINDS: tuple[Kind, ...] = ("ok", "info", "warning")
@@ -24,7 +26,7 @@ def _sign(secret: str, payload: bytes) -> str:
 
 
 def set_flash(response: Response, request: Request, text: str, kind: Kind = "ok") -> None:
-    secret = request.app.state.settings.secret_key
+    secret = backend_of(request).settings.secret_key
     payload = base64.urlsafe_b64encode(f"{kind}|{text[:300]}".encode()).decode()
     response.set_cookie(
         FLASH_COOKIE,
@@ -42,7 +44,7 @@ def read_flash(request: Request) -> tuple[Kind, str] | None:
     if not raw or "." not in raw:
         return None
     payload, sig = raw.rsplit(".", 1)
-    secret = request.app.state.settings.secret_key
+    secret = backend_of(request).settings.secret_key
     if not hmac.compare_digest(sig, _sign(secret, payload.encode())):
         return None
     try:

@@ -21,6 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
+from api.deps import backend_of
 from api.ui import nav
 from api.ui.messages import message_for
 from api.ui.portal.session import portal_login_redirect, read_resident
@@ -58,10 +59,10 @@ def is_page(request: Request) -> bool:
 def _reader(request: Request) -> PageUser | None:
     """The logged-in reader, for the navigation and the way back (None if unknown)."""
     try:
-        with Session(request.app.state.engine) as session:
+        with Session(backend_of(request).engine) as session:
             if request.url.path.startswith("/mijn"):
-                return read_resident(request, session, request.app.state.settings)
-            return read_session(request, session, request.app.state.settings)
+                return read_resident(request, session, backend_of(request).settings)
+            return read_session(request, session, backend_of(request).settings)
     except Exception:  # the database may be the reason for the error page
         return None
 

@@ -13,9 +13,8 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from api.auth.principal import Role
-from api.auth.routes import client_of
 from api.auth.service import LoginResult, login_over_http
-from api.deps import PUBLIC, SessionDep, SettingsDep
+from api.deps import PUBLIC, SessionDep, SettingsDep, client_of
 from api.errors import Forbidden
 from api.ui import nav
 from api.ui.forms import empty_form, form_action, see_other

@@ -86,5 +86,5 @@ def render(
 
 
 def theme_class(request: Request) -> str:
-    settings = getattr(request.app.state, "settings", None)
-    return getattr(settings, "ui_theme_class", None) or "voorbeeld-theme"
+    backend = getattr(request.app.state, "backend", None)  # None: an app without a backend
+    return getattr(getattr(backend, "settings", None), "ui_theme_class", None) or "voorbeeld-theme"

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from api.auth.principal import Principal, Role
 from api.db import utcnow
-from api.deps import SessionDep, allow
+from api.deps import SessionDep, allow, backend_of
 from api.errors import Unprocessable
 from api.limits import INT32_MAX, QueryTime
 from api.zones import service, versions
@@ -187,7 +187,7 @@ def locate(
         raise Unprocessable(
             "at must carry a time-zone offset, e.g. 2026-11-26T10:00:00+01:00", code="naive_time"
         )
-    zone_set = request.app.state.zone_catalog.current(session)
+    zone_set = backend_of(request).zone_catalog.current(session)
     result = zone_set.index.locate_with_margin(lon, lat, radius_m)
     zone = result.zone
     if zone is None:

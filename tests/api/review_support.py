@@ -57,7 +57,7 @@ def run_grace(app: Any, now: datetime | None = None) -> Any:
     """One pass of the grace step of ``app``'s backend (by default just after the grace)."""
     from api.review import service
 
-    state = app.state
+    state = app.state.backend
     return service.run_grace_step(
         state.engine,
         state.evidence_store,

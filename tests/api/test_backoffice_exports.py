@@ -32,7 +32,7 @@ def flow(client, accounts, app):
     from tests.api.test_fines import TOWN
 
     assert client.put("/api/v1/zones", json=TOWN, headers=accounts.headers("admin")).status_code
-    with session_scope(app.state.engine) as s:
+    with session_scope(app.state.backend.engine) as s:
         seed_default_tariffs(s)
     return Flow(client, accounts, app)
 

@@ -20,7 +20,7 @@ def test_evidence_verify_finds_missing_and_changed_files(client, accounts, app):
             "overview": ("overview", make_image(12)),
         },
     )
-    state = app.state
+    state = app.state.backend
     good = verify_evidence(state.engine, state.evidence_store)
     assert (good.rows, good.files, good.hits, good.is_ok) == (4, 4, 2, True)
     assert good.bytes_checked == sum(
@@ -59,7 +59,7 @@ def test_evidence_check_command(tmp_path, client, accounts, app, settings):
     assert ok.returncode == 0, ok.stderr
     assert ok.stdout.startswith("checked 2 evidence files (")
     assert ok.stdout.rstrip().endswith("of 1 hits: every file matches its SHA-256")
-    for path in app.state.evidence_store.root.rglob("*"):
+    for path in app.state.backend.evidence_store.root.rglob("*"):
         if path.is_file():
             path.unlink()
             break

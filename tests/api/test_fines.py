@@ -62,11 +62,11 @@ class Flow:
     def confirmed_hit(self, **overrides: Any) -> int:
         hid = post_hit(self.client, self.accounts.headers("device"), **overrides)
         review.run_grace_step(
-            self.app.state.engine,
-            self.app.state.evidence_store,
-            self.app.state.rights_checker,
-            self.app.state.zone_rules,
-            self.app.state.settings,
+            self.app.state.backend.engine,
+            self.app.state.backend.evidence_store,
+            self.app.state.backend.rights_checker,
+            self.app.state.backend.zone_rules,
+            self.app.state.backend.settings,
             now=CAPTURED_AT + timedelta(minutes=30),
         )
         boa = self.accounts.headers("boa")

@@ -33,10 +33,10 @@ def world(client, accounts, app, engine):
         post_hit(client, device, lon=lon)
     service.run_grace_step(
         engine,
-        app.state.evidence_store,
-        app.state.rights_checker,
-        app.state.zone_rules,
-        app.state.settings,
+        app.state.backend.evidence_store,
+        app.state.backend.rights_checker,
+        app.state.backend.zone_rules,
+        app.state.backend.settings,
         now=after_grace() + timedelta(minutes=1),
     )
     town = json.loads((REPO / "fixtures" / "zones" / "town.geojson").read_text())

@@ -42,10 +42,10 @@ def test_injection_payloads_are_stored_verbatim_and_escaped(client, accounts, ap
     hid = post_hit(client, accounts.headers("device"), camera=payload[:64], zone_id=payload)
     service.run_grace_step(
         engine,
-        app.state.evidence_store,
-        app.state.rights_checker,
-        app.state.zone_rules,
-        app.state.settings,
+        app.state.backend.evidence_store,
+        app.state.backend.rights_checker,
+        app.state.backend.zone_rules,
+        app.state.backend.settings,
         now=after_grace(),
     )
     with Session(engine) as s:

@@ -61,7 +61,7 @@ def test_metrics_follow_requests_ingest_review_and_jobs(client, accounts, app):
     hit = post_hit(client, device)
     client.get("/api/v1/hits/999999", headers=accounts.headers("boa"))
 
-    report = tick(app.state, now=after_grace())
+    report = tick(app.state.backend, now=after_grace())
     assert report.grace is not None
     assert report.grace.to_review == 2
     boa = accounts.headers("boa")
@@ -114,7 +114,7 @@ def test_metrics_count_a_failing_job(client, app, monkeypatch):
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(jobs, "run_purge", broken)
-    assert tick(app.state).purge is None
+    assert tick(app.state.backend).purge is None
     after = scrape(client)
     assert value(after, "scancar_job_runs_total", job="purge") == 1
     assert value(after, "scancar_job_failures_total", job="purge") == 1

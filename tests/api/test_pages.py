@@ -45,10 +45,10 @@ def _open_hit(client, accounts, app, engine, **overrides) -> int:
     hid = post_hit(client, accounts.headers("device"), **overrides)
     service.run_grace_step(
         engine,
-        app.state.evidence_store,
-        app.state.rights_checker,
-        app.state.zone_rules,
-        app.state.settings,
+        app.state.backend.evidence_store,
+        app.state.backend.rights_checker,
+        app.state.backend.zone_rules,
+        app.state.backend.settings,
         now=after_grace(),
     )
     return hid

@@ -146,7 +146,7 @@ def test_permits_background_tick_runs_the_expiry_step(app, client, bo):
     from api.retention.jobs import tick
 
     pid = create_permit(client, bo, "AA11AA", days=30)
-    report = tick(app.state, now=now() + timedelta(days=31))
+    report = tick(app.state.backend, now=now() + timedelta(days=31))
     assert report.expiry == ExpiryReport(expired=1)
     assert report.grace is not None
     assert report.purge is not None

@@ -60,7 +60,7 @@ def world(client, accounts, app, engine):
         key: post_hit(client, device, plate=plate, images=_images(10 * i))
         for i, (key, plate) in enumerate(PLATES.items(), start=1)
     }
-    st = app.state
+    st = app.state.backend
     report = review.run_grace_step(
         st.engine,
         st.evidence_store,
@@ -117,7 +117,7 @@ def _files(settings) -> list[str]:
 
 def test_retention_nothing_personal_outlives_its_term(world, app, engine, settings, client, caplog):
     caplog.set_level(logging.DEBUG)
-    st = app.state
+    st = app.state.backend
     t0: datetime = world["t0"]
     hits, fines = world["hits"], world["fines"]
     rejected_files = _evidence_hashes(engine, hits["rejected"])
@@ -190,7 +190,7 @@ def test_retention_nothing_personal_outlives_its_term(world, app, engine, settin
 
 
 def test_retention_purge_removes_orphan_files(app, settings, engine):
-    store = app.state.evidence_store
+    store = app.state.backend.evidence_store
     digest, _ = store.put(b"left behind by a crash")
     assert run_purge(engine, store, settings, now=utcnow()).files_deleted == 0  # too new
     report = run_purge(engine, store, settings, now=utcnow() + timedelta(hours=2))

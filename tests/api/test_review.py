@@ -31,11 +31,11 @@ def app(settings, engine, rights):
 
 def grace(app, now):
     return service.run_grace_step(
-        app.state.engine,
-        app.state.evidence_store,
-        app.state.rights_checker,
-        app.state.zone_rules,
-        app.state.settings,
+        app.state.backend.engine,
+        app.state.backend.evidence_store,
+        app.state.backend.rights_checker,
+        app.state.backend.zone_rules,
+        app.state.backend.settings,
         now=now,
     )
 
@@ -95,7 +95,7 @@ def test_grace_step_runs_once_even_when_called_twice(client, accounts, app):
     hid = post_hit(client, accounts.headers("device"))
     assert grace(app, after_grace()).checked == 1
     assert grace(app, after_grace()).checked == 0
-    with Session(app.state.engine) as s:
+    with Session(app.state.backend.engine) as s:
         events = s.exec(select(HitEventRow).where(HitEventRow.hit_id == hid)).all()
     assert [e.action for e in events] == ["grace_passed"]
 
@@ -155,7 +155,7 @@ def test_claim_concurrent_exactly_one_wins(app, client, accounts, hit_id, engine
         with Session(engine) as session:
             barrier.wait()
             try:
-                service.claim(session, hit_id, boa, app.state.settings)
+                service.claim(session, hit_id, boa, app.state.backend.settings)
                 result = "won"
             except Conflict:
                 result = "409"

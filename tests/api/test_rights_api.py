@@ -73,10 +73,10 @@ def test_rights_check_refuses_bad_queries(client, accounts, params, code):
 def test_rights_default_checker_serves_the_review_port(app, client, bo, town, engine):
     client.post("/api/v1/permits", json=permit_body(), headers=bo)
     with Session(engine) as s:
-        result = app.state.rights_checker.check(
+        result = app.state.backend.rights_checker.check(
             s, plate="GZ123T", zone_id="noord", at=datetime.now(UTC), grace_minutes=10
         )
-        unknown = app.state.rights_checker.check(
+        unknown = app.state.backend.rights_checker.check(
             s, plate="GZ123T", zone_id="nowhere", at=datetime.now(UTC), grace_minutes=10
         )
     assert (result.allowed, result.reason) == (True, "permit")
@@ -91,7 +91,7 @@ def _snapshot(client, device) -> list[RightsSnapshotPage]:
 
 
 def test_rights_feed_snapshot_pages_and_changes(app, client, bo, accounts):
-    app.state.settings.rights_snapshot_page_size = 2
+    app.state.backend.settings.rights_snapshot_page_size = 2
     device = accounts.headers("device")
     key = client.get("/api/v1/rights/feed-key", headers=device).json()
     keyer = PlateKeyer(bytes.fromhex(key["key_hex"]))
@@ -251,7 +251,7 @@ def test_check_log_purge_drops_plates_after_hours_and_rows_after_days(
     device = accounts.headers("device")
     check(client, device, "GZ123T", NOORD)  # allowed: stored without plate
     check(client, device, "XX999X", NOORD)  # not allowed: plate and position kept a while
-    store = client.app.state.evidence_store
+    store = client.app.state.backend.evidence_store
     t0 = now()
     hours = timedelta(hours=settings.retention_unallowed_check_hours)
 

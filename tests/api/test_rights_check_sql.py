@@ -5,6 +5,7 @@ pools' ping after idle."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import uuid
 from datetime import timedelta
@@ -104,7 +105,7 @@ def test_check_path_follows_the_database(client, app, bo, town, db_url):
     """PostgreSQL checks run on the event loop (the async pool serves them); SQLite has no
     async pool and uses the worker thread."""
     check(client, bo, "GZ123T", NOORD)
-    pool = app.state.check_pool
+    pool = app.state.backend.check_pool
     if db_url.startswith("sqlite"):
         assert pool is None
     else:
@@ -123,6 +124,7 @@ def _pg_app(pg_database, settings, *, loop_path: bool, ping_after_idle_s: float 
     """An app on ``pg_database`` with a device; checks on the event loop or, with
     ``loop_path=False``, on the worker thread (no async pool)."""
     from api.auth.service import create_device
+    from api.backend import build_backend
     from api.db import make_engine, session_scope
     from api.main import create_app
     from api.rights.check_pg import CheckPool
@@ -130,12 +132,11 @@ def _pg_app(pg_database, settings, *, loop_path: bool, ping_after_idle_s: float 
     engine = make_engine(pg_database, pool_size=2, ping_after_idle_s=3600)
     with session_scope(engine) as s:
         _, token = create_device(s, name=f"car-{uuid.uuid4().hex[:8]}")
-    app = create_app(settings, engine=engine)
+    pool = None
     if loop_path:
         _, kwargs = engine.dialect.create_connect_args(engine.url)
-        app.state.check_pool = CheckPool(kwargs, 2, ping_after_idle_s=ping_after_idle_s)
-    else:
-        app.state.check_pool = None
+        pool = CheckPool(kwargs, 2, ping_after_idle_s=ping_after_idle_s)
+    app = create_app(dataclasses.replace(build_backend(settings, engine=engine), check_pool=pool))
     return app, engine, {"Authorization": f"Bearer {token}"}
 
 
@@ -159,7 +160,7 @@ def test_lost_connection_is_503_then_the_next_check_works(pg_database, pg_settin
             again = client.get("/api/v1/rights/check", params=params, headers=headers)
             assert again.status_code == 200, again.text
             if loop_path:
-                assert app.state.check_pool.handed_out >= 3
+                assert app.state.backend.check_pool.handed_out >= 3
     finally:
         engine.dispose()
 

@@ -5,6 +5,7 @@ car's folder tells an attacker who enumerates the route's plates nothing."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import hmac
 import time
@@ -60,7 +61,8 @@ def test_car_plate_key_rotates_with_new_snapshot_and_revoked_car_is_refused(
     from api.auth.service import revoke_device
     from api.db import session_scope
 
-    app.state.feed_keys = FeedKeys(bytes(range(32)), timedelta(seconds=4))
+    keys = FeedKeys(bytes(range(32)), timedelta(seconds=4))
+    app.state.backend = dataclasses.replace(app.state.backend, feed_keys=keys)
     token = accounts.device("car-rot")
     bo = accounts.headers("backoffice")
     with serve(app) as base, httpx.Client(timeout=10) as http:

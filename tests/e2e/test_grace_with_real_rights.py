@@ -51,9 +51,9 @@ def test_grace_with_real_paid_session_dismisses_and_deletes(
     assert r.status_code == 201, r.text
     report = service.run_grace_step(
         engine,
-        app.state.evidence_store,
-        app.state.rights_checker,
-        app.state.zone_rules,
+        app.state.backend.evidence_store,
+        app.state.backend.rights_checker,
+        app.state.backend.zone_rules,
         settings,
         now=CAPTURED_AT + timedelta(minutes=11),
     )

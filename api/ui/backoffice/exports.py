@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from pydantic import BaseModel
 
 from api.db import utcnow
-from api.deps import SessionDep, SettingsDep
+from api.deps import SessionDep, SettingsDep, backend_of
 from api.errors import Unprocessable
 from api.fines import service
 from api.fines.exportfile import batch_records, csv_filename, csv_lines
@@ -157,7 +157,7 @@ def batch_csv(
     batch = service.get_batch(session, batch_id).batch  # NotFound for an unknown id
     track = batch.track if batch else None
     session.close()
-    records = batch_records(request.app.state.engine, batch_id, settings.chunk_size)
+    records = batch_records(backend_of(request).engine, batch_id, settings.chunk_size)
     name = csv_filename(track, batch_id)
     return StreamingResponse(
         csv_lines(batch_id, records),

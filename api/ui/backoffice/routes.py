@@ -21,7 +21,7 @@ from starlette.datastructures import FormData
 
 from api.auth.principal import Role
 from api.db import utcnow
-from api.deps import SessionDep, SettingsDep
+from api.deps import SessionDep, SettingsDep, backend_of
 from api.errors import Unprocessable
 from api.fines import pack, service
 from api.fines.rules import FineStatus, allowed_actions
@@ -60,7 +60,7 @@ def dashboard(
 ) -> HTMLResponse:
     now = utcnow()
     s = reports.summary(session, *reports.last_days(days, now))
-    zone_set = request.app.state.zone_catalog.current(session)
+    zone_set = backend_of(request).zone_catalog.current(session)
     zone_hits = {z.zone_id: z.hits for z in s.per_zone}
     fines_per_zone = [z for z in s.per_zone if z.fines]
     reasons = list(s.reject_reasons.items())
@@ -197,7 +197,7 @@ def fine_pack(
     session: SessionDep,
     user: BackOfficePage,  # noqa: ARG001 - the guard is the point
 ) -> HTMLResponse:
-    p = pack.build_pack(session, request.app.state.evidence_store, fine_id, utcnow())
+    p = pack.build_pack(session, backend_of(request).evidence_store, fine_id, utcnow())
     return render(request, "backoffice/pack.html", {"pack": p})
 
 
@@ -352,8 +352,8 @@ async def admin_home(request: Request, user: AdminPage) -> HTMLResponse:
     """The administrator's start page: the system's state and the places to manage it."""
     from api.health import readiness
 
-    checks = await readiness(request.app.state)
-    settings = request.app.state.settings
+    checks = await readiness(backend_of(request))
+    settings = backend_of(request).settings
     return render(
         request,
         "backoffice/admin.html",

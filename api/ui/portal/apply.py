@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 from starlette.datastructures import FormData
 
+from api.deps import backend_of
 from api.errors import answer_for
 from api.permits import resident
 from api.residents.addresses import AddressArea, find_addresses, format_address, normalise_postcode
@@ -144,7 +145,7 @@ def _after_type(
 
 
 def _area(request: Request, session: Session, address: AddressRow, t: PermitType) -> AddressArea:
-    index = request.app.state.zone_catalog.current(session).index
+    index = backend_of(request).zone_catalog.current(session).index
     return resident.area_of(index, address, t)
 
 
@@ -295,7 +296,7 @@ def _send(
     problems = _details_problems(state) if permit_type is not PermitType.VISITOR else None
     if problems is not None and problems.has_errors:
         return page(request, user, state, "details", problems, 422)
-    index = request.app.state.zone_catalog.current(session).index
+    index = backend_of(request).zone_catalog.current(session).index
     try:
         app = resident.apply(
             session,

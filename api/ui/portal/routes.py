@@ -21,10 +21,9 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth.db import UserRow
 from api.auth.principal import Role
-from api.auth.routes import client_of
 from api.auth.service import login_over_http
 from api.db import utcnow
-from api.deps import PUBLIC, RowId, SessionDep, SettingsDep
+from api.deps import PUBLIC, RowId, SessionDep, SettingsDep, backend_of, client_of
 from api.errors import Forbidden, NotFound
 from api.permits import resident
 from api.residents.accounts import resident_for_identity
@@ -56,8 +55,7 @@ def _safe_next(url: str | None) -> str:
 
 
 def _oidc(request: Request) -> OidcClient | None:
-    client: OidcClient | None = getattr(request.app.state, "oidc_client", None)
-    return client
+    return backend_of(request).oidc_client
 
 
 def budget_text(minutes: int, unit: str, rate_cents_per_hour: int) -> str:
@@ -74,14 +72,14 @@ def _render(
 ) -> HTMLResponse:
     """``render`` with the portal's helpers: the visitor budget as the settings show it, and
     an area's name (its zone's) instead of its code."""
-    settings = request.app.state.settings
+    settings = backend_of(request).settings
 
     def budget(minutes: int) -> str:
         return budget_text(
             minutes, settings.visitor_budget_unit, settings.visitor_rate_cents_per_hour
         )
 
-    zones = request.app.state.zone_catalog.current(session).index.zones
+    zones = backend_of(request).zone_catalog.current(session).index.zones
     names = {z.area_code: z.name for z in zones}
 
     def area_name(code: str) -> str:
@@ -92,7 +90,7 @@ def _render(
 
 # --------------------------------------------------------------------------- login
 def _login_page(request: Request, form: FormState, nxt: str, status: int = 200, **extra: Any):  # type: ignore[no-untyped-def]
-    settings = request.app.state.settings
+    settings = backend_of(request).settings
     ctx = {
         "form": form,
         "next": nxt,

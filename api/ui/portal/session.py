@@ -26,7 +26,7 @@ from api.auth.db import UserRow
 from api.auth.principal import Role
 from api.auth.security import JWT_ALGORITHM
 from api.auth.sessions import end_session, find_session, start_session
-from api.deps import SessionDep, SettingsDep
+from api.deps import SessionDep, SettingsDep, backend_of
 from api.settings import BackendSettings
 from api.ui.session import LoginRequired, PageGuard, PageUser
 
@@ -69,7 +69,7 @@ def start_resident_session(
     response: Response, request: Request, session: Session, user: UserRow
 ) -> None:
     """Begin a server-side session for the resident (committed) and set the portal's cookie."""
-    new = start_session(session, request.app.state.settings, user)
+    new = start_session(session, backend_of(request).settings, user)
     session.commit()
     _set(response, request, COOKIE, new.token, new.max_age_s)
 
@@ -87,14 +87,14 @@ def end_resident_session(response: Response, request: Request, session: Session)
 def keep_login_state(response: Response, request: Request, state: dict[str, str]) -> None:
     """The OpenID login's state, nonce and PKCE verifier until the provider sends the browser
     back (signed; 10 minutes)."""
-    settings: BackendSettings = request.app.state.settings
+    settings: BackendSettings = backend_of(request).settings
     value = _encode({**state, "typ": "portal-login"}, settings, STATE_MINUTES * 60)
     _set(response, request, STATE_COOKIE, value, STATE_MINUTES * 60)
 
 
 def take_login_state(request: Request, response: Response) -> dict[str, Any] | None:
     response.delete_cookie(STATE_COOKIE, path=PATH)
-    return _decode(request.cookies.get(STATE_COOKIE), request.app.state.settings, "portal-login")
+    return _decode(request.cookies.get(STATE_COOKIE), backend_of(request).settings, "portal-login")
 
 
 def read_resident(request: Request, session: Session, settings: BackendSettings) -> PageUser | None:

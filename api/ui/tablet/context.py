@@ -11,12 +11,12 @@ from typing import Any, Literal
 from sqlmodel import Session
 
 from api.auth.principal import Role
+from api.hits import queries
 from api.hits.db import EvidenceRow, HitRow
 from api.hits.model import HitStatus
 from api.review.ports import ZoneRulesSource
 from api.ui.forms import FormState, empty_form
 from api.ui.session import PageUser
-from api.ui.tablet import reads
 
 THUMB_SIDE = 360
 ClaimKind = Literal["free", "mine", "colleague", "expired", "closed"]
@@ -97,15 +97,15 @@ def queue_rows_view(
     session: Session,
     zones: ZoneRulesSource,
     user: PageUser,
-    rows: list[reads.QueueRow],
+    rows: list[queries.HitRowAt],
     now: datetime,
 ) -> list[dict[str, Any]]:
-    names = reads.names_of(session, (r.hit.claimed_by for r in rows))
+    names = queries.names_of(session, (r.hit.claimed_by for r in rows))
     zone_name = ZoneNames(session, zones)
     out = []
     for r in rows:
         h = r.hit
-        held = reads.is_held_by_other(h, user.principal.id, now)
+        held = queries.is_held_by_other(h, user.principal.id, now)
         out.append(
             {
                 "hit": h,
@@ -127,10 +127,10 @@ def hit_context(
     max_distance_m: float,
     forms: dict[str, FormState] | None = None,
 ) -> dict[str, Any]:
-    data = reads.hit_page_data(session, hit)
+    data = queries.hit_detail(session, hit)
     rules = zones.rules_for(session, hit.zone_id)
     remote_allowed = bool(rules and rules.remote_enforcement_allowed)
-    names = reads.names_of(
+    names = queries.names_of(
         session, (hit.claimed_by, hit.decided_by, *(e.actor_id for e in data.history))
     )
     all_forms = {
@@ -143,8 +143,8 @@ def hit_context(
     return {
         "user": user,
         "hit": hit,
-        "photos": photos_of(data.evidence),
-        "check": data.check,
+        "photos": photos_of(data.photos),
+        "check": data.last_check,
         "history": data.history,
         "zone_name": rules.name if rules else (hit.zone_id or "onbekende zone"),
         "remote_allowed": remote_allowed,

@@ -1,8 +1,9 @@
 """The BOA tablet pages under /ui: the queue, a hit, the photo viewer and the decisions.
 
 Server-rendered, one small static script, no inline scripts (strict CSP). The pages call the
-same review services as the JSON API; forms go through ``api.ui.forms.form_action``; what
-they read comes from ``api.ui.tablet.reads``. After a decision the BOA goes straight on to the
+same review service as the JSON API (``api.review.service.Review``); forms go through
+``api.ui.forms.form_action``; what they read comes from the hits' read side
+(``api.hits.queries``). After a decision the BOA goes straight on to the
 next hit (nearest first when the tablet knows where it is) with a confirmation line.
 """
 
@@ -21,19 +22,25 @@ from starlette.datastructures import FormData, UploadFile
 
 from api.auth.principal import Role
 from api.db import utcnow
-from api.deps import SessionDep, SettingsDep
+from api.deps import (
+    EvidenceStoreDep,
+    ReviewDep,
+    SessionDep,
+    SettingsDep,
+    ZoneRulesDep,
+    backend_of,
+)
 from api.errors import Forbidden, NotFound, PayloadTooLarge, Unprocessable
 from api.evidence.store import EvidenceMissing, EvidenceTampered
+from api.hits import queries
 from api.hits.db import HitRow
 from api.limits import ROW_ID_MAX
-from api.review import service
-from api.review.photos import add_on_site_photo
-from api.review.routes import ConfirmIn, CorrectPlateIn, RejectIn
+from api.review.schemas import ConfirmIn, CorrectPlateIn, RejectIn
+from api.review.service import PlateCorrection
 from api.ui import labels
 from api.ui.flash import set_flash
 from api.ui.forms import FormState, Outcome, empty_form, form_action, see_other
 from api.ui.session import PageUser, PageUserDep
-from api.ui.tablet import reads
 from api.ui.tablet.context import (
     THUMB_SIDE,
     ZoneNames,
@@ -60,6 +67,7 @@ class PhotoTooLarge(PayloadTooLarge):
 def queue(
     request: Request,
     session: SessionDep,
+    zones: ZoneRulesDep,
     user: PageUserDep,
     zone: Annotated[str | None, Query(max_length=128)] = None,
     reason: Annotated[str | None, Query(max_length=32)] = None,
@@ -67,12 +75,11 @@ def queue(
     lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
 ) -> HTMLResponse:
     near = (lon, lat) if lon is not None and lat is not None else None
-    rows = reads.queue_rows(session, zone=zone or None, reason=reason or None, near=near)
-    zones = request.app.state.zone_rules
+    rows = queries.open_queue(session, zone=zone or None, reason=reason or None, near=near)
     view = queue_rows_view(session, zones, user, rows, utcnow())
     zone_name = ZoneNames(session, zones)
     zone_options = sorted(
-        ((z, zone_name(z)) for z in reads.queue_zones(session)), key=lambda o: o[1]
+        ((z, zone_name(z)) for z in queries.queue_zones(session)), key=lambda o: o[1]
     )
     filters = empty_form(
         zone=zone or "",
@@ -103,14 +110,14 @@ def _page(
     forms: dict[str, FormState] | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    settings = request.app.state.settings
+    backend = backend_of(request)
     ctx = hit_context(
         session,
-        request.app.state.zone_rules,
+        backend.zone_rules,
         user,
         hit,
         utcnow(),
-        settings.on_site_max_distance_m,
+        backend.settings.on_site_max_distance_m,
         forms,
     )
     return render(request, "tablet/hit.html", ctx, status)
@@ -120,7 +127,7 @@ def _page(
 def hit_page(
     hit_id: HitId, request: Request, session: SessionDep, user: PageUserDep
 ) -> HTMLResponse:
-    return _page(request, session, user, service.get_hit(session, hit_id))
+    return _page(request, session, user, queries.get_hit(session, hit_id))
 
 
 @router.get("/hits/{hit_id}/photos/{index}", response_class=HTMLResponse)
@@ -132,8 +139,8 @@ def photo_viewer(
     user: PageUserDep,
 ) -> HTMLResponse:
     """One photo full screen, inside the app: zoom, previous/next, back to the hit."""
-    hit = service.get_hit(session, hit_id)
-    photos = photos_of(reads.hit_page_data(session, hit).evidence)
+    hit = queries.get_hit(session, hit_id)
+    photos = photos_of(queries.hit_detail(session, hit).photos)
     if index > len(photos):
         raise NotFound(f"hit {hit_id} has {len(photos)} photos", code="evidence_unavailable")
     base = f"/ui/hits/{hit_id}/photos/"
@@ -153,17 +160,17 @@ def photo_viewer(
 def evidence(
     hit_id: HitId,
     name: Annotated[str, PathParam(max_length=64)],
-    request: Request,
     session: SessionDep,
+    store: EvidenceStoreDep,
     user: PageUserDep,  # noqa: ARG001 - the guard is the point
     size: Annotated[str, Query(pattern="^(thumb|full)$")] = "thumb",
 ) -> Response:
     """An image as stored ("full": the resolution the car sent) or a thumbnail."""
-    ev = reads.evidence_of(session, hit_id, name)
+    ev = queries.evidence_of(session, hit_id, name)
     if ev is None:
         raise NotFound(f"no evidence {name!r} for hit {hit_id}", code="evidence_unavailable")
     try:
-        data = request.app.state.evidence_store.read(ev.sha256)
+        data = store.read(ev.sha256)
     except (EvidenceMissing, EvidenceTampered) as exc:
         raise NotFound(str(exc), code="evidence_unavailable") from None
     media = ev.content_type
@@ -194,7 +201,7 @@ def _refused(
     request: Request, session: SessionDep, user: PageUser, hit_id: int, outcome: Outcome[Any]
 ) -> HTMLResponse:
     """The hit page again with the typed values and the Dutch reason, in the API's status."""
-    hit = service.get_hit(session, hit_id)
+    hit = queries.get_hit(session, hit_id)
     return _page(request, session, user, hit, {outcome.form.key: outcome.form}, outcome.status)
 
 
@@ -220,7 +227,7 @@ def _decided(
 ) -> Response:
     """On to the next hit (nearest first when the position came along), saying what was done."""
     done = "bevestigd" if hit.status == "confirmed" else "afgewezen"
-    nxt = reads.next_hit(
+    nxt = queries.next_hit(
         session, user.principal.id, near=_near(outcome.form), after=hit.id or 0, now=utcnow()
     )
     text = f"Melding {labels.plate(hit.plate)} {done}."
@@ -233,12 +240,12 @@ def _decided(
 
 @router.post("/hits/{hit_id}/claim")
 async def claim(
-    hit_id: HitId, request: Request, session: SessionDep, settings: SettingsDep, user: PageUserDep
+    hit_id: HitId, request: Request, session: SessionDep, review: ReviewDep, user: PageUserDep
 ) -> Response:
     """Take the hit, or extend one's own claim (the page's "Verlengen")."""
 
     def do(_: FormData) -> HitRow:
-        return service.claim(session, hit_id, user.principal, settings)
+        return review.claim(session, hit_id, user.principal)
 
     outcome = await _submit(request, session, user, hit_id, "claim", do)
     if isinstance(outcome, Response):
@@ -248,10 +255,10 @@ async def claim(
 
 @router.post("/hits/{hit_id}/release")
 async def release(
-    hit_id: HitId, request: Request, session: SessionDep, user: PageUserDep
+    hit_id: HitId, request: Request, session: SessionDep, review: ReviewDep, user: PageUserDep
 ) -> Response:
     def do(_: FormData) -> HitRow:
-        return service.release(session, hit_id, user.principal)
+        return review.release(session, hit_id, user.principal)
 
     outcome = await _submit(request, session, user, hit_id, "release", do)
     if isinstance(outcome, Response):
@@ -263,24 +270,12 @@ async def release(
 
 @router.post("/hits/{hit_id}/confirm")
 async def confirm(
-    hit_id: HitId, request: Request, session: SessionDep, settings: SettingsDep, user: PageUserDep
+    hit_id: HitId, request: Request, session: SessionDep, review: ReviewDep, user: PageUserDep
 ) -> Response:
     def do(f: ConfirmIn) -> HitRow:
-        hit = service.confirm(
-            session,
-            hit_id,
-            user.principal,
-            mode=f.mode,
-            lon=f.lon,
-            lat=f.lat,
-            note=f.note,
-            rights=request.app.state.rights_checker,
-            zones=request.app.state.zone_rules,
-            settings=settings,
-            drafts=request.app.state.fine_drafts,
+        return review.confirm(
+            session, hit_id, user.principal, mode=f.mode, lon=f.lon, lat=f.lat, note=f.note
         )
-        request.app.state.metrics.observe_review("confirmed", hit)  # as the API route
-        return hit
 
     outcome = await _submit(request, session, user, hit_id, "confirm", do, ConfirmIn)
     if isinstance(outcome, Response):
@@ -290,19 +285,10 @@ async def confirm(
 
 @router.post("/hits/{hit_id}/reject")
 async def reject(
-    hit_id: HitId, request: Request, session: SessionDep, settings: SettingsDep, user: PageUserDep
+    hit_id: HitId, request: Request, session: SessionDep, review: ReviewDep, user: PageUserDep
 ) -> Response:
     def do(f: RejectIn) -> HitRow:
-        hit = service.reject(
-            session,
-            hit_id,
-            user.principal,
-            reason=f.reason.value,
-            note=f.note,
-            claim_minutes=settings.claim_minutes,
-        )
-        request.app.state.metrics.observe_review("rejected", hit)  # as the API route
-        return hit
+        return review.reject(session, hit_id, user.principal, reason=f.reason, note=f.note)
 
     outcome = await _submit(request, session, user, hit_id, "reject", do, RejectIn)
     if isinstance(outcome, Response):
@@ -312,50 +298,45 @@ async def reject(
 
 @router.post("/hits/{hit_id}/correct-plate")
 async def correct_plate(
-    hit_id: HitId, request: Request, session: SessionDep, settings: SettingsDep, user: PageUserDep
+    hit_id: HitId, request: Request, session: SessionDep, review: ReviewDep, user: PageUserDep
 ) -> Response:
-    def do(f: CorrectPlateIn) -> object:
-        return service.correct_plate(
+    def do(f: CorrectPlateIn) -> PlateCorrection:
+        return review.correct_plate(
             session,
             hit_id,
             user.principal,
             plate=f.plate,
             reason=f.reason,
             confirmed_different=f.confirm_different,
-            rights=request.app.state.rights_checker,
-            zones=request.app.state.zone_rules,
-            settings=settings,
         )
 
     outcome = await _submit(request, session, user, hit_id, "plate", do, CorrectPlateIn)
     if isinstance(outcome, Response):
         return outcome
-    hit = service.get_hit(session, hit_id)
     response = see_other(f"/ui/hits/{hit_id}")
-    set_flash(response, request, f"Kenteken gecorrigeerd naar {labels.plate(hit.plate)}.")
+    plate = labels.plate(outcome.result.hit.plate)
+    set_flash(response, request, f"Kenteken gecorrigeerd naar {plate}.")
     return response
 
 
 @router.post("/hits/{hit_id}/photo")
 async def photo(
-    hit_id: HitId, request: Request, session: SessionDep, settings: SettingsDep, user: PageUserDep
+    hit_id: HitId,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    review: ReviewDep,
+    user: PageUserDep,
 ) -> Response:
-    async def do(form: FormData) -> object:
+    async def do(form: FormData) -> HitRow:
         upload = form.get("photo")
         if not isinstance(upload, UploadFile) or not upload.filename:
             raise Unprocessable("choose a photo first", code="photo_missing")
         data = await upload.read(settings.max_image_bytes + 1)
         if len(data) > settings.max_image_bytes:
             raise PhotoTooLarge(settings.max_image_bytes)
-        return await run_in_threadpool(  # the image check may wait for a free slot
-            add_on_site_photo,
-            session,
-            request.app.state.evidence_store,
-            hit_id,
-            user.principal,
-            data,
-            images=request.app.state.image_checker,
-        )
+        # the image check may wait for a free slot
+        return await run_in_threadpool(review.add_photo, session, hit_id, user.principal, data)
 
     outcome = await _submit(request, session, user, hit_id, "photo", do)
     if isinstance(outcome, Response):

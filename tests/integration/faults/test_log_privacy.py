@@ -116,10 +116,10 @@ def test_no_plate_or_position_in_logs_when_the_database_fails(
             assert check.status_code == 500, check.text
         report = service.run_grace_step(
             engine,
-            app.state.evidence_store,
+            app.state.backend.evidence_store,
             FakeRights(),
             FakeZoneRules(),
-            app.state.settings,
+            app.state.backend.settings,
             now=datetime.fromisoformat(meta["captured_at"]) + timedelta(hours=1),
         )
         assert report.checked == 0  # it failed, and stays pending
