@@ -114,9 +114,9 @@ def test_backoffice_pages_in_the_browser(
         )  # fmt: skip
         service.run_grace_step(
             engine,
-            app.state.evidence_store,
-            app.state.rights_checker,
-            app.state.zone_rules,
+            app.state.backend.evidence_store,
+            app.state.backend.rights_checker,
+            app.state.backend.zone_rules,
             settings,
             now=CAPTURED_AT.replace(hour=11),
         )

@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from api.db import utcnow
-from api.deps import SessionDep
+from api.deps import SessionDep, backend_of
 from api.errors import Unprocessable
 from api.ui.backoffice.guards import AdminPage
 from api.ui.flash import set_flash
@@ -75,7 +75,7 @@ def problem_lines(problems: list[Problem]) -> list[ProblemLine]:
 
 
 def _map_settings(request: Request) -> dict[str, str]:
-    s = request.app.state.settings
+    s = backend_of(request).settings
     return {"tiles": s.map_tile_url, "attribution": s.map_tile_attribution}
 
 
@@ -143,7 +143,7 @@ async def _read_upload(form: FormData) -> tuple[str, bytes]:
 async def upload(request: Request, session: SessionDep, user: AdminPage) -> Response:
     """Check the file; refused: its problems on the zone page (422); accepted: kept aside and
     shown as a preview, not yet a version."""
-    folder = uploads.folder_of(request.app.state.settings.data_dir)
+    folder = uploads.folder_of(backend_of(request).settings.data_dir)
 
     async def do(form: FormData) -> uploads.PendingUpload | ZoneFileError:
         name, data = await _read_upload(form)
@@ -184,7 +184,7 @@ async def upload(request: Request, session: SessionDep, user: AdminPage) -> Resp
 
 
 def _pending(request: Request, user: PageUser, token: str) -> uploads.PendingUpload:
-    folder = uploads.folder_of(request.app.state.settings.data_dir)
+    folder = uploads.folder_of(backend_of(request).settings.data_dir)
     return uploads.load_pending(folder, token, user.principal.id, utcnow())
 
 
@@ -212,7 +212,7 @@ def preview(token: Token, request: Request, session: SessionDep, user: AdminPage
 
 @router.post("/zones/voorstel/{token}")
 async def save(token: Token, request: Request, session: SessionDep, user: AdminPage) -> Response:
-    folder = uploads.folder_of(request.app.state.settings.data_dir)
+    folder = uploads.folder_of(backend_of(request).settings.data_dir)
 
     def do(_: FormData) -> versions.ZoneSetChange:
         pending = _pending(request, user, token)
