@@ -10,18 +10,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import or_
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, func, select
-from sqlmodel.sql.expression import SelectOfScalar
 
 from api.auth.db import UserRow
 from api.errors import NotFound
 from api.hits.db import EvidenceRow, HitEventRow, HitRightsCheckRow, HitRow
 from api.hits.model import HitStatus
-from api.review.rules import distance_m
+from api.hits.nearest import nearest_hits
 
 OPEN = (HitStatus.AWAITING_REVIEW, HitStatus.CLAIMED)
-CANDIDATES = 5000  # hits ranked by distance for "nearest first"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +43,7 @@ class HitRowAt:
 @dataclass(frozen=True, slots=True)
 class HitsFound:
     rows: list[HitRowAt]
-    count: int  # every hit that matches (nearest first: of the ranked candidates)
+    count: int  # every hit that matches
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,14 +79,17 @@ def _conditions(flt: HitFilter) -> list[ColumnElement[bool]]:
 
 
 def _nearest(
-    session: Session, stmt: SelectOfScalar[HitRow], near: tuple[float, float]
+    session: Session,
+    conds: list[ColumnElement[bool]],
+    near: tuple[float, float],
+    *,
+    limit: int,
+    offset: int = 0,
 ) -> list[HitRowAt]:
-    """The first ``CANDIDATES`` hits of ``stmt`` by id, nearest to ``near`` (lon, lat) first,
-    ties by id."""
-    hits = session.exec(stmt.order_by(col(HitRow.id)).limit(CANDIDATES)).all()
-    ranked = [HitRowAt(h, distance_m(near[0], near[1], h.lon, h.lat)) for h in hits]
-    ranked.sort(key=lambda r: (r.distance, r.hit.id))
-    return ranked
+    """Rows ``offset`` to ``offset + limit`` of every hit matching ``conds``, nearest to
+    ``near`` (lon, lat) first, ties by id (in SQL: ``api.hits.nearest``)."""
+    found = nearest_hits(session, conds, near[0], near[1], limit=limit, offset=offset)
+    return [HitRowAt(hit, metres) for hit, metres in found]
 
 
 def find_hits(
@@ -98,13 +100,12 @@ def find_hits(
     limit: int = 50,
     offset: int = 0,
 ) -> HitsFound:
-    """Hits matching ``flt``, newest capture first, or nearest first to ``near`` (then
-    ``count`` is of the ranked candidates)."""
-    stmt = select(HitRow).where(*_conditions(flt))
-    if near is not None:
-        ranked = _nearest(session, stmt, near)
-        return HitsFound(ranked[offset : offset + limit], len(ranked))
+    """Hits matching ``flt``, newest capture first, or nearest first to ``near``."""
+    conds = _conditions(flt)
+    stmt = select(HitRow).where(*conds)
     total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
+    if near is not None:
+        return HitsFound(_nearest(session, conds, near, limit=limit, offset=offset), total)
     hits = session.exec(
         stmt.order_by(col(HitRow.captured_at).desc(), col(HitRow.id).desc())
         .offset(offset)
@@ -123,16 +124,30 @@ def open_queue(
 ) -> list[HitRowAt]:
     """The review queue: open hits, the one waiting longest first; nearest first when
     ``near`` (lon, lat) is given."""
-    stmt = select(HitRow).where(*_conditions(HitFilter(statuses=OPEN, zone=zone, reason=reason)))
+    conds = _conditions(HitFilter(statuses=OPEN, zone=zone, reason=reason))
+    return _queue(session, conds, near, limit)
+
+
+def _queue(
+    session: Session,
+    conds: list[ColumnElement[bool]],
+    near: tuple[float, float] | None,
+    limit: int,
+) -> list[HitRowAt]:
     if near is not None:
-        return _nearest(session, stmt, near)[:limit]
+        return _nearest(session, conds, near, limit=limit)
+    stmt = select(HitRow).where(*conds)
     hits = session.exec(stmt.order_by(col(HitRow.captured_at), col(HitRow.id)).limit(limit))
     return [HitRowAt(h) for h in hits.all()]
 
 
-def queue_zones(session: Session) -> list[str]:
-    """The zones that have hits (the queue's zone filter)."""
-    return sorted({z for (z,) in session.execute(select(HitRow.zone_id).distinct()) if z})
+def queue_zones(session: Session, *, also: str | None = None) -> list[str]:
+    """The zones that have open hits (the queue's zone filter), and ``also`` (the zone chosen,
+    so the filter keeps showing it once its last hit is decided). Read over the open hits only
+    (the index on status), not over every hit ever stored."""
+    open_hits = col(HitRow.status).in_([s.value for s in OPEN])
+    zones = {z for (z,) in session.execute(select(HitRow.zone_id).where(open_hits).distinct())}
+    return sorted(z for z in zones | {also} if z)
 
 
 def is_held_by_other(hit: HitRow, user_id: int, now: datetime) -> bool:
@@ -154,11 +169,16 @@ def next_hit(
     now: datetime,
 ) -> HitRow | None:
     """The hit to review after ``after``: nearest first when the position is known, else the
-    one waiting longest; never one a colleague holds."""
-    for row in open_queue(session, near=near, limit=CANDIDATES):
-        if row.hit.id != after and not is_held_by_other(row.hit, user_id, now):
-            return row.hit
-    return None
+    one waiting longest; never one a colleague holds (all in SQL, over every open hit)."""
+    free = or_(
+        col(HitRow.status) != HitStatus.CLAIMED.value,
+        col(HitRow.claimed_by) == user_id,
+        col(HitRow.claimed_until).is_(None),
+        col(HitRow.claimed_until) <= now,
+    )
+    conds = [*_conditions(HitFilter(statuses=OPEN)), col(HitRow.id) != after, free]
+    rows = _queue(session, conds, near, 1)
+    return rows[0].hit if rows else None
 
 
 def get_hit(session: Session, hit_id: int) -> HitRow:

@@ -12,8 +12,9 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
-from api.auth.service import create_device
+from api.auth.service import create_device, create_user
 from api.db import UTCDateTime, utcnow
+from api.hits import queries
 from api.hits.db import HitRow
 from api.hits.nearest import nearest_hits
 from api.review.rules import distance_m
@@ -75,6 +76,24 @@ def waiting(engine):
     return engine
 
 
+def test_nearest_first_api_returns_the_true_nearest_of_all_waiting_hits(client, accounts, waiting):
+    truth = _truth(waiting, *BOA)
+    assert len(truth) == N_SPREAD + N_NEAR + N_FAR
+    boa = accounts.headers("boa")
+    params = {"status": "awaiting_review", "lon": BOA[0], "lat": BOA[1], "limit": 50}
+    r = client.get("/api/v1/hits", params=params, headers=boa)
+    assert r.status_code == 200, r.text[:300]
+    body = r.json()
+    assert [h["id"] for h in body["data"]] == [i for i, _ in truth[:50]]
+    assert body["count"] == len(truth)
+    for got, (_, want) in zip(body["data"], truth, strict=False):
+        assert got["distance_m"] == pytest.approx(want, abs=0.01)
+    # most of the nearest are the newest: the old ranking of the oldest 5,000 never offered them
+    assert sum(h["id"] > N_SPREAD for h in body["data"]) >= 30
+    page = client.get("/api/v1/hits", params={**params, "offset": 45, "limit": 30}, headers=boa)
+    assert [h["id"] for h in page.json()["data"]] == [i for i, _ in truth[45:75]]
+
+
 CASES = [
     (BOA, 1, 0),
     (BOA, 500, 0),  # more than the near cluster: the box has to grow
@@ -94,3 +113,37 @@ def test_nearest_hits_matches_a_full_ranking_and_offers_no_closed_hit(waiting):
         assert [h.id for h, _ in got] == [i for i, _ in truth], (lon, lat, limit, offset)
         assert [d for _, d in got] == pytest.approx([d for _, d in truth], abs=0.01)
         assert {h.status for h, _ in got} == {"awaiting_review"}
+
+
+def test_next_hit_is_the_nearest_free_one_of_all_open_hits(waiting):
+    """The tablet's "next": the nearest open hit, not the one just decided nor one a
+    colleague holds (a claim of one's own or an expired claim does not stop it)."""
+    now = utcnow()
+    truth = [i for i, _ in _truth(waiting, *BOA)]
+    with Session(waiting) as s:
+        boa = create_user(s, username="boa-next", password="correct-horse-1", role="boa")
+        other = create_user(s, username="boa-other", password="correct-horse-1", role="boa")
+        s.commit()
+        me, them = boa.id, other.id
+    soon, gone = now + timedelta(minutes=5), now - timedelta(minutes=1)
+    held = {truth[1]: (them, soon), truth[2]: (me, soon), truth[3]: (them, gone)}
+    with waiting.begin() as conn:
+        conn.execute(text(f"UPDATE hits SET status = 'confirmed' WHERE id = {truth[0]}"))
+        for hit_id, (by, until) in held.items():
+            conn.execute(
+                text(
+                    "UPDATE hits SET status = 'claimed', claimed_by = :by, claimed_until = :until "
+                    "WHERE id = :id"
+                ).bindparams(bindparam("until", type_=UTCDateTime())),
+                {"by": by, "until": until, "id": hit_id},
+            )
+    with Session(waiting) as s:
+        first = queries.next_hit(s, me, near=BOA, after=truth[0], now=now)
+        assert first is not None
+        assert first.id == truth[2]  # truth[0] just decided, truth[1] held by a colleague
+        after_mine = queries.next_hit(s, me, near=BOA, after=truth[2], now=now)
+        assert after_mine is not None
+        assert after_mine.id == truth[3]  # the colleague's claim ran out
+        oldest = queries.next_hit(s, me, near=None, after=0, now=now)
+        assert oldest is not None  # no position: the one waiting longest (captured alike: by id)
+        assert oldest.id == min(set(truth) - {truth[0], truth[1]})

@@ -79,7 +79,8 @@ def queue(
     view = queue_rows_view(session, zones, user, rows, utcnow())
     zone_name = ZoneNames(session, zones)
     zone_options = sorted(
-        ((z, zone_name(z)) for z in queries.queue_zones(session)), key=lambda o: o[1]
+        ((z, zone_name(z)) for z in queries.queue_zones(session, also=zone or None)),
+        key=lambda o: o[1],
     )
     filters = empty_form(
         zone=zone or "",
