@@ -187,10 +187,13 @@ def check_log_values(
     caller: Principal, plan: CheckPlan, lon: float, lat: float, result: PointCheck
 ) -> dict[str, Any]:
     """The check-log row of one check: who, when, in which zone, and the answer. The plate
-    and the position only when the answer is "not allowed" (the check may become a hit); an
-    allowed check names neither, nor the right (a permit id would name its holder)."""
+    and the position only when a person (a BOA, the back office) was told "not allowed": who
+    looked up which car stays traceable for a while. An allowed check names neither, nor the
+    right (a permit id would name its holder); nor does a scan car's check: a car posts a
+    suspect with its own copy of plate and position, and a car it let go (chalked in a
+    max-stay zone, or checked in a place it then left) was parked lawfully."""
     zone, decision = result.zone, result.decision
-    kept = not decision.allowed
+    kept = not decision.allowed and caller.kind != "device"
     return {
         "at": utcnow(),
         "actor_type": caller.kind,

@@ -97,10 +97,13 @@ def snapshot_lines(
     page_size: int,
     horizon: timedelta = DEFAULT_HORIZON,
     lookback: timedelta = DEFAULT_LOOKBACK,
+    window_at: datetime | None = None,
 ) -> Iterator[bytes]:
     """The snapshot as NDJSON lines (one ``RightsSnapshotPage`` each), read in one consistent
-    transaction and produced page by page (one page of rights in memory at a time)."""
-    start, end = now - lookback, now + horizon
+    transaction and produced page by page (one page of rights in memory at a time). Its
+    window lies around ``window_at`` (default ``now``); it is generated ``now``."""
+    around = now if window_at is None else window_at
+    start, end = around - lookback, around + horizon
     snapshot_id = uuid.uuid4().hex
     with engine.connect() as conn:
         begin_consistent_read(conn)

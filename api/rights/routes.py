@@ -142,16 +142,28 @@ def get_feed_key(request: Request, _: Annotated[Principal, allow(Role.DEVICE)]) 
     responses={200: {"content": {NDJSON: {}}, "description": "one RightsSnapshotPage per line"}},
 )
 def get_snapshot(
-    request: Request, settings: SettingsDep, _: Annotated[Principal, allow(Role.DEVICE)]
+    request: Request,
+    settings: SettingsDep,
+    _: Annotated[Principal, allow(Role.DEVICE)],
+    at: Annotated[
+        QueryTime | None,
+        Query(description="the car's clock (a replay: its recording's time); default now"),
+    ] = None,
 ) -> StreamingResponse:
-    """Every right valid now or in the next 24 h (and the last hour), plates as keyed hashes,
-    as NDJSON: one ``RightsSnapshotPage`` per line, the last with ``is_last``. A stream that
-    ends without ``is_last`` is broken: discard it."""
+    """Every right valid at ``at`` or in the 24 h after it (and the hour before), plates as
+    keyed hashes, as NDJSON: one ``RightsSnapshotPage`` per line, the last with ``is_last``.
+    A stream that ends without ``is_last`` is broken: discard it. ``at`` lets a car's cache
+    window follow the car's clock, so a replayed recording is checked against its cache
+    (the offline path) as a live car is."""
+    now = utcnow()
+    if at is not None and at.utcoffset() is None:
+        raise Unprocessable("at must carry a time-zone offset", code="naive_time")
     lines = snapshot_lines(
         backend_of(request).engine,
         _keyer(request),
-        utcnow(),
+        now,
         page_size=settings.rights_snapshot_page_size,
+        window_at=at,
     )
     return StreamingResponse(lines, media_type=NDJSON, headers={"Cache-Control": "no-store"})
 

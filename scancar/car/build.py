@@ -372,12 +372,13 @@ def _assemble(
     if car.is_live:
         _start_live_devices(car, stop)
     car.recognizer = _recognizer(config)
+    if replay is not None:
+        car.track, car.gps_fixes, car.gps_dropped = _load_replay_track(config)
     _start_rights(car, key)
     _open_stores(car)
     if replay is None:
         _finish_live(car, stop)
     else:
-        car.track, car.gps_fixes, car.gps_dropped = _load_replay_track(config)
         car.replay_sources = _replay_sources(config)
         car.replay_speed = replay.speed
     car.pipeline = _pipeline(car)
@@ -395,13 +396,15 @@ def _start_metrics(car: Car) -> None:
 
 def _start_rights(car: Car, key: PlateKey | None) -> None:
     """The rights source; with a key its cache (a replay with a backend syncs the feed once,
-    a live car's keeper does it all the time)."""
+    for the recording's time, so its passes are checked against the cache as a live car's
+    are; a live car's keeper syncs all the time)."""
     car.rights = _make_rights(car.config, car.link, car.clock)
     car.closers.append(car.rights.close)
     if key is not None:
         car.rights.install_key(key)
         if not car.is_live and car.link is not None:
-            car.rights.sync(datetime.now(UTC))
+            first = car.track.earliest if car.track is not None else None
+            car.rights.sync(first.time if first is not None else datetime.now(UTC))
 
 
 def _finish_live(car: Car, stop: threading.Event) -> None:

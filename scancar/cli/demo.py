@@ -368,7 +368,11 @@ def run_demo(
         **score(plates, route.expected_hits),
         "outcomes": report.outcomes,
         "replay_s": report.elapsed_s,
-        "rights_source": "backend feed + online check" if rights_in_backend else "offline snapshot",
+        "rights_source": (
+            "backend feed (the car's cache, for the route's time)"
+            if rights_in_backend
+            else "offline snapshot"
+        ),
         "grace_step": "admin tick" if grace_step else "backend background job",
         "backend": backend.url,
         "review_page": f"{backend.url}/ui/queue",

@@ -78,6 +78,10 @@ class Track:
     def latest(self) -> Fix | None:
         return self._fixes[-1] if self._fixes else None
 
+    @property
+    def earliest(self) -> Fix | None:
+        return self._fixes[0] if self._fixes else None
+
     def add(self, fix: Fix) -> None:
         """Append a fix. A fix older than the newest one (time jumped back) restarts the track."""
         if self._fixes and fix.time <= self._times[-1]:

@@ -67,13 +67,18 @@ class HttpRightsFeedClient:
         self._token = token
         self._changes_limit = changes_limit
 
-    def snapshot(self) -> Iterator[RightsSnapshotPage]:
-        """The snapshot pages as they arrive (a page at a time in memory). A stream that ends
-        before the page flagged ``is_last`` raises ``FeedTransportError``; the cache then
-        rolls the whole snapshot back."""
+    def snapshot(self, at: datetime | None = None) -> Iterator[RightsSnapshotPage]:
+        """The snapshot pages as they arrive (a page at a time in memory), for the window
+        around ``at`` (the car's clock). A stream that ends before the page flagged
+        ``is_last`` raises ``FeedTransportError``; the cache then rolls the whole snapshot
+        back."""
+        params = {} if at is None else {"at": at.isoformat()}
         try:
             with self._client.stream(
-                "GET", _url(self._base_url, SNAPSHOT_PATH), headers=_headers(self._token)
+                "GET",
+                _url(self._base_url, SNAPSHOT_PATH),
+                headers=_headers(self._token),
+                params=params,
             ) as response:
                 if response.status_code != 200:
                     response.read()

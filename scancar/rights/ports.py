@@ -80,7 +80,9 @@ class OnlineRightsCheck(Protocol):
 class RightsFeedClient(Protocol):
     """The backend's rights feed as seen from the car (``/rights/snapshot``, ``/changes``)."""
 
-    def snapshot(self) -> Iterable[RightsSnapshotPage]: ...
+    def snapshot(self, at: datetime | None = None) -> Iterable[RightsSnapshotPage]:
+        """The rights valid around ``at`` (the car's clock; default the backend's now)."""
+        ...
 
     def changes(self, since: str) -> RightsChangesPage:
         """Raise ``permits.errors.FeedError`` when the backend no longer knows ``since``."""

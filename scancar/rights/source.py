@@ -90,5 +90,5 @@ def sync_cache(cache: SqliteRightsCache, client: RightsFeedClient, now: datetime
                     return applied
         except FeedError as exc:
             log.warning("rights feed cursor %r refused, taking a snapshot: %s", cursor, exc)
-    cache.apply_snapshot(client.snapshot())
+    cache.apply_snapshot(client.snapshot(now))  # its window around the car's clock
     return applied + 1

@@ -49,10 +49,15 @@ def test_rights_check_normalises_plate_returns_zone_and_logs(client, bo, account
         rows = s.exec(select(RightsCheckLogRow).order_by(RightsCheckLogRow.id)).all()
     assert [(r.plate, r.zone_id, r.reason, r.actor_type) for r in rows] == [
         (None, "noord", "permit", "device"),  # allowed: no plate kept
-        ("GZ123T", "centrum", "none", "device"),
-        ("GZ123T", None, "none", "device"),
-        ("G2123T", "noord", "lookalike_right", "device"),
+        (None, "centrum", "none", "device"),  # a car's check: no plate kept either
+        (None, None, "none", "device"),
+        (None, "noord", "lookalike_right", "device"),
     ]
+    check(client, accounts.headers("boa"), "G2123T", NOORD)  # a person's not-allowed check
+    with Session(engine) as s:
+        last = s.exec(select(RightsCheckLogRow).order_by(RightsCheckLogRow.id.desc())).first()
+    assert last is not None
+    assert (last.plate, last.actor_type, last.lon is not None) == ("G2123T", "user", True)
     assert all(r.at.tzinfo is not None for r in rows)
 
 
@@ -146,6 +151,32 @@ def test_rights_feed_snapshot_pages_and_changes(app, client, bo, accounts):
 def test_rights_feed_empty_snapshot_has_one_last_page(client, accounts):
     pages = _snapshot(client, accounts.headers("device"))
     assert [(p.page, p.is_last, p.rights) for p in pages] == [(0, True, [])]
+
+
+def test_rights_feed_snapshot_window_follows_the_cars_clock(client, bo, accounts):
+    """A replay asks for the rights around its recording's time (``at``): a permit that ended
+    a month ago is in that window and not in today's."""
+    device = accounts.headers("device")
+    then = now() - timedelta(days=40)
+    body = permit_body(plates=["AA11AA"])
+    body |= {"valid_from": (then - timedelta(days=1)).isoformat()}
+    body |= {"valid_to": (then + timedelta(days=1)).isoformat()}
+    assert client.post("/api/v1/permits", json=body, headers=bo).status_code == 201
+    r = client.get("/api/v1/rights/snapshot", params={"at": then.isoformat()}, headers=device)
+    assert r.status_code == 200, r.text
+    (page,) = [RightsSnapshotPage.model_validate_json(line) for line in r.text.splitlines()]
+    assert (page.window_start, page.window_end) == (
+        then - timedelta(hours=1),
+        then + timedelta(hours=24),
+    )
+    assert page.generated_at > then + timedelta(days=39)  # generated now
+    assert len(page.rights) == 1
+    (today,) = _snapshot(client, device)
+    assert today.rights == []
+    for bad in ("2026-03-03T10:00:00", "0001-01-01T00:00:00+01:00"):
+        r = client.get("/api/v1/rights/snapshot", params={"at": bad}, headers=device)
+        assert r.status_code == 422, r.text
+        assert set(r.json()) == {"detail", "code"}
 
 
 # --------------------------------------------------------------------------- repository
@@ -248,9 +279,9 @@ def test_check_log_purge_drops_plates_after_hours_and_rows_after_days(
     from api.retention.service import purge
 
     client.post("/api/v1/permits", json=permit_body(), headers=bo)
-    device = accounts.headers("device")
-    check(client, device, "GZ123T", NOORD)  # allowed: stored without plate
-    check(client, device, "XX999X", NOORD)  # not allowed: plate and position kept a while
+    boa = accounts.headers("boa")
+    check(client, boa, "GZ123T", NOORD)  # allowed: stored without plate
+    check(client, boa, "XX999X", NOORD)  # a BOA told not allowed: plate and position kept a while
     store = client.app.state.backend.evidence_store
     t0 = now()
     hours = timedelta(hours=settings.retention_unallowed_check_hours)

@@ -114,3 +114,17 @@ def test_rights_http_feed_key_is_checked_against_its_id() -> None:
     bad = dict(good, key_id="0000000000000000")
     with pytest.raises(FeedTransportError, match="does not match"):
         fetch_feed_key(_client(lambda _: httpx.Response(200, json=bad)), "http://b", "t")
+
+
+def test_rights_http_feed_snapshot_asks_for_the_cars_time() -> None:
+    seen: list[str | None] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.params.get("at"))
+        return httpx.Response(200, text=_page(0, True) + "\n")
+
+    feed = HttpRightsFeedClient(_client(handler), "http://backend/", "scd_x")
+    at = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)
+    assert len(list(feed.snapshot(at))) == 1
+    assert len(list(feed.snapshot())) == 1
+    assert seen == ["2026-03-03T10:00:00+00:00", None]

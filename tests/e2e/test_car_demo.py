@@ -44,6 +44,22 @@ def test_car_demo_no_serve_json_precision_and_recall(tmp_path):
     assert summary["frames"] == 230
     assert summary["suspects_pending"] == 0
     _dashboard_figures_agree(tmp_path / "demo" / "scancar.db", summary)
+    _rights_from_the_cache(tmp_path / "demo" / "scancar.db")
+
+
+def _rights_from_the_cache(db: Path) -> None:
+    """The demo's route and the car's cache agree in time: every pass was checked offline
+    (the hits say their answer came from the cache) and no check went online."""
+    import sqlite3
+    from contextlib import closing
+
+    with closing(sqlite3.connect(db)) as con:
+        sources = {r[0] for r in con.execute("SELECT rights_cache_version FROM hits")}
+        online = con.execute(
+            "SELECT count(*) FROM rights_check_log WHERE actor_type = 'device'"
+        ).fetchone()[0]
+    assert sources == {"cache"}
+    assert online == 0
 
 
 def _dashboard_figures_agree(db: Path, summary: dict[str, Any]) -> None:

@@ -168,7 +168,7 @@ class FeedClient:
         self.keyer = PlateKeyer(KEY)
         self.calls: list[str] = []
 
-    def snapshot(self) -> Iterable[RightsSnapshotPage]:
+    def snapshot(self, at: datetime | None = None) -> Iterable[RightsSnapshotPage]:
         self.calls.append("snapshot")
         return snapshot_pages(self.repo, self.keyer, self.now, page_size=97)
 
