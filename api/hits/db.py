@@ -10,6 +10,7 @@ from sqlmodel import Field, SQLModel
 from api.db import UTCDateTime, utcnow
 
 DISCARDED_SQL = "status IN ('dismissed', 'rejected')"
+OPEN_SQL = "status IN ('awaiting_review', 'claimed')"  # the review queue
 
 
 class HitRow(SQLModel, table=True):
@@ -17,6 +18,14 @@ class HitRow(SQLModel, table=True):
     __table_args__ = (
         # the review queue and status filters, newest or oldest first
         Index("ix_hits_status_captured_at", "status", "captured_at"),
+        # the review queue oldest first: only the open hits (a few thousand of a million)
+        Index(
+            "ix_hits_open_captured_at",
+            "captured_at",
+            "id",
+            postgresql_where=text(OPEN_SQL),
+            sqlite_where=text(OPEN_SQL),
+        ),
         # nearest-first: a bounding box over the waiting hits
         Index("ix_hits_status_lat_lon", "status", "lat", "lon"),
         # the purge's work lists: only the discarded hits it has not finished with

@@ -10,13 +10,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_
+from sqlalchemy import or_, text
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, func, select
 
 from api.auth.db import UserRow
 from api.errors import NotFound
-from api.hits.db import EvidenceRow, HitEventRow, HitRightsCheckRow, HitRow
+from api.hits.db import OPEN_SQL, EvidenceRow, HitEventRow, HitRightsCheckRow, HitRow
 from api.hits.model import HitStatus
 from api.hits.nearest import nearest_hits
 
@@ -65,7 +65,9 @@ class HitDetail:
 
 def _conditions(flt: HitFilter) -> list[ColumnElement[bool]]:
     conds: list[ColumnElement[bool]] = []
-    if flt.statuses:
+    if flt.statuses == OPEN:  # literal, so both databases see the partial index applies
+        conds.append(text(OPEN_SQL))  # type: ignore[arg-type]
+    elif flt.statuses:
         conds.append(col(HitRow.status).in_([s.value for s in flt.statuses]))
     if flt.zone is not None:
         conds.append(col(HitRow.zone_id) == flt.zone)
@@ -145,8 +147,8 @@ def queue_zones(session: Session, *, also: str | None = None) -> list[str]:
     """The zones that have open hits (the queue's zone filter), and ``also`` (the zone chosen,
     so the filter keeps showing it once its last hit is decided). Read over the open hits only
     (the index on status), not over every hit ever stored."""
-    open_hits = col(HitRow.status).in_([s.value for s in OPEN])
-    zones = {z for (z,) in session.execute(select(HitRow.zone_id).where(open_hits).distinct())}
+    # no DISTINCT: SQLite would walk its zone index over every hit to find the few distinct
+    zones = set(session.exec(select(HitRow.zone_id).where(text(OPEN_SQL))).all())
     return sorted(z for z in zones | {also} if z)
 
 

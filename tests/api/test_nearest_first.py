@@ -147,3 +147,15 @@ def test_next_hit_is_the_nearest_free_one_of_all_open_hits(waiting):
         oldest = queries.next_hit(s, me, near=None, after=0, now=now)
         assert oldest is not None  # no position: the one waiting longest (captured alike: by id)
         assert oldest.id == min(set(truth) - {truth[0], truth[1]})
+
+
+def test_queue_zones_are_those_of_open_hits_and_the_one_chosen(waiting):
+    with waiting.begin() as conn:
+        conn.execute(text("UPDATE hits SET zone_id = 'haven' WHERE status = 'confirmed'"))
+        conn.execute(text(f"UPDATE hits SET zone_id = 'oost' WHERE id = {N_SPREAD}"))
+    with Session(waiting) as s:
+        assert queries.queue_zones(s) == ["centrum", "oost"]
+        assert queries.queue_zones(s, also="haven") == ["centrum", "haven", "oost"]
+        rows = queries.open_queue(s, zone="oost")
+        assert [r.hit.id for r in rows] == [N_SPREAD]
+        assert queries.open_queue(s, zone="haven") == []
