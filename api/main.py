@@ -13,6 +13,7 @@ from api import health
 from api.audit import routes as audit_routes
 from api.auth import routes as auth_routes
 from api.backend import Backend, build_backend
+from api.controlroom import routes as controlroom_routes
 from api.devices import routes as device_routes
 from api.errors import register_error_handlers
 from api.fines import routes as fine_routes
@@ -103,6 +104,7 @@ def create_app(
         report_routes.router,
         permit_routes.router,
         resident_routes.router,
+        controlroom_routes.router,
     ):
         app.include_router(router)
     from api.ui.pages import install_pages

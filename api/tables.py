@@ -4,6 +4,7 @@ from sqlmodel import SQLModel
 
 from api.audit.db import AuditRow
 from api.auth.db import DeviceRow, LoginThrottleRow, UserRow, UserSessionRow
+from api.controlroom.db import BoaPositionRow, HitAssignmentRow
 from api.devices.db import HeartbeatRow
 from api.fines.db import (
     CostTableRow,
@@ -35,6 +36,7 @@ __all__ = [
     "AddressRow",
     "AreaQuotaRow",
     "AuditRow",
+    "BoaPositionRow",
     "CostTableRow",
     "DeviceRow",
     "EvidenceRow",
@@ -46,6 +48,7 @@ __all__ = [
     "FinePaymentRow",
     "FineRow",
     "HeartbeatRow",
+    "HitAssignmentRow",
     "HitDayRow",
     "HitEventRow",
     "HitHourRow",

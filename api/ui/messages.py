@@ -194,6 +194,10 @@ MESSAGES: dict[str, Message] = {
     "zones_error": M("De zonegegevens kloppen niet."),
     "invalid_zone": M("De zone is niet goed ingevuld: {field} is ongeldig."),
     "invalid_zone_file": M("Het zonebestand bevat fouten; er is niets ingelezen."),
+    "hit_not_open": M(
+        "Deze melding is al {status_label}; toewijzen kan alleen bij open meldingen."
+    ),
+    "not_a_boa": M("Kies een actieve handhaver (BOA).", "boa_id"),
     "zone_file_missing": M("Kies een zonebestand om aan te leveren.", "bestand"),
     "zone_upload_not_found": M(
         "Dit voorbeeld bestaat niet meer (al opgeslagen, ouder dan een dag of van een ander). "

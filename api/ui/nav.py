@@ -33,6 +33,7 @@ ITEMS: tuple[NavItem, ...] = (
     _item("Boetes", "/ui/fines", Role.BACKOFFICE),
     _item("Exports", "/ui/exports", Role.BACKOFFICE),
     _item("Vergunningen", "/ui/vergunningen", Role.BACKOFFICE),
+    _item("Meldkamer", "/ui/meldkamer", Role.COORDINATOR, Role.BACKOFFICE),
     _item("Scanauto's", "/ui/autos", Role.BACKOFFICE, Role.ADMIN, Role.COORDINATOR),
     _item("Zones", "/ui/zones", Role.ADMIN),
     _item("Gebruikers", "/ui/gebruikers", Role.ADMIN),
@@ -44,7 +45,7 @@ START_PAGE: dict[Role, str] = {
     Role.BOA: "/ui/queue",
     Role.BACKOFFICE: "/ui/dashboard",
     Role.ADMIN: "/ui/admin",
-    Role.COORDINATOR: "/ui/autos",
+    Role.COORDINATOR: "/ui/meldkamer",
 }
 # Roles that may log in to the pages at all (providers and cars use the API only).
 PAGE_ROLES: tuple[Role, ...] = tuple(START_PAGE)

@@ -66,7 +66,7 @@ def _csrf(html: str) -> str:
         ("boa", "/ui/queue"),
         ("backoffice", "/ui/dashboard"),
         ("admin", "/ui/admin"),
-        ("coordinator", "/ui/autos"),
+        ("coordinator", "/ui/meldkamer"),
     ],
 )
 def test_pages_each_role_lands_on_its_start_page_and_every_nav_link_answers(

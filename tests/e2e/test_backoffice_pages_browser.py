@@ -47,7 +47,8 @@ def _hits(base: str, device: dict[str, str], plates_zones: list[tuple[str, str, 
             "plate": ("plate", make_image(30 + i, (480, 110))),
             "overview": ("overview", make_image(40 + i, (960, 540))),
         }
-        meta, parts = observation(images=images, plate=plate, zone_id=zone, reason=reason)
+        at = {"lon": 4.3505, "lat": 52.0100 + 0.003 * (i % 2)} if zone == "blauw" else {}
+        meta, parts = observation(images=images, plate=plate, zone_id=zone, reason=reason, **at)
         r = httpx.post(f"{base}/api/v1/observations", files=multipart(meta, parts), headers=device)
         assert r.status_code == 201, r.text
         ids.append(r.json()["id"])
@@ -91,6 +92,8 @@ def test_backoffice_pages_in_the_browser(
     names = {
         "admin": accounts.user("admin", name="beheer-eva", password=PASSWORD),
         "backoffice": accounts.user("backoffice", name="bo-karin", password=PASSWORD),
+        "coordinator": accounts.user("coordinator", name="meldkamer-ans", password=PASSWORD),
+        "boa": accounts.user("boa", name="boa-piet", password=PASSWORD),
     }
     admin = accounts.headers("admin")
     boa = accounts.headers("boa")
@@ -110,7 +113,7 @@ def test_backoffice_pages_in_the_browser(
             base,
             device,
             [("GZ123T", "centrum", "no_right"), ("XK52GV", "centrum", "no_right"),
-             ("TT01AB", "blauw", "max_stay_exceeded")],
+             ("TT01AB", "blauw", "max_stay_exceeded"), ("PP77RR", "blauw", "max_stay_exceeded")],
         )  # fmt: skip
         service.run_grace_step(
             engine,
@@ -131,12 +134,31 @@ def test_backoffice_pages_in_the_browser(
         )
         assert r.status_code == 200, r.text
 
+        # the BOA on a tablet shares the location with the control room
+        boa_page = device_context(
+            "tablet", geolocation={"longitude": 4.3552, "latitude": 52.0085},
+            permissions=["geolocation"],
+        ).new_page()  # fmt: skip
+        _login(boa_page, base, names["boa"], "/ui/queue")
+        boa_page.click("#share-toggle")
+        boa_page.wait_for_url("**/ui/queue")
+        boa_page.wait_for_function(
+            "document.getElementById('share-location').textContent.includes('laatst om')"
+        )
         for n, kind in enumerate(("phone", "tablet")):
             page = device_context(kind).new_page()
             first = n == 0
             _walk_zones(page, check_page, base, names["admin"], kind, first, tmp_path)
             _walk_exports(page, check_page, base, names["backoffice"], kind, first, fine_id)
             _walk_cars_and_audit(page, check_page, base, kind)
+            _walk_control_room(page, check_page, base, names["coordinator"], kind, hits[2 + n])
+            # the BOA sees the assigned hit on top of the queue
+            boa_page.goto(f"{base}/ui/queue")
+            first_item = boa_page.locator(".app-queue__item").first
+            assert first_item.get_attribute("href") == f"/ui/hits/{hits[2 + n]}"
+            assert "Voor u van de meldkamer" in first_item.inner_text()
+            if first:
+                check_page(boa_page, "bo-tablet-boa-queue-assigned")
 
 
 def _broken_town(tmp_path) -> str:
@@ -237,3 +259,20 @@ def _walk_cars_and_audit(page, check_page, base, kind) -> None:
     page.wait_for_url("**action=zones**")
     assert page.locator(".audit-row").count() == 3
     check_page(page, f"bo-{kind}-audit")
+
+
+def _walk_control_room(page, check_page, base, coordinator, kind, hit_id) -> None:
+    """The live map (cars, the sharing BOA, waiting hits) and its lists; a hit assigned."""
+    _login(page, base, coordinator, "/ui/meldkamer")
+    page.wait_for_selector("#live-map[data-drawn]")
+    # 2 cars, the BOA, the waiting hits of the blue zone
+    assert int(page.get_attribute("#live-map", "data-drawn")) >= 5
+    assert page.locator(".bo-zone-label").count() >= 3
+    assert "boa-piet" in page.inner_text("#boas")
+    assert "stil" in page.inner_text("#cars")
+    check_page(page, f"bo-{kind}-controlroom")
+    page.select_option(f"#assign-{hit_id}-boa_id", label="boa-piet (deelt locatie)")
+    page.click(f"#assign-{hit_id}")
+    page.wait_for_selector(f"#assigned-{hit_id}")
+    assert f"Melding {hit_id} is toegewezen aan boa-piet." in page.inner_text("#flash")
+    check_page(page, f"bo-{kind}-controlroom-assigned")

@@ -18,8 +18,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from api.db import utcnow
-from api.deps import SessionDep, backend_of
+from api.deps import SessionDep, SettingsDep
 from api.errors import Unprocessable
+from api.settings import BackendSettings
 from api.ui.backoffice.guards import AdminPage
 from api.ui.flash import set_flash
 from api.ui.forms import FormState, Outcome, empty_form, form_action, see_other
@@ -74,8 +75,7 @@ def problem_lines(problems: list[Problem]) -> list[ProblemLine]:
     return out
 
 
-def _map_settings(request: Request) -> dict[str, str]:
-    s = backend_of(request).settings
+def map_settings(s: BackendSettings) -> dict[str, str]:
     return {"tiles": s.map_tile_url, "attribution": s.map_tile_attribution}
 
 
@@ -96,7 +96,7 @@ def _names(*docs: dict[str, Any]) -> dict[str, str]:
 
 
 def _page_ctx(
-    request: Request,
+    settings: BackendSettings,
     session: SessionDep,
     user: PageUser,
     form: FormState | None = None,
@@ -105,7 +105,7 @@ def _page_ctx(
     current, doc = service.version_geojson(session, None)
     return {
         "user": user,
-        "map": _map_settings(request),
+        "map": map_settings(settings),
         "current": current,
         "zones": _zone_rows(doc),
         "versions": versions.list_zone_versions(session),
@@ -117,8 +117,10 @@ def _page_ctx(
 
 
 @router.get("/zones", response_class=HTMLResponse)
-def zones_page(request: Request, session: SessionDep, user: AdminPage) -> HTMLResponse:
-    return render(request, "backoffice/zones.html", _page_ctx(request, session, user))
+def zones_page(
+    request: Request, session: SessionDep, settings: SettingsDep, user: AdminPage
+) -> HTMLResponse:
+    return render(request, "backoffice/zones.html", _page_ctx(settings, session, user))
 
 
 @router.get("/zones/versies/{version}.geojson")
@@ -140,10 +142,12 @@ async def _read_upload(form: FormData) -> tuple[str, bytes]:
 
 
 @router.post("/zones/upload")
-async def upload(request: Request, session: SessionDep, user: AdminPage) -> Response:
+async def upload(
+    request: Request, session: SessionDep, settings: SettingsDep, user: AdminPage
+) -> Response:
     """Check the file; refused: its problems on the zone page (422); accepted: kept aside and
     shown as a preview, not yet a version."""
-    folder = uploads.folder_of(backend_of(request).settings.data_dir)
+    folder = uploads.folder_of(settings.data_dir)
 
     async def do(form: FormData) -> uploads.PendingUpload | ZoneFileError:
         name, data = await _read_upload(form)
@@ -168,7 +172,7 @@ async def upload(request: Request, session: SessionDep, user: AdminPage) -> Resp
         request, user, do, session=session, key="upload"
     )
     if not outcome.ok or outcome.result is None:
-        ctx = _page_ctx(request, session, user, outcome.form)
+        ctx = _page_ctx(settings, session, user, outcome.form)
         return render(request, "backoffice/zones.html", ctx, outcome.status)
     if isinstance(outcome.result, ZoneFileError):
         problems = outcome.result.problems
@@ -178,29 +182,31 @@ async def upload(request: Request, session: SessionDep, user: AdminPage) -> Resp
             f"{'probleem' if len(problems) == 1 else 'problemen'}. Zie de lijst hieronder.",
             "bestand",
         )
-        ctx = _page_ctx(request, session, user, form, problem_lines(problems))
+        ctx = _page_ctx(settings, session, user, form, problem_lines(problems))
         return render(request, "backoffice/zones.html", ctx, 422)
     return see_other(f"/ui/zones/voorstel/{outcome.result.token}")
 
 
-def _pending(request: Request, user: PageUser, token: str) -> uploads.PendingUpload:
-    folder = uploads.folder_of(backend_of(request).settings.data_dir)
+def _pending(settings: BackendSettings, user: PageUser, token: str) -> uploads.PendingUpload:
+    folder = uploads.folder_of(settings.data_dir)
     return uploads.load_pending(folder, token, user.principal.id, utcnow())
 
 
 @router.get("/zones/voorstel/{token}.geojson")
-def preview_geojson(token: Token, request: Request, user: AdminPage) -> Response:
-    return JSONResponse(_pending(request, user, token).doc, headers=NO_STORE)
+def preview_geojson(token: Token, settings: SettingsDep, user: AdminPage) -> Response:
+    return JSONResponse(_pending(settings, user, token).doc, headers=NO_STORE)
 
 
 @router.get("/zones/voorstel/{token}", response_class=HTMLResponse)
-def preview(token: Token, request: Request, session: SessionDep, user: AdminPage) -> HTMLResponse:
-    pending = _pending(request, user, token)
+def preview(
+    token: Token, request: Request, session: SessionDep, settings: SettingsDep, user: AdminPage
+) -> HTMLResponse:
+    pending = _pending(settings, user, token)
     change = versions.import_zone_set(session, pending.as_import(), user.principal, dry_run=True)
     session.rollback()
     ctx = {
         "user": user,
-        "map": _map_settings(request),
+        "map": map_settings(settings),
         "pending": pending,
         "change": change,
         "zones": _zone_rows(pending.doc),
@@ -211,11 +217,13 @@ def preview(token: Token, request: Request, session: SessionDep, user: AdminPage
 
 
 @router.post("/zones/voorstel/{token}")
-async def save(token: Token, request: Request, session: SessionDep, user: AdminPage) -> Response:
-    folder = uploads.folder_of(backend_of(request).settings.data_dir)
+async def save(
+    token: Token, request: Request, session: SessionDep, settings: SettingsDep, user: AdminPage
+) -> Response:
+    folder = uploads.folder_of(settings.data_dir)
 
     def do(_: FormData) -> versions.ZoneSetChange:
-        pending = _pending(request, user, token)
+        pending = _pending(settings, user, token)
         note = f"{pending.note} ({pending.filename})" if pending.note else pending.filename
         change = versions.import_zone_set(session, pending.as_import(), user.principal, note=note)
         session.commit()
@@ -225,7 +233,7 @@ async def save(token: Token, request: Request, session: SessionDep, user: AdminP
     outcome = await form_action(request, user, do, session=session, key="save")
     if not outcome.ok or outcome.result is None:
         return render(
-            request, "backoffice/zones.html", _page_ctx(request, session, user, outcome.form),
+            request, "backoffice/zones.html", _page_ctx(settings, session, user, outcome.form),
             outcome.status,
         )  # fmt: skip
     change = outcome.result
@@ -241,7 +249,7 @@ async def save(token: Token, request: Request, session: SessionDep, user: AdminP
 
 @router.get("/zones/versies/{version}", response_class=HTMLResponse)
 def version_page(
-    version: Version, request: Request, session: SessionDep, user: AdminPage
+    version: Version, request: Request, session: SessionDep, settings: SettingsDep, user: AdminPage
 ) -> HTMLResponse:
     number, doc = service.version_geojson(session, version)
     info = next(v for v in versions.list_zone_versions(session) if v.version == number)
@@ -250,7 +258,7 @@ def version_page(
     session.rollback()
     ctx = {
         "user": user,
-        "map": _map_settings(request),
+        "map": map_settings(settings),
         "info": info,
         "zones": _zone_rows(doc),
         "made": versions.diff_zone_sets(before, doc),
@@ -262,7 +270,7 @@ def version_page(
 
 @router.post("/zones/versies/{version}/terugzetten")
 async def roll_back(
-    version: Version, request: Request, session: SessionDep, user: AdminPage
+    version: Version, request: Request, session: SessionDep, settings: SettingsDep, user: AdminPage
 ) -> Response:
     def do(_: FormData) -> versions.ZoneSetChange:
         change = versions.rollback_zone_set(session, version, user.principal)
@@ -271,7 +279,7 @@ async def roll_back(
 
     outcome = await form_action(request, user, do, session=session, key="rollback")
     if not outcome.ok or outcome.result is None:
-        ctx = _page_ctx(request, session, user, outcome.form)
+        ctx = _page_ctx(settings, session, user, outcome.form)
         return render(request, "backoffice/zones.html", ctx, outcome.status)
     change = outcome.result
     response = see_other("/ui/zones")

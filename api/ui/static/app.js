@@ -299,4 +299,35 @@
       if (to) { window.location.replace(to); }
     });
   }
+
+  // sharing the location with the control room while the queue is open (at most every 30 s)
+  var share = $("share-location");
+  if (share && share.getAttribute("data-sharing") === "1") {
+    if (!geo) {
+      share.textContent = "U deelt uw locatie, maar " + positionProblem(null).toLowerCase();
+    } else {
+      var lastSent = 0;
+      geo.watchPosition(function (p) {
+        var now = Date.now();
+        if (now - lastSent < 30000) { return; }
+        lastSent = now;
+        var body = new URLSearchParams();
+        body.append("csrf", share.getAttribute("data-csrf"));
+        body.append("lon", String(p.coords.longitude));
+        body.append("lat", String(p.coords.latitude));
+        body.append("accuracy_m", String(Math.min(p.coords.accuracy || 0, 100000)));
+        fetch("/ui/locatie/positie", { method: "POST", body: body, credentials: "same-origin" })
+          .then(function (r) {
+            if (r.status === 204) {
+              var at = new Date().toLocaleTimeString("nl-NL", {
+                timeZone: "Europe/Amsterdam", hour: "2-digit", minute: "2-digit"
+              });
+              share.textContent = "U deelt uw locatie met de meldkamer (laatst om " + at + ").";
+            }
+          }, function () {});
+      }, function (err) {
+        share.textContent = "U deelt uw locatie, maar " + positionProblem(err).toLowerCase();
+      }, GEO_OPTIONS);
+    }
+  }
 })();

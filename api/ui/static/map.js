@@ -60,7 +60,9 @@
   // labels that would overlap a bigger zone's label are hidden until zoomed in far enough
   function declutter(map, layer) {
     function place() {
-      var shown = [];
+      // the cars' and BOAs' names go first: a zone label under one of them is hidden
+      var marks = map.getContainer().querySelectorAll(".bo-mark-label");
+      var shown = Array.prototype.map.call(marks, function (m) { return m.getBoundingClientRect(); });
       var items = layer.getLayers().map(function (l) {
         var b = l.getBounds(), ne = map.latLngToLayerPoint(b.getNorthEast()),
           sw = map.latLngToLayerPoint(b.getSouthWest());
@@ -77,7 +79,7 @@
         if (hit) { el.classList.add("bo-zone-label--hidden"); } else { shown.push(r); }
       });
     }
-    map.on("zoomend moveend", place);
+    map.on("zoomend moveend bo:drawn", place);
     place();
   }
 
@@ -116,7 +118,7 @@
   // ---------------------------------------------------------------- the control room
   var MARKS = {
     car: { color: "#0b3d91", fillColor: "#2f6fd6", radius: 10, label: "Scanauto" },
-    car_silent: { color: "#6b4100", fillColor: "#c98a00", radius: 10, label: "Scanauto (stil)" },
+    car_silent: { color: "#33373d", fillColor: "#8a8f98", radius: 10, label: "Scanauto (stil)" },
     boa: { color: "#0f5132", fillColor: "#2e9e62", radius: 9, label: "Handhaver" },
     hit: { color: "#7a0014", fillColor: "#d2263e", radius: 8, label: "Melding" },
     hit_assigned: { color: "#4a2a00", fillColor: "#f0a30a", radius: 8, label: "Melding (toegewezen)" }
@@ -166,6 +168,7 @@
         fitted = true;
       }
       el.setAttribute("data-drawn", String(layer.getLayers().length));
+      map.fire("bo:drawn");
       document.dispatchEvent(new CustomEvent("controlroom:data", { detail: data }));
     }
 
@@ -180,6 +183,25 @@
     refresh();
     window.setInterval(function () { if (!document.hidden) { refresh(); } }, every);
   }
+
+  // the lists under the map are the page's own; when the live data differ, say so and keep the
+  // waiting times current
+  document.addEventListener("controlroom:data", function (e) {
+    var data = e.detail, rows = document.querySelectorAll("[data-hit-id]"), seen = {};
+    var changed = rows.length !== (data.hits || []).length;
+    for (var i = 0; i < rows.length; i += 1) { seen[rows[i].getAttribute("data-hit-id")] = rows[i]; }
+    (data.hits || []).forEach(function (h) {
+      var row = seen[String(h.id)];
+      if (!row || (row.getAttribute("data-assigned") || "") !== (h.assigned_to || "")) {
+        changed = true;
+        return;
+      }
+      var age = row.querySelector("[data-age-for]");
+      if (age) { age.textContent = h.age; }
+    });
+    var stale = document.getElementById("stale-notice");
+    if (stale) { stale.hidden = !changed; }
+  });
 
   function init() {
     var maps = document.querySelectorAll(".bo-map");

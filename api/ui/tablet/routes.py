@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from api.auth.principal import Role
+from api.controlroom import queries as controlroom
 from api.db import utcnow
 from api.deps import (
     EvidenceStoreDep,
@@ -35,6 +36,7 @@ from api.evidence.store import EvidenceMissing, EvidenceTampered
 from api.hits import queries
 from api.hits.db import HitRow
 from api.limits import ROW_ID_MAX
+from api.review.rules import distance_m
 from api.review.schemas import ConfirmIn, CorrectPlateIn, RejectIn
 from api.review.service import PlateCorrection
 from api.ui import labels
@@ -76,7 +78,17 @@ def queue(
 ) -> HTMLResponse:
     near = (lon, lat) if lon is not None and lat is not None else None
     rows = queries.open_queue(session, zone=zone or None, reason=reason or None, near=near)
+    # hits the control room assigned to this BOA come first, newest assignment first
+    assigned = controlroom.assigned_to(session, user.principal.id)
+    if assigned:
+        first = [
+            queries.HitRowAt(h, distance_m(near[0], near[1], h.lon, h.lat) if near else None)
+            for h in controlroom.assigned_hits(session, user.principal.id)
+        ]
+        rows = first + [r for r in rows if r.hit.id not in assigned]
     view = queue_rows_view(session, zones, user, rows, utcnow())
+    for row in view:
+        row["assignment"] = assigned.get(row["hit"].id)
     zone_name = ZoneNames(session, zones)
     zone_options = sorted(
         ((z, zone_name(z)) for z in queries.queue_zones(session, also=zone or None)),
@@ -98,6 +110,8 @@ def queue(
             "filters": filters,
             "located": near is not None,
             "filter_qs": urlencode({k: v for k, v in (("zone", zone), ("reason", reason)) if v}),
+            "can_share": user.principal.role == Role.BOA,
+            "sharing": controlroom.is_sharing(session, user.principal.id),
         },
     )
 
@@ -345,3 +359,9 @@ async def photo(
     response = see_other(f"/ui/hits/{hit_id}")
     set_flash(response, request, "Foto toegevoegd.")
     return response
+
+
+# sharing the location with the control room (its own module, on this router)
+from api.ui.tablet import location  # noqa: E402 - after the router it joins
+
+router.include_router(location.router)
