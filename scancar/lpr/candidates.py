@@ -155,7 +155,8 @@ def ink_colour(plate: Image, hsv: Image) -> PlateColour:
 
     Ink is the dark side (Otsu) of the plate's grey, less EU-band blue; a pixel is red when
     (R - max(G, B)) is at least 0.2 of the paper's brightness (Belgian red ~0.5, black ~0).
-    Red: at least 40 % of the ink; black: at most 3 % red and a neutral median."""
+    Red: at least 40 % of the ink red and at most 15 % neutral; black: at most 3 % red and a
+    neutral median."""
     gray = cv2.cvtColor(plate, cv2.COLOR_BGR2GRAY)
     _, dark = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
     ink = (dark > 0) & (cv2.inRange(hsv, _EU_BLUE_LO, _EU_BLUE_HI) == 0)
@@ -170,12 +171,13 @@ def ink_colour(plate: Image, hsv: Image) -> PlateColour:
         return "other"  # too little contrast to tell
     redness = (px[:, 2] - np.maximum(px[:, 0], px[:, 1])) / paper_grey
     red_share = float(np.mean(redness >= 0.2))
-    if red_share >= 0.4:
+    chroma = (px.max(axis=1) - px.min(axis=1)) / paper_grey
+    # red characters only when next to no ink is neutral black (a loose box over a red car
+    # must not make a German plate's black characters red), black ones only when next to no
+    # ink is red (nor a dark bumper a Belgian plate's red characters black)
+    if red_share >= 0.4 and float(np.mean(chroma <= 0.1)) <= 0.15:
         return "white_red"
-    # black characters only when next to no ink pixel is red (a loose box over a dark bumper
-    # must not hide a Belgian plate's red characters)
-    chroma = float(np.median(px.max(axis=1) - px.min(axis=1))) / paper_grey
-    if red_share <= 0.03 and chroma <= 0.08:
+    if red_share <= 0.03 and float(np.median(chroma)) <= 0.08:
         return "white_dark"
     return "other"
 

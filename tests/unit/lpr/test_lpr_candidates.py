@@ -132,6 +132,14 @@ def test_plate_colour_does_not_call_a_red_plate_black_over_a_dark_bumper():
     assert plate_colour(dark) != "white_dark"
 
 
+def test_plate_colour_does_not_call_a_black_plate_red_over_a_red_car():
+    # a loose box: red car body above, below and beside a German plate's black characters
+    plate = render_plate("P XV 135", "de", rng=np.random.default_rng(3))
+    small = cv2.resize(plate, (260, 55), interpolation=cv2.INTER_AREA)
+    crop = cv2.copyMakeBorder(small, 30, 30, 40, 40, cv2.BORDER_CONSTANT, value=(40, 20, 170))
+    assert plate_colour(crop) == "other"
+
+
 def test_plate_colour_tells_nothing_of_the_characters_of_a_tinted_plate():
     crop = plate_crop("P XV 135", "de").astype(np.float32)
     green = np.clip(crop * np.array([0.6, 1.0, 0.6], np.float32), 0, 255).astype(np.uint8)
