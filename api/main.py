@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from sqlalchemy.engine import Engine
 
 from api import health
@@ -34,6 +34,45 @@ from api.zones import routes as zone_routes
 API_VERSION = "0.1.0"
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Open the check pool and run the background jobs while the app serves; close the
+    backend after."""
+    from api.retention.jobs import background_jobs
+
+    backend: Backend = app.state.backend  # a test may have replaced a part
+    check_pool = backend.check_pool
+    if check_pool is not None:
+        await check_pool.open()
+    try:
+        async with background_jobs(backend):
+            yield
+    finally:
+        if check_pool is not None:
+            await check_pool.close()
+        backend.close()
+
+
+def _routers() -> tuple[APIRouter, ...]:
+    return (
+        rights_routes.router,  # first: /rights/check is the hottest route
+        health.router,
+        health.metrics_router(),
+        auth_routes.router,
+        audit_routes.router,
+        observation_routes.router,
+        device_routes.router,
+        hit_routes.router,
+        review_routes.router,
+        zone_routes.router,
+        fine_routes.router,
+        report_routes.router,
+        permit_routes.router,
+        resident_routes.router,
+        controlroom_routes.router,
+    )
+
+
 def create_app(
     backend: Backend | BackendSettings | None = None,
     *,
@@ -52,24 +91,6 @@ def create_app(
         )
     elif engine is not None or rights_checker is not None or zone_rules is not None:
         raise TypeError("create_app: pass the parts to build_backend, not with a Backend")
-    settings = backend.settings
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from api.retention.jobs import background_jobs
-
-        running: Backend = app.state.backend  # a test may have replaced a part
-        check_pool = running.check_pool
-        if check_pool is not None:
-            await check_pool.open()
-        try:
-            async with background_jobs(running):
-                yield
-        finally:
-            if check_pool is not None:
-                await check_pool.close()
-            running.close()
-
     app = FastAPI(
         title="Scan-car enforcement backend",
         version=API_VERSION,
@@ -77,35 +98,17 @@ def create_app(
             "Ingest from scan cars, the BOA review queue, fines, permits, zones, reports. "
             'Every error body is {"detail": ..., "code": ...}.'
         ),
-        lifespan=lifespan,
+        lifespan=_lifespan,
         docs_url=None,  # install_docs_pages: the pages with the assets the package ships
         redoc_url=None,
     )
     app.state.backend = backend  # the only attribute: read it through api.deps
-
     register_error_handlers(app)
     install_openapi(app)
     install_docs_pages(app)
-    install_middleware(app, settings, backend.engine)
+    install_middleware(app, backend.settings, backend.engine)
     app.add_middleware(MetricsMiddleware, metrics=backend.metrics)  # outermost: counts every answer
-
-    for router in (
-        rights_routes.router,  # first: /rights/check is the hottest route
-        health.router,
-        health.metrics_router(),
-        auth_routes.router,
-        audit_routes.router,
-        observation_routes.router,
-        device_routes.router,
-        hit_routes.router,
-        review_routes.router,
-        zone_routes.router,
-        fine_routes.router,
-        report_routes.router,
-        permit_routes.router,
-        resident_routes.router,
-        controlroom_routes.router,
-    ):
+    for router in _routers():
         app.include_router(router)
     from api.ui.pages import install_pages
 

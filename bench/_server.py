@@ -71,7 +71,16 @@ def serve(url: str, data_dir: Path, workers: int) -> Iterator[tuple[str, subproc
     port = free_port()
     log = (data_dir.parent / "server.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--workers", str(workers)],
+        [
+            sys.executable,
+            "-m",
+            "scancar_cli",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
         env=server_env(url, data_dir),
         stdout=log,
         stderr=log,

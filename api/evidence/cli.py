@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import typer
 
+from api.clitools import ADMIN_HELP, ensure_data_dir, group, load_settings, open_engine
 
-def register(admin_app: typer.Typer) -> None:
+
+def register(app: typer.Typer) -> None:
+    admin_app = group(app, "admin", ADMIN_HELP)
+
     @admin_app.command(
         "check-evidence",
         help="Check that every evidence file exists and matches its SHA-256 (after a restore). "
         "Exit 1 when any is missing or changed.",
     )
     def check_evidence() -> None:
-        from api.cli import _data_dir, _engine, _settings
         from api.evidence.store import EvidenceStore
         from api.evidence.verify import verify_evidence
 
-        settings = _settings()
-        _data_dir(settings)
-        engine = _engine(settings)
+        settings = load_settings()
+        ensure_data_dir(settings)
+        engine = open_engine(settings)
         try:
             report = verify_evidence(engine, EvidenceStore(settings.evidence_dir))
         finally:

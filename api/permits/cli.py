@@ -8,10 +8,15 @@ from typing import Annotated, NoReturn
 
 import typer
 
+from api.clitools import fail, load_settings, open_engine
 from permits.csvio import CsvPermit
 from permits.errors import CsvImportError, CsvRowError
 
 app = typer.Typer(help="Permits: import from and export to CSV.", no_args_is_help=True)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="permits", help="Permits: import FILE (CSV), export.")
 
 
 @app.command(
@@ -38,7 +43,6 @@ def import_file(
         ),
     ] = False,
 ) -> None:
-    from api.cli import _engine, _settings, fail
     from api.db import session_scope
     from api.errors import ApiError
     from api.permits.service import import_permits
@@ -52,7 +56,7 @@ def import_file(
         raise fail(f"{file}: {exc}", 1) from None
     except CsvImportError as exc:
         _bad_rows(exc)
-    engine = _engine(_settings())
+    engine = open_engine(load_settings())
     try:
         with session_scope(engine) as session:
             _check_areas(session, rows, allow_unknown_areas)
@@ -129,12 +133,11 @@ def _bad_rows(exc: CsvImportError, hint: str = "") -> NoReturn:
 
 @app.command("export", help="Write every permit as CSV to standard output.")
 def export() -> None:
-    from api.cli import _engine, _settings
     from api.db import session_scope
     from api.permits.service import iter_permits
     from permits.csvio import write_permits_csv
 
-    engine = _engine(_settings())
+    engine = open_engine(load_settings())
     try:
         with session_scope(engine) as session:
             count = write_permits_csv(iter_permits(session), sys.stdout)

@@ -6,18 +6,21 @@ import time
 
 import typer
 
+from api.clitools import ADMIN_HELP, group, load_settings, open_engine
 
-def register(admin_app: typer.Typer) -> None:
+
+def register(app: typer.Typer) -> None:
+    admin_app = group(app, "admin", ADMIN_HELP)
+
     @admin_app.command(
         "rebuild-reports",
         help="Recompute the report figures from hits, fines and heartbeats (after a bulk load "
         "with triggers off or a restore); writers wait meanwhile.",
     )
     def rebuild_reports() -> None:
-        from api.cli import _engine, _settings
         from api.reports.rollup import rebuild
 
-        engine = _engine(_settings())
+        engine = open_engine(load_settings())
         started = time.monotonic()
         rebuild(engine)
         typer.echo(f"rebuilt the report figures in {time.monotonic() - started:.1f} s")

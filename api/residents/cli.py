@@ -6,9 +6,14 @@ from pathlib import Path
 
 import typer
 
+from api.clitools import load_settings, open_engine
 from permits.errors import CsvImportError
 
 app = typer.Typer(help="Addresses: import the address list (CSV).", no_args_is_help=True)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="addresses", help="Addresses: import FILE (CSV).")
 
 
 @app.command(
@@ -18,7 +23,6 @@ app = typer.Typer(help="Addresses: import the address list (CSV).", no_args_is_h
     "are updated. The fixture town's list: fixtures/addresses/town.csv.",
 )
 def import_file(file: Path) -> None:
-    from api.cli import _engine, _settings
     from api.db import session_scope
     from api.residents.addresses import import_addresses, read_addresses
 
@@ -37,7 +41,7 @@ def import_file(file: Path) -> None:
             typer.echo(str(error))
         typer.echo(f"{len(exc.errors)} bad row(s); nothing imported", err=True)
         raise typer.Exit(1) from None
-    engine = _engine(_settings())
+    engine = open_engine(load_settings())
     try:
         with session_scope(engine) as session:
             added, updated = import_addresses(session, rows)

@@ -3,20 +3,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from api.clitools import ADMIN_HELP, group, open_backend
+
 if TYPE_CHECKING:
-    from api.backend import Backend
     from api.permits.jobs import ExpiryReport
     from api.retention.service import PurgeReport
     from api.review.service import GraceReport
 
 
-def register(admin_app: typer.Typer) -> None:
+def register(app: typer.Typer) -> None:
+    admin_app = group(app, "admin", ADMIN_HELP)
+
     @admin_app.command(
         "purge", help="Remove personal data past its term (counts to the audit log)."
     )
@@ -29,7 +30,7 @@ def register(admin_app: typer.Typer) -> None:
     ) -> None:
         from api.retention.service import run_purge
 
-        with _backend() as backend:
+        with open_backend() as backend:
             report = run_purge(
                 backend.engine,
                 backend.evidence_store,
@@ -45,7 +46,7 @@ def register(admin_app: typer.Typer) -> None:
     def tick() -> None:
         from api.retention.jobs import tick as run_tick
 
-        with _backend() as backend:
+        with open_backend() as backend:
             report = run_tick(backend)
         typer.echo(f"grace: {describe_grace(report.grace) if report.grace else 'failed (see log)'}")
         typer.echo(
@@ -60,24 +61,9 @@ def register(admin_app: typer.Typer) -> None:
         from api.db import session_scope
         from api.fines.tariffs import seed_default_tariffs
 
-        with _backend() as backend, session_scope(backend.engine) as session:
+        with open_backend() as backend, session_scope(backend.engine) as session:
             report = seed_default_tariffs(session)
         typer.echo(f"added {report.costs_added} cost and {report.offences_added} offence entries")
-
-
-@contextmanager
-def _backend() -> Iterator[Backend]:
-    """The backend's own composition root (no web app), so jobs use the server's parts."""
-    from api.backend import build_backend
-    from api.cli import _data_dir, _engine, _settings
-
-    settings = _settings().model_copy(update={"run_background_jobs": False})
-    _data_dir(settings)
-    backend = build_backend(settings, engine=_engine(settings))
-    try:
-        yield backend
-    finally:
-        backend.close()
 
 
 def describe_grace(report: GraceReport) -> str:

@@ -86,27 +86,32 @@ def _grace_one(
     )
     check = save_check(session, hit, "grace", hit.plate, hit.captured_at, result)
     if result.allowed:
-        if not transition(
-            session,
-            hit,
-            HitAction.RIGHT_FOUND,
-            expect=HitStatus.PENDING_GRACE,
-            values={"evidence_deleted_at": now},
-        ):
-            session.rollback()
-            return GraceOutcome.SKIPPED
-        hashes = remove_evidence_rows(session, hit.id or 0)
-        add_event(
-            session,
-            hit,
-            None,
-            HitAction.RIGHT_FOUND,
-            HitStatus.PENDING_GRACE.value,
-            f"reason={result.reason} check={check.id}",
-        )
-        session.commit()
-        delete_unreferenced_files(session, store, hashes)
-        return GraceOutcome.DISMISSED
+        return _dismiss(session, store, hit, now, f"reason={result.reason} check={check.id}")
+    return _to_review(session, hit, grace)
+
+
+def _dismiss(
+    session: Session, store: EvidenceStore, hit: HitRow, now: datetime, detail: str
+) -> GraceOutcome:
+    """A right was found: close the hit and delete its photos at once."""
+    if not transition(
+        session,
+        hit,
+        HitAction.RIGHT_FOUND,
+        expect=HitStatus.PENDING_GRACE,
+        values={"evidence_deleted_at": now},
+    ):
+        session.rollback()
+        return GraceOutcome.SKIPPED
+    hashes = remove_evidence_rows(session, hit.id or 0)
+    add_event(session, hit, None, HitAction.RIGHT_FOUND, HitStatus.PENDING_GRACE.value, detail)
+    session.commit()
+    delete_unreferenced_files(session, store, hashes)
+    return GraceOutcome.DISMISSED
+
+
+def _to_review(session: Session, hit: HitRow, grace: int) -> GraceOutcome:
+    """No right after the grace period: the hit goes to the review queue."""
     repeat = is_repeat(session, hit)
     if not transition(
         session,

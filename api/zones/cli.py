@@ -4,15 +4,24 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from zones.errors import ZoneFileError, ZonesError
+from api.clitools import fail, load_settings, open_engine
+
+if TYPE_CHECKING:  # the zones library loads shapely and numpy: inside the commands
+    from zones.errors import ZoneFileError
+
 
 app = typer.Typer(
     help="Parking zones: check and import zone files and NPR tables.", no_args_is_help=True
 )
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="zones", help="Parking zones: check, import, import-npr.")
+
 
 DryRunOpt = Annotated[
     bool, typer.Option("--dry-run", help="only show what would change; store nothing")
@@ -21,13 +30,12 @@ CrsOpt = Annotated[str | None, typer.Option("--crs", help="EPSG:28992 for RD New
 
 
 def _store(imported, source: str, *, dry_run: bool = False) -> None:  # type: ignore[no-untyped-def]
-    from api.cli import _engine, _settings
     from api.db import session_scope
     from api.zones.versions import import_zone_set
 
     for notice in (*imported.repairs, *imported.warnings):
         typer.echo(f"note: {notice}", err=True)
-    engine = _engine(_settings())
+    engine = open_engine(load_settings())
     try:
         with session_scope(engine) as session:
             change = import_zone_set(
@@ -63,6 +71,7 @@ def _problems(exc: ZoneFileError) -> typer.Exit:
 
 @app.command("check", help="Validate a zone file; one problem per line, exit 1 on problems.")
 def check(file: Path, crs: CrsOpt = None) -> None:
+    from zones.errors import ZoneFileError, ZonesError
     from zones.geojson import load_feature_collection
 
     try:
@@ -86,6 +95,7 @@ def import_file(
     ] = False,
     dry_run: DryRunOpt = False,
 ) -> None:
+    from zones.errors import ZoneFileError, ZonesError
     from zones.geojson import load_feature_collection
 
     try:
@@ -111,6 +121,7 @@ def import_npr(
     fix: Annotated[bool, typer.Option(help="repair invalid geometry")] = False,
     dry_run: DryRunOpt = False,
 ) -> None:
+    from zones.errors import ZoneFileError, ZonesError
     from zones.npr import import_npr as run
 
     try:
@@ -135,11 +146,10 @@ def import_npr(
 
 @app.command("versions", help="List the stored zone versions, newest first.")
 def versions() -> None:
-    from api.cli import _engine, _settings
     from api.db import session_scope
     from api.zones.versions import list_zone_versions
 
-    engine = _engine(_settings())
+    engine = open_engine(load_settings())
     try:
         with session_scope(engine) as session:
             rows = list_zone_versions(session)
@@ -165,12 +175,11 @@ def rollback(
     version: Annotated[int, typer.Argument(help="the version to go back to", min=1)],
     dry_run: DryRunOpt = False,
 ) -> None:
-    from api.cli import _engine, _settings, fail
     from api.db import session_scope
     from api.errors import ApiError
     from api.zones.versions import rollback_zone_set
 
-    engine = _engine(_settings())
+    engine = open_engine(load_settings())
     try:
         with session_scope(engine) as session:
             change = rollback_zone_set(session, version, None, actor_name="cli", dry_run=dry_run)

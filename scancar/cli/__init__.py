@@ -1,25 +1,17 @@
-"""The car's commands (``read``, ``gps``, ``replay``, ``run``, ``status``, ``demo``), registered
-on the root ``scancar`` command. Each command module is the composition root of its process."""
+"""The car's commands (``gps``, ``read``, ``replay``, ``run``, ``status``, ``demo``): each module
+has ``register(app)``, and ``register`` here adds them all to the root ``scancar`` command
+(``scancar_cli.main``). Each command is the composition root of its process
+(``scancar.car.build.build_car`` for ``run`` and ``replay``, which ``demo`` drives). The
+modules are light at import: OpenCV, numpy and onnxruntime load inside the commands.
+"""
 
 from __future__ import annotations
 
 import typer
 
+from scancar.cli import demo, gps, read, replay, run, status
 
-def register_car_commands(app: typer.Typer) -> None:
-    from scancar.cli import demo, gps, read, replay, run, status
 
-    app.command("gps", help="Parse an NMEA log or GPX track; print each accepted fix.")(
-        gps.gps_command
-    )
-    read.register(app)
-    app.command("replay", help="Replay a recorded route (frames + NMEA/GPX) through the car.")(
-        replay.replay_command
-    )
-    app.command("run", help="Run the car: live cameras + GPS + backend (car.toml).")(
-        run.run_command
-    )
-    app.command("status", help="The car's local state (status file, lock); exit 1 if unhealthy.")(
-        status.status_command
-    )
-    demo.register(app)
+def register(app: typer.Typer) -> None:
+    for module in (gps, read, replay, run, status, demo):
+        module.register(app)

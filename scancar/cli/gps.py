@@ -99,3 +99,8 @@ app.command("gps")(gps_command)
 
 if __name__ == "__main__":
     app()
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``gps`` to the root ``scancar`` command."""
+    app.command("gps", help="Parse an NMEA log or GPX track; print each accepted fix.")(gps_command)

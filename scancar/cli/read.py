@@ -18,16 +18,13 @@ import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Protocol, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, Protocol, TextIO
 
 import typer
 
-from scancar.frames.decode import IMAGE_SUFFIXES, read_image
-from scancar.frames.sources import VIDEO_SUFFIXES, VideoSource
-from scancar.lpr.errors import BadFrameError, LprError
-from scancar.lpr.model import PlateRead, VehiclePass
-from scancar.lpr.recognizer import PlateRecognizer
-from scancar.lpr.tracking import PassTracker, TrackerSettings
+if TYPE_CHECKING:  # OpenCV and numpy load inside the command (``scancar_cli.main``)
+    from scancar.lpr.model import PlateRead, VehiclePass
+    from scancar.lpr.recognizer import PlateRecognizer
 
 DEFAULT_MODEL = "cct-xs-v2-global-model"
 
@@ -53,30 +50,40 @@ class _Item:
     error: str | None = None
 
 
+def _suffixes() -> tuple[frozenset[str], frozenset[str]]:
+    """The image and the video file suffixes the frame readers take."""
+    from scancar.frames.decode import IMAGE_SUFFIXES
+    from scancar.frames.sources import VIDEO_SUFFIXES
+
+    return frozenset(IMAGE_SUFFIXES), frozenset(VIDEO_SUFFIXES)
+
+
 def _expand(paths: Sequence[Path], recursive: bool = False) -> Iterator[_Item]:
+    images, videos = _suffixes()
     for path in paths:
         if path.is_dir():
             yield from _expand_folder(path, recursive)
         elif not path.exists():
             yield _Item(path, "error", "no such file or folder")
-        elif path.suffix.lower() in VIDEO_SUFFIXES:
+        elif path.suffix.lower() in videos:
             yield _Item(path, "video")
-        elif path.suffix.lower() in IMAGE_SUFFIXES:
+        elif path.suffix.lower() in images:
             yield _Item(path, "image")
         else:
-            allowed = ", ".join(sorted(IMAGE_SUFFIXES | VIDEO_SUFFIXES))
+            allowed = ", ".join(sorted(images | videos))
             yield _Item(path, "error", f"unknown file type; allowed: {allowed}, or a folder")
 
 
 def _expand_folder(folder: Path, recursive: bool) -> Iterator[_Item]:
+    images, _ = _suffixes()
     found = folder.rglob("*") if recursive else folder.iterdir()
-    images = sorted(
-        (p for p in found if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES),
+    pictures = sorted(
+        (p for p in found if p.is_file() and p.suffix.lower() in images),
         key=lambda p: [
             int(t) if t.isdigit() else t for t in _split_digits(str(p.relative_to(folder)))
         ],
     )
-    if not images:
+    if not pictures:
         has_subfolders = any(p.is_dir() for p in folder.iterdir())
         why = (
             "the folder holds no images, only subfolders: add -r to read them"
@@ -84,7 +91,7 @@ def _expand_folder(folder: Path, recursive: bool) -> Iterator[_Item]:
             else "the folder holds no images"
         )
         yield _Item(folder, "error", why)
-    for p in images:
+    for p in pictures:
         yield _Item(p, "image")
 
 
@@ -142,6 +149,9 @@ def _emit(out: TextIO, json_out: bool, obj: dict[str, Any], extra: str = "") -> 
 def _read_video(
     recognizer: PlateRecognizer, path: Path, json_out: bool, out: TextIO, err: TextIO
 ) -> bool:
+    from scancar.frames.sources import VideoSource
+    from scancar.lpr.tracking import PassTracker, TrackerSettings
+
     source = VideoSource(str(path), camera=path.stem)
     tracker = PassTracker(TrackerSettings())
 
@@ -178,6 +188,7 @@ def build_recognizer(settings: HasOcrModel | None) -> PlateRecognizer:
     Raises ``LprError`` / ``OSError`` with one line when a model cannot be loaded."""
     from scancar.lpr.fastplate import load_plate_reader
     from scancar.lpr.finder import DEFAULT_FINDER, build_plate_finder
+    from scancar.lpr.recognizer import PlateRecognizer
     from scancar.settings import local_ocr_model
 
     env = os.environ.get
@@ -200,6 +211,9 @@ def read_command(
     err: TextIO | None = None,
 ) -> int:
     """Read every path; returns the exit code (0 all read, 1 some failed, 2 no model)."""
+    from scancar.frames.decode import read_image
+    from scancar.lpr.errors import BadFrameError, LprError
+
     out = out or sys.stdout
     err = err or sys.stderr
     if recognizer is None:

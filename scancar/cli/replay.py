@@ -22,13 +22,22 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from scancar.gps.camera import CameraMount
-from scancar.lpr.model import Frame
-from scancar.pipeline import PipelineSettings
+
+if TYPE_CHECKING:  # OpenCV and numpy load inside the command
+    from scancar.lpr.model import Frame
+    from scancar.pipeline import PipelineSettings
+
+
+def _default_settings() -> PipelineSettings:
+    from scancar.pipeline import PipelineSettings
+
+    return PipelineSettings()
+
 
 log = logging.getLogger("scancar.replay")
 
@@ -66,7 +75,7 @@ class ReplayOptions:
     drain_timeout_s: float = 30.0
     progress: bool = True
     ocr_model: str | None = None
-    settings: PipelineSettings = field(default_factory=PipelineSettings)
+    settings: PipelineSettings = field(default_factory=_default_settings)
     heartbeat_s: float = 30.0
     outbox_quota_bytes: int = 512 * 1024 * 1024
 
@@ -412,3 +421,10 @@ def describe_replay(report: ReplayReport) -> list[str]:
             f"max {report.latency_s['max']} s"
         )
     return lines
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``replay`` to the root ``scancar`` command."""
+    app.command("replay", help="Replay a recorded route (frames + NMEA/GPX) through the car.")(
+        replay_command
+    )

@@ -114,3 +114,8 @@ def run_command(
     finally:
         remove_handlers(handlers)
     typer.echo(json.dumps(counters))
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``run`` to the root ``scancar`` command."""
+    app.command("run", help="Run the car: live cameras + GPS + backend (car.toml).")(run_command)

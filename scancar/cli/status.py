@@ -124,3 +124,10 @@ def status_command(
         typer.echo("healthy" if not problems else "UNHEALTHY: " + "; ".join(problems))
     if problems:
         raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``status`` to the root ``scancar`` command."""
+    app.command("status", help="The car's local state (status file, lock); exit 1 if unhealthy.")(
+        status_command
+    )
