@@ -16,6 +16,16 @@ import enum
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from permits.bounds import (
+    AREA_CODE_MAX,
+    AREA_CODES_MAX_CHARS,
+    EARLIEST_TIME,
+    HOLDER_REF_MAX,
+    LATEST_TIME,
+    PERMIT_ID_MAX,
+    VISITOR_BUDGET_MAX,
+    is_plausible_time,
+)
 from permits.errors import InvalidPermitError, NaiveDatetimeError
 from permits.plates import is_normalised_plate
 
@@ -34,10 +44,21 @@ def _require_plate(name: str, plate: str) -> None:
         )
 
 
+def _require_plausible(name: str, value: datetime) -> None:
+    if not is_plausible_time(value):
+        raise InvalidPermitError(
+            name,
+            value.isoformat(),
+            f"must lie from {EARLIEST_TIME.date()} up to {LATEST_TIME.date()}",
+        )
+
+
 def _require_window(start: datetime, end: datetime | None) -> None:
     require_aware("start", start)
+    _require_plausible("start", start)
     if end is not None:
         require_aware("end", end)
+        _require_plausible("end", end)
         if end < start:
             raise InvalidPermitError("end", end, f"must not be before start {start.isoformat()}")
 
@@ -148,7 +169,34 @@ class Permit:
             )
         if any(not code for code in self.area_codes):
             raise InvalidPermitError("area_codes", sorted(self.area_codes), "empty area code")
+        self._check_lengths()
         self._check_plates_and_budget()
+
+    def _check_lengths(self) -> None:
+        for name, value, most in (
+            ("id", self.id, PERMIT_ID_MAX),
+            ("holder_ref", self.holder_ref, HOLDER_REF_MAX),
+        ):
+            if len(value) > most or "\x00" in value:
+                raise InvalidPermitError(
+                    name, value[:80], f"at most {most} characters, no NUL character"
+                )
+        codes = sorted(self.area_codes)
+        if any(len(c) > AREA_CODE_MAX or "\x00" in c for c in codes):
+            raise InvalidPermitError(
+                "area_codes", [c[:80] for c in codes], f"at most {AREA_CODE_MAX} characters each"
+            )
+        if len(";".join(codes)) > AREA_CODES_MAX_CHARS:
+            raise InvalidPermitError(
+                "area_codes",
+                f"{len(codes)} codes",
+                f"at most {AREA_CODES_MAX_CHARS} characters together (joined by ';')",
+            )
+        budget = self.visitor_budget_minutes
+        if budget is not None and budget > VISITOR_BUDGET_MAX:
+            raise InvalidPermitError(
+                "visitor_budget_minutes", budget, f"at most {VISITOR_BUDGET_MAX} minutes"
+            )
 
     def _check_plates_and_budget(self) -> None:
         if self.type is PermitType.VISITOR:

@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from permits.bounds import EARLIEST_TIME, LATEST_TIME
 from permits.plates import is_normalised_plate
 
 MAX_EVIDENCE_PER_OBSERVATION = 6
@@ -35,8 +36,6 @@ Confidence = Annotated[float, Field(ge=0.0, le=1.0)]
 # heartbeat's, the API's dates) only stay within sane bounds, far from the edges of what
 # datetimes and the database can hold (year 1, year 9999).
 CAR_SOFTWARE_EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
-EARLIEST_TIME = datetime(1970, 1, 1, tzinfo=UTC)
-LATEST_TIME = datetime(2100, 1, 1, tzinfo=UTC)
 
 
 def _check_between(value: datetime, earliest: datetime, what: str) -> datetime:

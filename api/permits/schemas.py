@@ -8,12 +8,12 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.limits import INT32_MAX, SaneTime
+from permits.bounds import AREA_CODES_MAX_CHARS
 from permits.model import PermitStatus, PermitType
 
 # one area code as the columns hold it (area_quotas.area_code VARCHAR(64)); a permit's codes
 # are stored joined by ';' in permits.area_codes VARCHAR(2000)
 AreaCode = Annotated[str, Field(min_length=1, max_length=64)]
-AREA_CODES_MAX_CHARS = 2000
 PlateIn = Annotated[str, Field(min_length=1, max_length=20, description="any spelling")]
 
 

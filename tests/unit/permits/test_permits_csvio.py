@@ -58,6 +58,25 @@ BAD_ROWS = [
     ("P9,resident,H,AB12CD;ab-12-cd,A1,2026-01-01T00:00:00Z,,,", "plates", "listed twice"),
     ("P9,resident,H,AB12CD,A1,2026-01-01T00:00:00Z,,,,extra", None, "more fields"),
     ("P1,resident,H,AB12CD,A1,2026-01-01T00:00:00Z,,,", "id", "already used on line 2"),
+    # values the database cannot hold (permits.bounds)
+    ("P9,resident,H,AB12CD,A1,0001-01-01T00:00:00+01:00,,,", "valid_from", "from 1970-01-01"),
+    (
+        "P9,resident,H,AB12CD,A1,2026-01-01T00:00:00Z,9999-12-31T23:59:59-01:00,,",
+        "valid_to",
+        "up to 2100-01-01",
+    ),
+    ("P9,resident,H,AB12CD,A1,1-1-1969,,,", "valid_from", "from 1970-01-01"),
+    ("P9,resident," + "H" * 129 + ",AB12CD,A1,2026-01-01T00:00:00Z,,,", "holder_ref", "128"),
+    ("P" * 65 + ",resident,H,AB12CD,A1,2026-01-01T00:00:00Z,,,", "id", "at most 64"),
+    ("P9,resident,H,AB12CD," + "A" * 65 + ",2026-01-01T00:00:00Z,,,", "area_codes", "64"),
+    (
+        "P9,resident,H,AB12CD,"
+        + ";".join(f"{i:03d}" + "A" * 60 for i in range(40))
+        + ",2026-01-01T00:00:00Z,,,",
+        "area_codes",
+        "2000 characters together",
+    ),
+    ("P9,visitor,H,,A1,2026-01-01T00:00:00Z,,,99999999999", "visitor_budget_minutes", "at most"),
 ]
 
 
