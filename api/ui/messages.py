@@ -43,6 +43,7 @@ MESSAGES: dict[str, Message] = {
     "unavailable": M("De dienst is tijdelijk niet beschikbaar. Probeer het zo opnieuw."),
     "database_unavailable": M("De database is even niet bereikbaar. Probeer het zo opnieuw."),
     "database_error": M("Er ging iets mis bij het opslaan. Probeer het opnieuw."),
+    "internal_error": M("Er ging iets mis op de server. Probeer het opnieuw of meld dit."),
     "database_busy": M("De database is even te druk. Probeer het zo opnieuw."),
     "request_timeout": M("Het versturen duurde te lang. Probeer het opnieuw."),
     "client_gone": M("De verbinding werd verbroken tijdens het versturen. Probeer het opnieuw."),

@@ -236,3 +236,32 @@ def test_limits_nul_in_a_login_form_is_422(client):
     )
     assert r.status_code == 422  # missing fields, no NUL: the ordinary validation answer
     assert r.json()["code"] == "validation_error"
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_limits_an_unexpected_error_is_still_json_or_a_dutch_page(app):
+    """A bug (an exception nothing maps) answers 500 with ``{detail, code}`` on the API and the
+    Dutch error page on a page, never a plain-text 500."""
+    from fastapi.testclient import TestClient
+
+    def overflow() -> None:
+        raise OverflowError("date value out of range")  # as a year-1 time did
+
+    def bug() -> None:
+        raise RuntimeError("a bug")
+
+    app.add_api_route("/api/v1/overflow", overflow)
+    app.add_api_route("/api/v1/bug", bug)
+    app.add_api_route("/ui/bug", bug)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        overflowed, api_answer, page = (
+            c.get("/api/v1/overflow"),
+            c.get("/api/v1/bug"),
+            c.get("/ui/bug"),
+        )
+    assert (overflowed.status_code, overflowed.json()["code"]) == (422, "out_of_range")
+    assert api_answer.status_code == 500
+    assert api_answer.json() == {"detail": "internal server error", "code": "internal_error"}
+    assert page.status_code == 500
+    assert "text/html" in page.headers["content-type"]
+    assert "Er ging iets mis op de server" in page.text
