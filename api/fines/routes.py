@@ -13,7 +13,14 @@ from pydantic import BaseModel, Field
 
 from api.auth.principal import Principal, Role
 from api.db import utcnow
-from api.deps import SessionDep, SettingsDep, allow, backend_of
+from api.deps import (
+    EngineDep,
+    EvidenceStoreDep,
+    SessionDep,
+    SettingsDep,
+    ZoneCatalogDep,
+    allow,
+)
 from api.fines import pack, service, tariffs
 from api.fines.db import FineRow
 from api.fines.exportfile import STREAM_ROWS, batch_records, csv_filename, csv_lines
@@ -184,8 +191,8 @@ def list_alerts(session: SessionDep, settings: SettingsDep, _: BackOffice) -> li
     responses={200: {"model": ExportOut, "content": {"text/csv": {}}}},
 )
 def export(
-    request: Request,
     session: SessionDep,
+    engine: EngineDep,
     settings: SettingsDep,
     actor: BackOffice,
     track: FineTrack | None = None,
@@ -209,7 +216,7 @@ def export(
         result = service.export_batch(session, actor, track=track, period_from=from_, period_to=to)
     batch = result.batch
     bid = batch.id if batch else None
-    records = batch_records(backend_of(request).engine, bid, settings.chunk_size)
+    records = batch_records(engine, bid, settings.chunk_size)
     if format == "csv":
         name = csv_filename(batch.track if batch else None, bid)
         return StreamingResponse(
@@ -313,11 +320,17 @@ def get_fine(fine_id: FineId, session: SessionDep, _: BackOffice) -> FineDetail:
 
 
 @router.get("/{fine_id}/pack", response_class=HTMLResponse)
-def get_pack(fine_id: FineId, request: Request, session: SessionDep, _: BackOffice) -> Response:
+def get_pack(
+    fine_id: FineId,
+    request: Request,
+    session: SessionDep,
+    store: EvidenceStoreDep,
+    _: BackOffice,
+) -> Response:
     """The evidence pack as one printable HTML page (photos embedded)."""
     from api.ui.templating import NO_STORE, templates
 
-    p = pack.build_pack(session, backend_of(request).evidence_store, fine_id, utcnow())
+    p = pack.build_pack(session, store, fine_id, utcnow())
     return templates.TemplateResponse(
         request, "backoffice/pack.html", {"pack": p}, headers=NO_STORE
     )
@@ -332,9 +345,12 @@ def approve(fine_id: FineId, session: SessionDep, actor: BackOffice) -> FineOut:
 
 @router.post("/{fine_id}/recalculate", response_model=FineOut)
 def recalculate(
-    fine_id: FineId, request: Request, session: SessionDep, settings: SettingsDep, actor: BackOffice
+    fine_id: FineId,
+    session: SessionDep,
+    catalog: ZoneCatalogDep,
+    settings: SettingsDep,
+    actor: BackOffice,
 ) -> FineOut:
-    catalog = backend_of(request).zone_catalog
     return fine_out(service.recalculate(session, fine_id, actor, catalog, settings))
 
 

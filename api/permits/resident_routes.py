@@ -7,13 +7,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
 from api.auth.db import UserRow
 from api.auth.principal import Principal, Role
-from api.deps import RowId, SessionDep, SettingsDep, allow, backend_of
+from api.deps import RowId, SessionDep, SettingsDep, ZoneCatalogDep, allow
 from api.errors import Unprocessable
 from api.limits import ROW_ID_MAX, PermitIdPath, SaneTime
 from api.permits import resident
@@ -110,8 +110,8 @@ def get_own_permit(session: SessionDep, owner: Resident, permit_id: PermitIdPath
 
 @router.post("/applications", response_model=OwnPermitOut, status_code=201)
 def apply_for_own_permit(
-    request: Request,
     session: SessionDep,
+    catalog: ZoneCatalogDep,
     settings: SettingsDep,
     owner: Resident,
     body: OwnApplicationIn,
@@ -119,7 +119,7 @@ def apply_for_own_permit(
     """Apply for a resident, business, care or visitor permit at an address; the area
     follows from the address through the zones."""
     user = session.get(UserRow, owner.id)
-    index = backend_of(request).zone_catalog.current(session).index
+    index = catalog.current(session).index
     app = resident.apply(
         session,
         owner,

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Request
+from fastapi import APIRouter, Body, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from api.auth.principal import Principal, Role
 from api.db import utcnow
-from api.deps import SessionDep, allow, backend_of
+from api.deps import SessionDep, ZoneCatalogDep, allow
 from api.errors import Unprocessable
 from api.limits import INT32_MAX, QueryTime
 from api.zones import service, versions
@@ -174,8 +174,8 @@ def list_versions(
 
 @router.get("/locate", response_model=LocateOut)
 def locate(
-    request: Request,
     session: SessionDep,
+    catalog: ZoneCatalogDep,
     _: Annotated[Principal, allow(*ANY_ROLE)],
     lon: Annotated[float, Query(ge=-180, le=180)],
     lat: Annotated[float, Query(ge=-90, le=90)],
@@ -187,7 +187,7 @@ def locate(
         raise Unprocessable(
             "at must carry a time-zone offset, e.g. 2026-11-26T10:00:00+01:00", code="naive_time"
         )
-    zone_set = backend_of(request).zone_catalog.current(session)
+    zone_set = catalog.current(session)
     result = zone_set.index.locate_with_margin(lon, lat, radius_m)
     zone = result.zone
     if zone is None:
