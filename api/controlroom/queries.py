@@ -200,5 +200,15 @@ def assigned_hits(session: Session, boa_id: int) -> list[HitRow]:
     return [hits[i] for i in order if i in hits]
 
 
+def assignment_of(session: Session, hit_id: int) -> Assignment | None:
+    row = session.get(HitAssignmentRow, hit_id)
+    if row is None:
+        return None
+    names = _names(session, [row.boa_id, row.assigned_by])
+    return Assignment(
+        row.boa_id, names.get(row.boa_id, "?"), names.get(row.assigned_by, "?"), row.assigned_at
+    )
+
+
 def is_sharing(session: Session, boa_id: int) -> bool:
     return session.get(BoaPositionRow, boa_id) is not None

@@ -67,6 +67,14 @@ def list_fines(
     return list(rows), total
 
 
+def fines_by_hit(session: Session, hit_ids: list[int]) -> dict[int, FineRow]:
+    """The fine of each of ``hit_ids`` that has one (a hit has at most one)."""
+    if not hit_ids:
+        return {}
+    rows = session.exec(select(FineRow).where(col(FineRow.hit_id).in_(hit_ids))).all()
+    return {f.hit_id: f for f in rows}
+
+
 def payments(session: Session, fine_id: int) -> list[FinePaymentRow]:
     stmt = select(FinePaymentRow).where(FinePaymentRow.fine_id == fine_id)
     return list(session.exec(stmt.order_by(col(FinePaymentRow.id))).all())

@@ -30,6 +30,8 @@ class HitFilter:
     reason: str | None = None
     plate: str | None = None  # normalised (no dashes or spaces, upper case)
     since: datetime | None = None  # captured at or after (timezone-aware)
+    until: datetime | None = None  # captured before (timezone-aware)
+    decided_by: int | None = None  # the BOA who decided it (user id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +79,10 @@ def _conditions(flt: HitFilter) -> list[ColumnElement[bool]]:
         conds.append(col(HitRow.plate) == flt.plate)
     if flt.since is not None:
         conds.append(col(HitRow.captured_at) >= flt.since)
+    if flt.until is not None:
+        conds.append(col(HitRow.captured_at) < flt.until)
+    if flt.decided_by is not None:
+        conds.append(col(HitRow.decided_by) == flt.decided_by)
     return conds
 
 

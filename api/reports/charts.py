@@ -64,12 +64,12 @@ def bar_chart(
         cx = pad_l + i * bw + bw / 2
         if v:
             parts.append(
-                f'<text x="{_num(cx)}" y="{_num(y - 4)}" text-anchor="middle" font-size="11" '
+                f'<text x="{_num(cx)}" y="{_num(y - 4)}" text-anchor="middle" font-size="13" '
                 f'{FONT} fill="{AXIS}">{escape(value_format.format(v))}</text>'
             )
         parts.append(
             f'<text x="{_num(cx)}" y="{height - pad_b + 16}" text-anchor="middle" '
-            f'font-size="11" {FONT} fill="{AXIS}">{escape(label)}</text>'
+            f'font-size="13" {FONT} fill="{AXIS}">{escape(label)}</text>'
         )
     parts.append("</svg>")
     return SvgChart(title, "".join(parts))
@@ -132,7 +132,7 @@ def line_chart(
         parts.append(
             f'<line x1="{pad_l}" y1="{_num(y)}" x2="{width - pad_r}" y2="{_num(y)}" '
             f'stroke="{GRID}"/><text x="{pad_l - 6}" y="{_num(y + 4)}" text-anchor="end" '
-            f'font-size="11" {FONT} fill="{AXIS}">{label}</text>'
+            f'font-size="13" {FONT} fill="{AXIS}">{label}</text>'
         )
     segment: list[str] = []
     segments: list[list[str]] = []
@@ -161,7 +161,7 @@ def line_chart(
     for i in range(0, n, every):
         parts.append(
             f'<text x="{_num(pad_l + i * step)}" y="{height - 12}" text-anchor="middle" '
-            f'font-size="11" {FONT} fill="{AXIS}">{escape(labels[i])}</text>'
+            f'font-size="13" {FONT} fill="{AXIS}">{escape(labels[i])}</text>'
         )
     parts.append("</svg>")
     return SvgChart(title, "".join(parts))
@@ -238,8 +238,10 @@ def zone_map(
         c = z.geometry.representative_point()
         x, y = xy(c.x, c.y).split(",")
         parts.append(
-            f'<text x="{x}" y="{y}" text-anchor="middle" font-size="12" {FONT} '
-            f'fill="#1b1f24">{escape(z.name)}: {hits.get(z.id, 0)}</text>'
+            # dark text with a white halo: readable on the lightest and the darkest fill
+            f'<text x="{x}" y="{y}" text-anchor="middle" font-size="18" font-weight="600" '
+            f'{FONT} fill="#1b1f24" stroke="#ffffff" stroke-width="4" paint-order="stroke" '
+            f'stroke-linejoin="round">{escape(z.name)}: {hits.get(z.id, 0)}</text>'
         )
     parts.append("</svg>")
     return SvgChart(title, "".join(parts))

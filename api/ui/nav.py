@@ -30,6 +30,7 @@ ITEMS: tuple[NavItem, ...] = (
     _item("Wachtrij", "/ui/queue", Role.BOA, Role.BACKOFFICE),
     _item("Beheer", "/ui/admin", Role.ADMIN),
     _item("Dashboard", "/ui/dashboard", Role.BACKOFFICE, Role.ADMIN),
+    _item("Meldingen", "/ui/meldingen", Role.BACKOFFICE),
     _item("Boetes", "/ui/fines", Role.BACKOFFICE),
     _item("Exports", "/ui/exports", Role.BACKOFFICE),
     _item("Vergunningen", "/ui/vergunningen", Role.BACKOFFICE),

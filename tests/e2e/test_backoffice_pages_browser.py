@@ -62,11 +62,13 @@ def _confirm(base: str, boa: dict[str, str], hid: int) -> None:
     assert r.status_code == 200, r.text
 
 
-def _beat(base: str, token: str, minutes_ago: float, lon: float, lat: float) -> None:
+def _beat(
+    base: str, token: str, minutes_ago: float, lon: float, lat: float, counts: dict[str, int]
+) -> None:
     body = {
         "sent_at": (datetime.now(UTC) - timedelta(minutes=minutes_ago)).isoformat(),
         "run_id": str(uuid.uuid4()),
-        "counts": {"frames": 100, "checks": 12, "passes": 12, "suspects": 3},
+        "counts": {"frames": 100, **counts},
         "software_version": "scancar-car/2.1",
         "lon": lon,
         "lat": lat,
@@ -102,8 +104,9 @@ def test_backoffice_pages_in_the_browser(
     device = {"Authorization": f"Bearer {car}"}
     with serve(app) as base:
         assert httpx.put(f"{base}/api/v1/zones", json=TOWN, headers=admin).status_code == 201
-        _beat(base, car, 0.5, 4.3575, 52.0110)
-        _beat(base, silent_car, 40, 4.3610, 52.0060)
+        # the dashboard's known figures: 30 reads and 11 suspects from the cars' heartbeats
+        _beat(base, car, 0.5, 4.3575, 52.0110, {"reads": 30, "checks": 30, "suspects": 11})
+        _beat(base, silent_car, 40, 4.3610, 52.0060, {"reads": 0, "checks": 0, "suspects": 0})
         with Session(engine) as s:  # its last sign of life 40 minutes ago
             row = s.exec(select(DeviceRow).where(DeviceRow.name == "auto-zuid")).one()
             row.last_seen_at = datetime.now(UTC) - timedelta(minutes=40)
@@ -150,6 +153,7 @@ def test_backoffice_pages_in_the_browser(
             first = n == 0
             _walk_zones(page, check_page, base, names["admin"], kind, first, tmp_path)
             _walk_exports(page, check_page, base, names["backoffice"], kind, first, fine_id)
+            _walk_hits(page, check_page, base, kind, hits[0])
             _walk_cars_and_audit(page, check_page, base, kind)
             _walk_control_room(page, check_page, base, names["coordinator"], kind, hits[2 + n])
             # the BOA sees the assigned hit on top of the queue
@@ -227,6 +231,12 @@ def _walk_zones(page, check_page, base, admin, kind, first, tmp_path) -> None:
 def _walk_exports(page, check_page, base, clerk, kind, first, fine_id) -> None:
     """Exports: a tax batch made, listed with its count and total; the fine says exported."""
     _login(page, base, clerk, "/ui/dashboard")
+    assert page.inner_text("#kpi-scans") == "30"
+    assert page.inner_text("#kpi-suspects") == "11"
+    assert page.inner_text("#kpi-hits") == "4"
+    assert page.inner_text("#kpi-rate") == "100%"
+    assert page.locator("#no-data").count() == 0
+    check_page(page, f"bo-{kind}-dashboard")
     page.click("#nav-exports")
     page.wait_for_url("**/ui/exports")
     if first:
@@ -276,3 +286,21 @@ def _walk_control_room(page, check_page, base, coordinator, kind, hit_id) -> Non
     page.wait_for_selector(f"#assigned-{hit_id}")
     assert f"Melding {hit_id} is toegewezen aan boa-piet." in page.inner_text("#flash")
     check_page(page, f"bo-{kind}-controlroom-assigned")
+
+
+def _walk_hits(page, check_page, base, kind, hit_id) -> None:
+    """The hit search by plate as typed; the hit's read-only page; on to its fine."""
+    page.click("#nav-meldingen")
+    page.wait_for_url("**/ui/meldingen")
+    assert page.locator(".hit-row").count() == 4
+    page.fill("#zoek-kenteken", "gz-123-t")
+    page.click("#filter")
+    page.wait_for_url("**kenteken=**")
+    assert page.locator(".hit-row").count() == 1
+    check_page(page, f"bo-{kind}-hits")
+    page.click(f'a[href="/ui/meldingen/{hit_id}"]')
+    page.wait_for_selector("#hit-fine")
+    assert page.inner_text("#hit-plate") == "GZ-123-T"
+    check_page(page, f"bo-{kind}-hit")
+    page.click("#to-fine")
+    page.wait_for_selector("#to-hit")

@@ -29,7 +29,7 @@ from api.limits import ROW_ID_MAX
 from api.reports import charts
 from api.reports import service as reports
 from api.ui import labels
-from api.ui.backoffice import audit, devices, exports, users, zones
+from api.ui.backoffice import audit, devices, exports, hits, users, zones
 from api.ui.backoffice.guards import AdminPage, BackOfficePage, ReaderPage
 from api.ui.forms import FormState, empty_form, form_action, see_other
 from api.ui.session import PageUser
@@ -62,6 +62,7 @@ def dashboard(
     s = reports.summary(session, *reports.last_days(days, now))
     zone_set = backend_of(request).zone_catalog.current(session)
     zone_hits = {z.zone_id: z.hits for z in s.per_zone}
+    zone_names = {z.id: z.name for z in zone_set.index.zones}
     fines_per_zone = [z for z in s.per_zone if z.fines]
     reasons = list(s.reject_reasons.items())
     svg = {
@@ -70,7 +71,7 @@ def dashboard(
         ),
         "fines_zone": charts.hbar_chart(
             "Boetes per zone",
-            [z.zone_id for z in fines_per_zone],
+            [zone_names.get(z.zone_id, z.zone_id) for z in fines_per_zone],
             [z.fines for z in fines_per_zone],
         ),
         "reasons": charts.hbar_chart(
@@ -371,5 +372,5 @@ async def admin_home(request: Request, user: AdminPage) -> HTMLResponse:
 
 
 # the pages in their own modules (each an APIRouter without prefix)
-for _part in (users, audit, devices, exports, zones):
+for _part in (users, audit, devices, exports, zones, hits):
     router.include_router(_part.router)
