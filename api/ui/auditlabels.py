@@ -104,10 +104,16 @@ LINKS = {
 
 
 class AuditRow(Protocol):
-    action: str
-    target_type: str
-    target_id: str
-    detail: str
+    """What an audit line needs (read-only: an audit entry or a row)."""
+
+    @property
+    def action(self) -> str: ...
+    @property
+    def target_type(self) -> str: ...
+    @property
+    def target_id(self) -> str | None: ...
+    @property
+    def detail(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,5 +258,5 @@ def audit_line(row: AuditRow) -> AuditLine:
     kind = label(OBJECT, row.target_type)
     target = f"{kind} {row.target_id}" if row.target_id else kind
     link = LINKS.get(row.target_type)
-    url = link.format(id=row.target_id) if link and row.target_id.isdigit() else None
+    url = link.format(id=row.target_id) if link and (row.target_id or "").isdigit() else None
     return AuditLine(action_text(row.action), target, url, change_text(row.action, row.detail))

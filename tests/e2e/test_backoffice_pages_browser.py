@@ -163,6 +163,18 @@ def test_backoffice_pages_in_the_browser(
             assert "Voor u van de meldkamer" in first_item.inner_text()
             if first:
                 check_page(boa_page, "bo-tablet-boa-queue-assigned")
+                _live_refresh(page, base, accounts, hits[3])
+
+        # the administrator disables the BOA: the BOA's open tablet session ends at once
+        admin_page = device_context("tablet").new_page()
+        _login(admin_page, base, names["admin"], "/ui/admin")
+        admin_page.click("#nav-gebruikers")
+        admin_page.click("a:text('boa-piet')")
+        admin_page.click("#disable")
+        admin_page.wait_for_selector("#enable")
+        assert admin_page.inner_text("#user-state") == "Uitgeschakeld"
+        boa_page.goto(f"{base}/ui/queue")
+        assert "/ui/login" in boa_page.url
 
 
 def _broken_town(tmp_path) -> str:
@@ -304,3 +316,23 @@ def _walk_hits(page, check_page, base, kind, hit_id) -> None:
     check_page(page, f"bo-{kind}-hit")
     page.click("#to-fine")
     page.wait_for_selector("#to-hit")
+
+
+def _live_refresh(page, base, accounts, hit_id) -> None:
+    """The control room's map and notice follow a change made elsewhere, without a reload."""
+    page.evaluate("window.__sameDocument = true")
+    drawn_before = page.get_attribute("#live-map", "data-drawn")
+    assert page.is_hidden("#stale-notice")
+    coordinator = accounts.headers("coordinator")
+    boa = httpx.get(f"{base}/api/v1/controlroom/live", headers=coordinator).json()["boas"][0]
+    r = httpx.put(
+        f"{base}/api/v1/controlroom/hits/{hit_id}/assignment",
+        json={"boa_id": boa["id"]},
+        headers=coordinator,
+    )
+    assert r.status_code == 200, r.text
+    page.wait_for_selector("#stale-notice:not([hidden])", timeout=30_000)
+    assert page.evaluate("window.__sameDocument") is True  # no reload happened
+    assert page.get_attribute("#live-map", "data-drawn") == drawn_before
+    r = httpx.delete(f"{base}/api/v1/controlroom/hits/{hit_id}/assignment", headers=coordinator)
+    assert r.status_code == 204

@@ -62,7 +62,7 @@ def new_user_form(request: Request, user: AdminPage) -> HTMLResponse:
     return _new_page(request, user, empty_form("new", role=Role.BOA.value))
 
 
-def _new_page(request: Request, user: PageUser, form: FormState, status: int = 200) -> Response:
+def _new_page(request: Request, user: PageUser, form: FormState, status: int = 200) -> HTMLResponse:
     ctx = {"user": user, "form": form, "role_options": _role_options(), "role_hints": ROLE_HINTS}
     return render(request, "backoffice/user_new.html", ctx, status)
 
