@@ -20,6 +20,7 @@ from typing import Annotated, Any
 
 import shapely
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -63,7 +64,19 @@ def _number_only(value: Any) -> Any:
     return Decimal(str(value)) if isinstance(value, float) else value
 
 
-Cents = Annotated[Decimal, BeforeValidator(_number_only), Field(ge=0)]
+Cents = Annotated[Decimal, BeforeValidator(_number_only), Field(ge=0, le=1_000_000)]
+
+# what the backend's columns hold (zone ids are VARCHAR(128) in hits, fines and the check log;
+# area codes VARCHAR(64)) and sane ranges: a zone file is refused with the problem named
+# instead of a stored zone that fails every rights check later
+ZONE_ID_MAX = 128
+MINUTES_A_WEEK = 7 * 24 * 60
+
+
+def _plausible_day(value: date) -> date:
+    if not date(1970, 1, 1) <= value < date(2100, 1, 1):
+        raise ValueError(f"{value.isoformat()} is not a plausible date (1970 up to 2100)")
+    return value
 
 
 class WindowSpec(BaseModel):
@@ -76,7 +89,7 @@ class WindowSpec(BaseModel):
     end: StrictStr
     tariff_cents_per_hour: Cents = Decimal(0)
     step_minutes: StrictInt = Field(default=1, ge=1, le=MAX_STEP_MINUTES)
-    max_stay_minutes: StrictInt | None = Field(default=None, gt=0)
+    max_stay_minutes: StrictInt | None = Field(default=None, gt=0, le=MINUTES_A_WEEK)
 
 
 class ZoneProperties(BaseModel):
@@ -84,18 +97,22 @@ class ZoneProperties(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    name: StrictStr = Field(min_length=1)
+    name: StrictStr = Field(min_length=1, max_length=200)
     kind: ZoneKind
-    area_code: StrictStr = Field(min_length=1)
-    priority: StrictInt = 0
-    schedule: list[WindowSpec]
+    area_code: StrictStr = Field(min_length=1, max_length=64)
+    priority: StrictInt = Field(default=0, ge=-1_000_000, le=1_000_000)
+    schedule: list[WindowSpec] = Field(max_length=200)
     holidays: HolidayPolicy = HolidayPolicy.REGULATED
-    holiday_dates: list[date] | None = None
-    max_stay_minutes: StrictInt | None = Field(default=None, gt=0)
-    grace_minutes: StrictInt = Field(default=10, ge=0)
+    holiday_dates: list[Annotated[date, AfterValidator(_plausible_day)]] | None = Field(
+        default=None, max_length=1000
+    )
+    max_stay_minutes: StrictInt | None = Field(default=None, gt=0, le=MINUTES_A_WEEK)
+    grace_minutes: StrictInt = Field(default=10, ge=0, le=24 * 60)
     fine_track: FineTrack | None = None
     remote_enforcement_allowed: StrictBool = False
-    permit_types: list[StrictStr] = Field(default_factory=list)
+    permit_types: list[Annotated[StrictStr, Field(max_length=32)]] = Field(
+        default_factory=list, max_length=32
+    )
 
 
 KNOWN_PROPERTIES = frozenset(ZoneProperties.model_fields)
@@ -407,6 +424,13 @@ def _zone_from_feature(
         problems.append(
             Problem(index, None, "id", f"{feature.get('id')!r}: every feature needs an id (string)")
         )
+    elif len(feature_id) > ZONE_ID_MAX:
+        problems.append(
+            Problem(
+                index, None, "id", f"the id is {len(feature_id)} characters; at most {ZONE_ID_MAX}"
+            )
+        )
+        feature_id = None
     reader = GeometryReader(index, feature_id, crs, fix)
     geometry = reader.read(feature.get("geometry"))
     problems.extend(reader.problems)

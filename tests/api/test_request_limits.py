@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from api.limits import INT32_MAX, INT64_MAX
+from tests.conftest import REPO
 from tests.factories import multipart, observation
 
 # request fields without a maxLength on purpose, with the reason
@@ -265,3 +266,38 @@ def test_limits_an_unexpected_error_is_still_json_or_a_dutch_page(app):
     assert page.status_code == 500
     assert "text/html" in page.headers["content-type"]
     assert "Er ging iets mis op de server" in page.text
+
+
+@pytest.mark.parametrize(
+    ("change", "where"),
+    [
+        ({"area_code": "A" * 65}, "area_code"),
+        ({"name": "N" * 10_000}, "name"),
+        ({"priority": 2**63}, "priority"),
+        ({"max_stay_minutes": 2**40}, "max_stay_minutes"),
+        ({"grace_minutes": 2**40}, "grace_minutes"),
+        ({"holiday_dates": ["0001-01-01"]}, "holiday_dates"),
+        ({"permit_types": ["x" * 10_000]}, "permit_types"),
+    ],
+)
+def test_limits_zone_file_values_past_the_columns_are_refused(client, accounts, change, where):
+    """A zone file with a value the backend cannot hold is refused, naming the property,
+    instead of a stored zone that makes every rights check in it fail."""
+    town = json.loads((REPO / "fixtures" / "zones" / "town.geojson").read_text())
+    town["features"][0]["properties"].update(change)
+    r = client.put("/api/v1/zones", json=town, headers=accounts.headers("admin"))
+    body = _refused(r)
+    assert where in body["detail"]
+    check = client.get(
+        "/api/v1/rights/check",
+        params={"plate": "AB12CD", "lon": 4.3581, "lat": 52.0116},
+        headers=accounts.headers("boa"),
+    )
+    assert check.status_code == 200, check.text  # no zone stored: nothing to fail on
+
+
+def test_limits_zone_id_past_its_column_is_refused(client, accounts):
+    town = json.loads((REPO / "fixtures" / "zones" / "town.geojson").read_text())
+    town["features"][0]["id"] = "z" * 129
+    body = _refused(client.put("/api/v1/zones", json=town, headers=accounts.headers("admin")))
+    assert "at most 128" in body["detail"]
