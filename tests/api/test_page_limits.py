@@ -30,6 +30,11 @@ HOSTILE_PAGES = [
     f"/ui/hits/{2**63}/photos/0",
     "/ui/hits/1/evidence/%00",
     "/ui/queue?zone=%00&lon=4.3&lat=52.0",
+    "/ui/meldingen?van=0001-01-01&tot=9999-12-31",
+    "/ui/meldingen?van=9999-12-31&boa=99999999999",
+    "/ui/meldingen?kenteken=%00",
+    f"/ui/meldingen/{INT32_MAX + 1}",
+    f"/ui/meldingen/{2**63}",
 ]
 
 
