@@ -97,6 +97,13 @@ def test_random_foreign_plate_is_not_valid_dutch(style: PlateStyle) -> None:
         assert normalise_plate(plate.display) == plate.text
 
 
+def test_random_foreign_plate_polish_series_has_no_lookalike_letters() -> None:
+    rng = np.random.default_rng(5)
+    series = [random_foreign_plate(rng, PlateStyle.PL).display.split(" ")[1] for _ in range(300)]
+    assert not set("".join(series)) & set("BDIOZ")
+    assert any(ch.isalpha() for s in series for ch in s)  # letters do occur in the series
+
+
 def test_random_foreign_plate_rejects_dutch_style() -> None:
     with pytest.raises(UnknownChoiceError, match="foreign plate style 'nl'"):
         random_foreign_plate(np.random.default_rng(0), "nl")
