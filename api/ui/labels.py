@@ -57,6 +57,12 @@ EVIDENCE_KIND = {
     "context": "Omgeving",
     "on_site": "Foto ter plaatse",
 }
+CHECK_SOURCE = {  # api.hits.db.HitRightsCheckRow.source
+    "car": "door de scanauto",
+    "grace": "na de coulance",
+    "correction": "na kentekencorrectie",
+    "manual": "handmatig",
+}
 MODE = {"remote": "op afstand", "on_site": "ter plaatse"}  # api.review.rules.DecisionMode
 HIT_EVENT = {  # api.review.rules.HitAction: one line of a hit's history
     "grace_passed": "Coulance verstreken zonder parkeerrecht",

@@ -145,9 +145,7 @@ def test_backoffice_pages_in_the_browser(
         _login(boa_page, base, names["boa"], "/ui/queue")
         boa_page.click("#share-toggle")
         boa_page.wait_for_url("**/ui/queue")
-        boa_page.wait_for_function(
-            "document.getElementById('share-location').textContent.includes('laatst om')"
-        )
+        boa_page.wait_for_selector("#share-location:has-text('laatst om')")
         for n, kind in enumerate(("phone", "tablet")):
             page = device_context(kind).new_page()
             first = n == 0
