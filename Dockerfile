@@ -6,7 +6,6 @@ FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY scancar ./scancar
-COPY scancar_cli ./scancar_cli
 COPY zones ./zones
 COPY permits ./permits
 COPY api ./api

@@ -1,6 +1,7 @@
 """The backend's own commands: ``serve``, ``db upgrade|current|check`` and the user and device
 ``admin`` commands. ``register(app)`` adds them to the root ``scancar`` command
-(``scancar_cli.main``); the features add theirs from their own ``cli`` modules.
+(``scancar.cli.root``, through the ``scancar.commands`` entry points); the features add
+theirs from their own ``cli`` modules.
 
 Every command builds its settings and engine through ``api.clitools`` (one composition root
 per process) and calls the services; a bad setting stops with one line. Heavy imports
@@ -29,6 +30,18 @@ from api.clitools import (
 )
 
 DB_HELP = "Database schema migrations (upgrade, current, check)."
+
+
+def describe_error(exc: BaseException) -> str | None:
+    """One line for a database error that ends any backend command (the root prints it);
+    ``None`` for other errors. Only a command that loaded SQLAlchemy can raise one."""
+    errors = sys.modules.get("sqlalchemy.exc")
+    if errors is None or not isinstance(exc, errors.SQLAlchemyError):
+        return None
+    from api.dburl import describe_database_error
+
+    url = getattr(getattr(exc, "connection_invalidated", None), "url", None)
+    return describe_database_error(exc, url or "the configured database")
 
 
 def register(app: typer.Typer) -> None:

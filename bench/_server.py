@@ -74,7 +74,7 @@ def serve(url: str, data_dir: Path, workers: int) -> Iterator[tuple[str, subproc
         [
             sys.executable,
             "-m",
-            "scancar_cli",
+            "scancar",
             "serve",
             "--port",
             str(port),

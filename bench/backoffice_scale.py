@@ -343,7 +343,7 @@ def run_job(url: str, workdir: Path, *args: str) -> dict[str, Any]:
     env = server_env(url, workdir / "data")
     t = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "scancar_cli", *args],
+        [sys.executable, "-m", "scancar", *args],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -1,6 +1,6 @@
 """The car's commands (``gps``, ``read``, ``replay``, ``run``, ``status``, ``demo``): each module
 has ``register(app)``, and ``register`` here adds them all to the root ``scancar`` command
-(``scancar_cli.main``). Each command is the composition root of its process
+(``scancar.cli.root``). Each command is the composition root of its process
 (``scancar.car.build.build_car`` for ``run`` and ``replay``, which ``demo`` drives). The
 modules are light at import: OpenCV, numpy and onnxruntime load inside the commands.
 """

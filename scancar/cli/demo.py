@@ -1,7 +1,7 @@
 """``scancar demo``: one command for a new user.
 
 1. a fresh embedded backend (SQLite under ``--folder``, default ``./demo``) as its own process
-   (``python -m scancar_cli serve`` on a free port, ``SCANCAR_ENV=development``), seeded through the
+   (``python -m scancar serve`` on a free port, ``SCANCAR_ENV=development``), seeded through the
    CLI: schema, demo users (admin, backoffice, BOA, provider), a scan-car device, the fixture
    town's zones;
 2. the car replays the fixture route (``fixtures.route``: synthetic frames with known ground
@@ -104,7 +104,7 @@ def free_port() -> int:
 
 def _backend(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
     proc = subprocess.run(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "scancar_cli", *args],
+        [sys.executable, "-m", "scancar", *args],
         env=env,
         input=stdin,
         capture_output=True,
@@ -119,7 +119,7 @@ def _backend(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
 
 def _has_command(env: dict[str, str], *args: str) -> bool:
     proc = subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "scancar_cli", *args, "--help"],
+        [sys.executable, "-m", "scancar", *args, "--help"],
         env=env,
         capture_output=True,
         text=True,
@@ -139,7 +139,7 @@ class Backend:
     def start(self, port: int, log_path: Path) -> None:
         log = log_path.open("ab")
         self.process = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "scancar_cli", "serve", "--port", str(port)],
+            [sys.executable, "-m", "scancar", "serve", "--port", str(port)],
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Protocol, TextIO
 
 import typer
 
-if TYPE_CHECKING:  # OpenCV and numpy load inside the command (``scancar_cli.main``)
+if TYPE_CHECKING:  # OpenCV and numpy load inside the command (``scancar.cli.root``)
     from scancar.lpr.model import PlateRead, VehiclePass
     from scancar.lpr.recognizer import PlateRecognizer
 

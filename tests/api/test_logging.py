@@ -61,7 +61,7 @@ def test_logging_access_lines_come_from_every_server_worker(tmp_path):
     repo = Path(__file__).resolve().parents[2]
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "scancar_cli", "serve", "--port", str(port), "--workers", "2"],
+            [sys.executable, "-m", "scancar", "serve", "--port", str(port), "--workers", "2"],
             env=env,
             cwd=repo,
             stdout=log,

@@ -26,7 +26,7 @@ N-3,resident,H-3,NN33NN,0518_CENTRUM,2026-01-01T00:00:00,,,
 def _cli(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, SCANCAR_ENV="development", SCANCAR_DATABASE_URL=f"sqlite:///{db}")
     return subprocess.run(
-        [sys.executable, "-m", "scancar_cli", *args],
+        [sys.executable, "-m", "scancar", *args],
         capture_output=True,
         text=True,
         env=env,

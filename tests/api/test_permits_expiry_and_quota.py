@@ -328,7 +328,7 @@ ROWS = [
 def permits_cli(settings, monkeypatch, town):  # the zones give the area codes
     from typer.testing import CliRunner
 
-    from scancar_cli.main import app as cli
+    from scancar.cli.root import app as cli
 
     monkeypatch.setenv("SCANCAR_DATABASE_URL", settings.database_url)
     monkeypatch.setenv("SCANCAR_DATA_DIR", str(settings.data_dir))

@@ -225,7 +225,7 @@ def test_retention_background_loop_runs_with_the_app(settings, engine, rights, a
 def test_retention_admin_commands(world, settings, engine, monkeypatch):
     from typer.testing import CliRunner
 
-    from scancar_cli.main import app as cli
+    from scancar.cli.root import app as cli
 
     monkeypatch.setenv("SCANCAR_DATABASE_URL", settings.database_url)
     monkeypatch.setenv("SCANCAR_DATA_DIR", str(settings.data_dir))

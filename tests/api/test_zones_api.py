@@ -141,7 +141,7 @@ def test_zones_locate_refuses_naive_time(client, admin):
 def _cli(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, SCANCAR_ENV="development", SCANCAR_DATABASE_URL=f"sqlite:///{db}")
     return subprocess.run(
-        [sys.executable, "-m", "scancar_cli", *args],
+        [sys.executable, "-m", "scancar", *args],
         capture_output=True,
         text=True,
         env=env,

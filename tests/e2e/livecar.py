@@ -276,7 +276,7 @@ def car_env(notify: NotifySocket | None = None) -> dict[str, str]:
 
 def start_car(config: Path, env: dict[str, str]) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "scancar_cli", "run", "--config", str(config)],
+        [sys.executable, "-m", "scancar", "run", "--config", str(config)],
         cwd=REPO,
         env=env,
         stdout=subprocess.PIPE,
@@ -295,7 +295,7 @@ def stop_car(proc: subprocess.Popen[str], timeout_s: float = 60) -> tuple[str, s
 def car_command(command: str, config: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     """``scancar COMMAND --config CONFIG`` to its end (e.g. ``status``, a second ``run``)."""
     return subprocess.run(
-        [sys.executable, "-m", "scancar_cli", command, "--config", str(config), *extra],
+        [sys.executable, "-m", "scancar", command, "--config", str(config), *extra],
         cwd=REPO,
         env=car_env(),
         capture_output=True,

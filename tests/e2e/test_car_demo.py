@@ -22,7 +22,7 @@ def test_car_demo_no_serve_json_precision_and_recall(tmp_path):
         [
             sys.executable,
             "-m",
-            "scancar_cli",
+            "scancar",
             "demo",
             "--no-serve",
             "--json",

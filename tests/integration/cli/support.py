@@ -26,7 +26,7 @@ def run_cli(
     *args: str, cwd: Path, stdin: str | None = None, timeout: float = 120, **settings: str
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "scancar_cli", *args],
+        [sys.executable, "-m", "scancar", *args],
         capture_output=True,
         text=True,
         input=stdin,

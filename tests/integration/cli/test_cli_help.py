@@ -7,7 +7,7 @@ import re
 
 import typer
 
-from scancar_cli.main import app, plain_metavars
+from scancar.cli.root import app, plain_metavars
 from tests.integration.cli.support import run_cli
 
 

@@ -20,7 +20,7 @@ PROBE = """
 import json, sys
 args, heavy = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 sys.argv = ["scancar", *args]
-from scancar_cli.main import main
+from scancar.cli.root import main
 code = 0
 try:
     main()
@@ -44,7 +44,10 @@ def _probe(args: list[str], cwd) -> dict:  # type: ignore[type-arg]
 
 
 def test_cli_root_imports_nothing_heavy(tmp_path):
-    code = "import json, sys, scancar_cli.main; print(json.dumps(sorted(sys.modules)))"
+    code = (
+        "import json, sys; from scancar.cli.root import cli_app; cli_app(); "
+        "print(json.dumps(sorted(sys.modules)))"
+    )
     result = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
@@ -55,7 +58,7 @@ def test_cli_root_imports_nothing_heavy(tmp_path):
         check=True,
     )
     loaded = set(json.loads(result.stdout))
-    assert "api.cli" in loaded  # the probe sees the backend's commands registered
+    assert "api.cli" in loaded  # every command registered, the backend's too
     assert "scancar.cli.replay" in loaded
     assert [m for m in HEAVY if m in loaded] == []
 
@@ -90,4 +93,14 @@ def test_cli_backend_command_loads_what_it_needs(tmp_path):
 
 def test_cli_root_module_is_the_console_script():
     text = (REPO / "pyproject.toml").read_text()
-    assert 'scancar = "scancar_cli.main:main"' in text
+    assert 'scancar = "scancar.cli.root:main"' in text
+
+
+def test_cli_root_finds_every_package_through_its_entry_points():
+    """The installed entry points name every package's cli module, backend first, car last."""
+    from scancar.cli.root import command_modules
+
+    names = [m.__name__ for m in command_modules()]
+    assert names[0] == "api.cli"
+    assert names[-1] == "scancar.cli"
+    assert {"api.zones.cli", "api.permits.cli", "api.retention.cli"} <= set(names)

@@ -34,7 +34,7 @@ def _start(db_url: str, data_dir, port: int) -> subprocess.Popen[bytes]:  # type
         PYTHONPATH=str(REPO),
     )
     return subprocess.Popen(
-        [sys.executable, "-m", "scancar_cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "scancar", "serve", "--port", str(port)],
         env=env,
         cwd=REPO,
         stdout=subprocess.DEVNULL,

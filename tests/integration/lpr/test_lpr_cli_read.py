@@ -176,6 +176,6 @@ def test_read_missing_model_says_to_set_the_variable(tmp_path, monkeypatch):
 
 
 def read_cli_app():
-    from scancar_cli.main import app
+    from scancar.cli.root import app
 
     return app

@@ -51,7 +51,7 @@ def test_metrics_serve_two_workers_sum_both(tmp_path, db_url, engine):
     base = f"http://127.0.0.1:{port}"
     log = (tmp_path / "serve.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "scancar_cli", "serve", "--port", str(port), "--workers", "2"],
+        [sys.executable, "-m", "scancar", "serve", "--port", str(port), "--workers", "2"],
         env=env,
         cwd=REPO,
         stdout=log,

@@ -32,7 +32,7 @@ def _replay(route, data_dir, *extra):
         *extra,
     ]
     return subprocess.Popen(
-        [sys.executable, "-m", "scancar_cli", "replay", *args],
+        [sys.executable, "-m", "scancar", "replay", *args],
         cwd=REPO,
         env=env,
         stdout=subprocess.PIPE,
@@ -77,7 +77,7 @@ def test_car_replay_sigterm_exits_zero_and_restart_reports_nothing_twice(tmp_pat
 
 def _run(config):
     return subprocess.run(
-        [sys.executable, "-m", "scancar_cli", "run", "--config", str(config)],
+        [sys.executable, "-m", "scancar", "run", "--config", str(config)],
         cwd=REPO,
         env=dict(os.environ, PYTHONPATH=str(REPO)),
         capture_output=True,

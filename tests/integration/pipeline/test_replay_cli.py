@@ -6,7 +6,7 @@ import json
 
 from typer.testing import CliRunner
 
-from scancar_cli.main import app
+from scancar.cli.root import app
 from tests.integration.pipeline.car_support import TOWN, demo_route, require_model
 
 

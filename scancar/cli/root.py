@@ -1,7 +1,13 @@
 """The ``scancar`` command's root: the car, the backend and their tools in one command.
 
-It only adds each package's commands (``register(app)`` of every module in ``PACKAGES``, in
-that order) and handles ``--version``, help wording and the errors that end any command.
+It only adds each package's commands and handles ``--version``, help wording and the errors
+that end any command. The packages are found through the entry-point group
+``scancar.commands`` (``pyproject.toml``): each entry names a ``cli`` module with
+``register(app)`` and optionally ``describe_error(exc) -> str | None`` (one line for an error
+of its own kind, e.g. the backend's database errors). Entries are added in the order of their
+names. So the car's package holds the root without importing the backend: an installation
+without ``api`` simply has the car's commands.
+
 Each ``cli`` module is light at import (typer and the standard library); the command bodies
 import what they need (FastAPI, SQLAlchemy, OpenCV, onnxruntime), so ``scancar gps`` loads no
 web framework and ``scancar db current`` no camera code.
@@ -10,33 +16,37 @@ web framework and ``scancar db current`` no camera code.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from importlib.metadata import entry_points
+from types import ModuleType
 from typing import Annotated
 
 import typer
 import typer.core
 
-import api.cli
-import api.evidence.cli
-import api.permits.cli
-import api.reports.cli
-import api.residents.cli
-import api.retention.cli
-import api.zones.cli
-import scancar.cli
-
-PACKAGES = (
-    api.cli,  # serve, db ..., admin users and devices
-    api.zones.cli,  # zones ...
-    api.permits.cli,  # permits ...
-    api.residents.cli,  # addresses ...
-    api.retention.cli,  # admin purge, tick, seed-tariffs
-    api.evidence.cli,  # admin check-evidence
-    api.reports.cli,  # admin rebuild-reports
-    scancar.cli,  # the car: gps, read, replay, run, status, demo
-)
+COMMANDS_GROUP = "scancar.commands"
 
 
-def build_app() -> typer.Typer:
+class NotInstalledError(Exception):
+    """No package registered any command: the distribution is not installed."""
+
+
+def command_modules() -> list[ModuleType]:
+    """The ``cli`` modules of the entry-point group, in the order of the entries' names."""
+    found = sorted(entry_points(group=COMMANDS_GROUP), key=lambda ep: ep.name)
+    if not found:
+        raise NotInstalledError(
+            "scancar is not installed (no commands in the entry-point group "
+            f"{COMMANDS_GROUP!r}): run pip install -e . in the project folder"
+        )
+    return [ep.load() for ep in found]
+
+
+def _error_describers(modules: list[ModuleType]) -> list[Callable[[BaseException], str | None]]:
+    return [m.describe_error for m in modules if callable(getattr(m, "describe_error", None))]
+
+
+def build_app(modules: list[ModuleType]) -> typer.Typer:
     """The root command with every package's commands."""
     app = typer.Typer(
         name="scancar",
@@ -46,8 +56,8 @@ def build_app() -> typer.Typer:
         pretty_exceptions_enable=False,
     )
     app.callback()(root)
-    for package in PACKAGES:
-        package.register(app)
+    for module in modules:
+        module.register(app)
     return app
 
 
@@ -115,35 +125,39 @@ def _word_for(desc: object) -> str:
 
 
 def main() -> None:
-    """The console script: a database that goes away in the middle of a command, or Ctrl-C,
-    ends it with one line instead of a traceback."""
-    command = plain_metavars(typer.main.get_command(app))  # type: ignore[arg-type]
+    """The console script: an error a package describes (the backend's database going away in
+    the middle of a command), or Ctrl-C, ends it with one line instead of a traceback."""
+    try:
+        modules = command_modules()
+    except NotInstalledError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    command = plain_metavars(typer.main.get_command(build_app(modules)))  # type: ignore[arg-type]
     try:
         command(prog_name="scancar")  # type: ignore[operator]
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         raise SystemExit(130) from None
     except Exception as exc:
-        if not _is_database_error(exc):
-            raise
-        from api.dburl import describe_database_error
-
-        url = getattr(getattr(exc, "connection_invalidated", None), "url", None)
-        print(
-            f"error: {describe_database_error(exc, url or 'the configured database')}",
-            file=sys.stderr,
-        )
-        raise SystemExit(1) from None
+        for describe in _error_describers(modules):
+            line = describe(exc)
+            if line:
+                print(f"error: {line}", file=sys.stderr)
+                raise SystemExit(1) from None
+        raise
 
 
-def _is_database_error(exc: Exception) -> bool:
-    """A SQLAlchemy error (only a command that loaded SQLAlchemy can raise one; the car's
-    commands never load it for this check)."""
-    errors = sys.modules.get("sqlalchemy.exc")
-    return errors is not None and isinstance(exc, errors.SQLAlchemyError)
+def cli_app() -> typer.Typer:
+    """The root command with every installed package's commands (for tests and tools)."""
+    return build_app(command_modules())
 
 
-app = build_app()
+def __getattr__(name: str) -> typer.Typer:
+    """``from scancar.cli.root import app``: built on first use, not at import."""
+    if name == "app":
+        return cli_app()
+    raise AttributeError(name)
+
 
 if __name__ == "__main__":
     main()
