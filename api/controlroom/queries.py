@@ -164,6 +164,14 @@ def waiting_on_site(
     return out
 
 
+def boas_by_distance(hit: WaitingHit, boas: list[LiveBoa]) -> list[tuple[LiveBoa, float]]:
+    """The BOAs sharing their location, nearest to ``hit`` first (metres)."""
+    from api.review.rules import distance_m
+
+    ranked = [(b, distance_m(hit.lon, hit.lat, b.lon, b.lat)) for b in boas]
+    return sorted(ranked, key=lambda bd: (bd[1], bd[0].id))
+
+
 def boa_choices(session: Session) -> list[tuple[int, str]]:
     """Active BOAs (id, name) an assignment may go to, by name."""
     rows = session.exec(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -291,7 +292,10 @@ def _walk_control_room(page, check_page, base, coordinator, kind, hit_id) -> Non
     assert "boa-piet" in page.inner_text("#boas")
     assert "stil" in page.inner_text("#cars")
     check_page(page, f"bo-{kind}-controlroom")
-    page.select_option(f"#assign-{hit_id}-boa_id", label="boa-piet (deelt locatie)")
+    # the BOAs sharing their location come first, with their distance to the hit
+    first_choice = page.locator(f"#assign-{hit_id}-boa_id option").nth(1)
+    assert re.fullmatch(r"boa-piet \(\d+ m, deelt locatie\)", first_choice.inner_text())
+    page.select_option(f"#assign-{hit_id}-boa_id", value=first_choice.get_attribute("value"))
     page.click(f"#assign-{hit_id}")
     page.wait_for_selector(f"#assigned-{hit_id}")
     assert f"Melding {hit_id} is toegewezen aan boa-piet." in page.inner_text("#flash")

@@ -61,6 +61,19 @@ def _picture(
     }
 
 
+def _choices(
+    hit: queries.WaitingHit, boas: list[queries.LiveBoa], everyone: list[tuple[int, str]]
+) -> list[tuple[int, str]]:
+    """Who a hit can go to: the BOAs sharing their location nearest first (with the distance),
+    then the others by name."""
+    near = [
+        (b.id, f"{b.name} ({labels.metres(m)}, deelt locatie)")
+        for b, m in queries.boas_by_distance(hit, boas)
+    ]
+    placed = {i for i, _ in near}
+    return near + [(i, name) for i, name in everyone if i not in placed]
+
+
 def _page(
     request: Request,
     session: Session,
@@ -70,10 +83,12 @@ def _page(
     form: FormState | None = None,
     status: int = 200,
 ) -> HTMLResponse:
+    picture = _picture(session, settings, catalog, utcnow())
+    everyone = queries.boa_choices(session)
     ctx = {
         "user": user,
-        **_picture(session, settings, catalog, utcnow()),
-        "boa_choices": queries.boa_choices(session),
+        **picture,
+        "choices": {w.id: _choices(w, picture["boas"], everyone) for w in picture["waiting"]},
         "map": map_settings(settings),
         "refresh_s": REFRESH_S,
         "form": form,
