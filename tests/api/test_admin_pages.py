@@ -228,3 +228,27 @@ def test_cars_page_flags_silent_cars_and_revokes(client, accounts):
     assert seen.status_code == 200
     assert "Toegang intrekken" not in seen.text
     assert client.post(f"/ui/autos/{north_id}/intrekken", data={"csrf": "x"}).status_code == 403
+
+
+def test_cars_page_shows_a_heartbeat_with_partial_health(client, accounts):
+    """A car whose health lacks fields (older car software: no uptime, no clock, a GPS state
+    without its age) is shown with what it did send, not a server error."""
+    from sqlmodel import Session, col, select
+
+    from api.devices.db import HeartbeatRow
+
+    token = accounts.device("auto-oud")
+    _beat(client, token)
+    with Session(client.app.state.backend.engine) as s:
+        row = s.exec(select(HeartbeatRow).order_by(col(HeartbeatRow.id).desc())).first()
+        assert row is not None
+        row.health = {"gps": {"state": "ok"}, "cameras": [], "rights_state": "cache"}
+        s.add(row)
+        s.commit()
+    _login(client, accounts.user("backoffice"))
+    page = client.get("/ui/autos")
+    assert page.status_code == 200, page.text[-500:]
+    card = unescape(page.text)
+    assert "auto-oud" in card
+    assert "satellieten" not in card
+    assert "draait" not in card
