@@ -126,7 +126,7 @@ class HitRightsCheckRow(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     hit_id: int = Field(foreign_key="hits.id", index=True)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
-    source: str = Field(max_length=16)  # car | grace | correction | manual
+    source: str = Field(max_length=16)  # car | grace | confirm | correction | manual
     plate: str = Field(max_length=10)
     zone_id: str | None = Field(default=None, max_length=128)
     checked_for: datetime = Field(sa_type=UTCDateTime)  # the moment the right was checked for

@@ -60,6 +60,7 @@ EVIDENCE_KIND = {
 CHECK_SOURCE = {  # api.hits.db.HitRightsCheckRow.source
     "car": "door de scanauto",
     "grace": "na de coulance",
+    "confirm": "bij het bevestigen",
     "correction": "na kentekencorrectie",
     "manual": "handmatig",
 }
@@ -313,6 +314,11 @@ def label(table: Mapping[str, str], code: str | None, missing: str = "-") -> str
 
 
 # --------------------------------------------------------------------------- formats
+def days(n: int) -> str:
+    """1 -> '1 dag'; 7 -> '7 dagen'."""
+    return f"{n} dag" if n == 1 else f"{n} dagen"
+
+
 def euro(cents: int | None) -> str:
     """1150 -> '€ 11,50'; -250 -> '-€ 2,50'; thousands with a dot (€ 1.234,00)."""
     if cents is None:

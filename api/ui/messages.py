@@ -303,7 +303,7 @@ VALIDATION: dict[str, str] = {
 
 # the same, for one field: "<field>:<error type>"
 FIELD_VALIDATION: dict[str, str] = {
-    "reason:missing": "Kies een reden.",
+    "reason:missing": "Geef een reden op.",  # a choice (BOA) or free text (permit desk)
     "reason:enum": "Kies een reden uit de lijst.",
     "mode:missing": "Kies hoe u de overtreding vaststelt.",
     "mode:enum": "Kies hoe u de overtreding vaststelt.",

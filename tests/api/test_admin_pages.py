@@ -252,3 +252,59 @@ def test_cars_page_shows_a_heartbeat_with_partial_health(client, accounts):
     assert "auto-oud" in card
     assert "satellieten" not in card
     assert "draait" not in card
+
+
+def test_fine_export_and_hit_pages_show_names_not_codes(client, accounts, app, engine):
+    """The zone's name (not its id) on the fines list, a fine and an export batch; the rights
+    check made when the BOA confirmed says so in Dutch; no payments is a line, not item 1."""
+    from api.db import session_scope
+    from api.fines.tariffs import seed_default_tariffs
+    from tests.api.test_fines import TOWN, Flow
+
+    assert client.put("/api/v1/zones", json=TOWN, headers=accounts.headers("admin")).status_code
+    with session_scope(engine) as s:
+        seed_default_tariffs(s)
+    flow = Flow(client, accounts, app)
+    bo = accounts.headers("backoffice")
+    hid = flow.confirmed_hit()
+    fine_id = flow.fine_for(hid, bo)["id"]
+    _login(client, accounts.user("backoffice", name="bo-names"))
+
+    cell = '<td class="utrecht-table__cell">Centrum</td>'
+    fines = client.get("/ui/fines")
+    assert fines.status_code == 200
+    assert cell in fines.text
+    assert '<td class="utrecht-table__cell">centrum</td>' not in fines.text
+    fine = client.get(f"/ui/fines/{fine_id}")
+    assert fine.status_code == 200
+    assert re.search(r"<dd>[^<]*· Centrum</dd>", fine.text), _text(fine)[:2000]
+    assert '<p class="utrecht-paragraph app-muted" id="payments">Nog geen betalingen.' in fine.text
+    assert '<li class="utrecht-ordered-list__item">Nog geen betalingen.' not in fine.text
+
+    hit = _text(client.get(f"/ui/meldingen/{hid}"))
+    assert "bij het bevestigen: geen recht gevonden" in hit
+    assert "confirm:" not in hit
+
+    csrf = _csrf(client.get("/ui/exports").text)
+    assert client.post(f"/ui/fines/{fine_id}/issue", data={"csrf": csrf}).status_code == 200
+    day = datetime.now(UTC).date()
+    made = client.post(
+        "/ui/exports",
+        data={"csrf": csrf, "spoor": "tax", "van": (day - timedelta(days=1)).isoformat(),
+              "tot": (day + timedelta(days=1)).isoformat()},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert made.status_code == 303, _text(made)[-1500:]
+    batch = client.get(made.headers["location"])
+    assert "1 boete" in _text(batch) or "Boetes 1" in _text(batch)
+    assert cell in batch.text
+
+
+def test_dashboard_period_of_one_day_is_singular(client, accounts):
+    _login(client, accounts.user("backoffice", name="bo-dag"))
+    page = client.get("/ui/dashboard?days=1")
+    assert page.status_code == 200
+    text = _text(page)
+    assert "laatste 1 dag<" in page.text or "laatste 1 dag " in text
+    assert not re.search(r"(?<!\d)1 dagen", text)  # 91 dagen is fine
+    assert ">7 dagen<" in page.text

@@ -355,3 +355,33 @@ def test_desk_csv_import_from_a_spreadsheet_and_export(app, accounts, world):
     rows = list(csv.DictReader(io.StringIO(export.content.decode("utf-8-sig"))))
     assert {r["id"] for r in rows} >= {"IMP-1", "IMP-2"}
     assert next(r for r in rows if r["id"] == "IMP-1")["holder_ref"] == "Café Zoë"
+
+
+def test_desk_and_letter_name_the_area_and_say_what_is_missing(app, accounts, world):
+    """The area by its name (the zone's) on the application and in the letter, the code
+    beside it; an empty refusal asks for a reason without 'kies' (it is typed, not chosen);
+    two unreadable plates are not called 'the same'."""
+    jan, clerk = Browser(app), Browser(app)
+    jan.login_resident(accounts.user("resident"))
+    base = {"type": "resident", "postcode": "9991AA", "house_number": "1", "address_id": "1"}
+    r = jan.post("/mijn/aanvragen", {"step": "details", **base, "plate1": "xx", "plate2": "xx"},
+                 status=422)  # fmt: skip
+    assert "Nederlands kenteken" in r.text
+    assert "hetzelfde als het eerste" not in r.text
+    r = jan.post("/mijn/aanvragen",
+                 {"step": "details", **base, "plate1": "GZ-123-T", "plate2": "gz123t"},
+                 status=422)  # fmt: skip
+    assert "Het tweede kenteken is hetzelfde als het eerste." in r.text
+
+    permit = _apply(jan, "resident", "9991 AA", "1", plate1="gz-123-t")
+    clerk.login_clerk(accounts.user("backoffice"))
+    app_id = _application_id(clerk, permit)
+    page = clerk.get(f"/ui/vergunningen/aanvragen/{app_id}").text
+    assert "<dt>Gebied</dt><dd>Vergunninggebied Noord (gebied 9999_NOORD)</dd>" in page
+    r = clerk.post(f"/ui/vergunningen/aanvragen/{app_id}/besluit", {"decision": "refuse"}, 422)
+    assert "Geef een reden op." in r.text
+    assert "Kies een reden" not in r.text
+    clerk.post(f"/ui/vergunningen/aanvragen/{app_id}/besluit",
+               {"decision": "grant", "reason": "Woont op het adres."})  # fmt: skip
+    letter = clerk.get(f"/ui/vergunningen/aanvragen/{app_id}/brief").text
+    assert "voor Vergunninggebied Noord (gebied 9999_NOORD), geldig van" in letter

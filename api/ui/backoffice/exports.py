@@ -26,6 +26,7 @@ from api.ui.forms import FormState, empty_form, form_action, see_other
 from api.ui.labels import LOCAL
 from api.ui.session import PageUser
 from api.ui.templating import NO_STORE, render
+from api.ui.zonenames import zone_names
 from zones import FineTrack
 
 router = APIRouter()
@@ -141,7 +142,14 @@ def batch_page(
     rows, total = service.list_fines(
         session, service.FineFilter(export_batch_id=batch_id), limit=SHOWN_FINES
     )
-    ctx = {"user": user, "batch": batch, "rows": rows, "total": total, "shown": SHOWN_FINES}
+    ctx = {
+        "user": user,
+        "batch": batch,
+        "rows": rows,
+        "total": total,
+        "shown": SHOWN_FINES,
+        "zone_names": zone_names(request, session),
+    }
     return render(request, "backoffice/export.html", ctx)
 
 

@@ -34,6 +34,7 @@ from api.ui.backoffice.guards import AdminPage, BackOfficePage, ReaderPage
 from api.ui.forms import FormState, empty_form, form_action, see_other
 from api.ui.session import PageUser
 from api.ui.templating import NO_STORE, render
+from api.ui.zonenames import zone_names
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 FineId = Annotated[int, PathParam(ge=1, le=ROW_ID_MAX)]
@@ -99,7 +100,7 @@ def dashboard(
             zone_legend=[(z.name, z.id, zone_hits.get(z.id, 0)) for z in zone_set.index.zones],
             can_act=user.principal.role == Role.BACKOFFICE,
             period=empty_form(days=str(days)),
-            period_options=[(str(d), f"{d} dagen") for d in (1, 7, 30, 91, 365)],
+            period_options=[(str(d), labels.days(d)) for d in (1, 7, 30, 91, 365)],
         ),
     )
 
@@ -159,6 +160,7 @@ def fines_list(
                 approval="1" if approval == "1" else "",
             ),
             alerts=service.alerts(session, settings),
+            zone_names=zone_names(request, session),
         ),
     )
 

@@ -29,6 +29,7 @@ from api.ui.forms import FormState, empty_form, form_action, see_other
 from api.ui.permitdesk import imports
 from api.ui.session import PageGuard, PageUser
 from api.ui.templating import render
+from api.ui.zonenames import area_labeller
 from permits.lifecycle import PermitAction, allowed_actions
 from permits.model import PermitStatus, PermitType
 from permits.plates import format_plate
@@ -79,13 +80,18 @@ def inbox(
 
 # --------------------------------------------------------------------------- an application
 def _application_ctx(
-    session: Session, user: PageUser, application_id: int, forms: dict[str, FormState]
+    request: Request,
+    session: Session,
+    user: PageUser,
+    application_id: int,
+    forms: dict[str, FormState],
 ) -> dict[str, Any]:
     view = desk.application_view(session, application_id)
     return {
         "user": user,
         "view": view,
         "address": format_address(view.address) if view.address else None,
+        "area_label": area_labeller(request, session),
         "forms": {"grant": empty_form("grant"), "refuse": empty_form("refuse")} | forms,
     }
 
@@ -94,7 +100,7 @@ def _application_ctx(
 def application_page(
     request: Request, session: SessionDep, user: ClerkDep, application_id: RowId
 ) -> HTMLResponse:
-    ctx = _application_ctx(session, user, application_id, {})
+    ctx = _application_ctx(request, session, user, application_id, {})
     return render(request, "permitdesk/application.html", ctx)
 
 
@@ -119,7 +125,7 @@ async def decide(
     outcome = await form_action(request, user, do, schema=Decision, session=session, key=key)
     if outcome.ok:
         return see_other(f"/ui/vergunningen/aanvragen/{application_id}?besluit=1")
-    ctx = _application_ctx(session, user, application_id, {key: outcome.form})
+    ctx = _application_ctx(request, session, user, application_id, {key: outcome.form})
     return render(request, "permitdesk/application.html", ctx, outcome.status)
 
 
@@ -137,6 +143,7 @@ def letter(
             "view": view,
             "address": format_address(view.address) if view.address else None,
             "today": utcnow(),
+            "area_label": area_labeller(request, session),
         },
     )
 

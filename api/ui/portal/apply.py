@@ -221,7 +221,8 @@ def _details_problems(state: State) -> FormState:
             form.add("Vul het kenteken in.", "plate1")
         elif text and not _is_dutch_plate(text):
             form.add("Vul een Nederlands kenteken in, zoals AB-123-C.", name)
-    if state.plate2 and state.plate1 and _same_plate(state.plate1, state.plate2):
+    both_valid = not form.errors  # "the same" about plates already refused says nothing
+    if both_valid and state.plate2 and state.plate1 and _same_plate(state.plate1, state.plate2):
         form.add("Het tweede kenteken is hetzelfde als het eerste.", "plate2")
     if state.type == "business":
         if not state.company_name:

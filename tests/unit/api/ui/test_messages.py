@@ -115,7 +115,7 @@ def test_messages_status_of_api_errors_and_claim_errors() -> None:
 @pytest.mark.parametrize(
     ("error_type", "name", "ctx", "text"),
     [
-        ("missing", "reason", {}, "Kies een reden."),
+        ("missing", "reason", {}, "Geef een reden op."),
         ("missing", "other", {}, "Vul dit veld in."),
         (
             "string_too_long",
