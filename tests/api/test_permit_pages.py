@@ -385,3 +385,12 @@ def test_desk_and_letter_name_the_area_and_say_what_is_missing(app, accounts, wo
                {"decision": "grant", "reason": "Woont op het adres."})  # fmt: skip
     letter = clerk.get(f"/ui/vergunningen/aanvragen/{app_id}/brief").text
     assert "voor Vergunninggebied Noord (gebied 9999_NOORD), geldig van" in letter
+    label = "Vergunninggebied Noord (gebied 9999_NOORD)"
+    inbox = clerk.get("/ui/vergunningen?groep=granted").text
+    assert f'<option value="9999_NOORD">{label}</option>' in inbox
+    assert f'<td class="utrecht-table__cell">{label}</td>' in inbox
+    found = clerk.get("/ui/vergunningen/zoeken?q=GZ-123-T").text
+    assert f'<option value="9999_NOORD">{label}</option>' in found
+    assert f'<td class="utrecht-table__cell">{label}</td>' in found
+    shown = clerk.get(f"/ui/vergunningen/vergunning/{permit}").text
+    assert f"<dt>Gebied</dt><dd>{label}</dd>" in shown

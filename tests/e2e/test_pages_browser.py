@@ -31,6 +31,7 @@ def test_pages_login_start_pages_and_errors(device_context, check_page, settings
             page.fill("#username", users["boa"])
             page.click("#login")
             page.wait_for_selector("#summary")
+            assert page.evaluate("document.activeElement.id") == "summary"  # moved there
             assert page.inner_text("#summary a") == "Vul uw wachtwoord in."
             assert page.input_value("#username") == users["boa"]
             assert page.get_attribute("#password", "aria-describedby") == "password-error"

@@ -56,6 +56,7 @@ def inbox(
 ) -> HTMLResponse:
     f = desk.InboxFilter(groep, gebied or None, soort, vanaf, tot, start)
     result = desk.inbox(session, f)
+    area_label = area_labeller(request, session)
     filters = {
         "gebied": gebied or "",
         "soort": soort.value if soort else "",
@@ -68,7 +69,8 @@ def inbox(
         {
             "user": user,
             "inbox": result,
-            "area_options": [(a, a) for a in result.areas],
+            "area_options": [(a, area_label(a)) for a in result.areas],
+            "area_label": area_label,
             "group": groep,
             "form": FormState(values=filters),
             "filter_qs": "&".join(f"{k}={v}" for k, v in filters.items() if v),
@@ -176,6 +178,7 @@ def search(
         else ([], 0)
     )
     values = {"q": q, "gebied": gebied or "", "status": status.value if status else ""}
+    area_label = area_labeller(request, session)
     return render(
         request,
         "permitdesk/search.html",
@@ -185,7 +188,8 @@ def search(
             "found": found,
             "total": total,
             "searched": searched,
-            "area_options": [(a, a) for a in desk.known_areas(session)],
+            "area_options": [(a, area_label(a)) for a in desk.known_areas(session)],
+            "area_label": area_label,
         },
     )
 
@@ -200,7 +204,11 @@ ACTIONS = {
 
 
 def _permit_ctx(
-    session: Session, user: PageUser, permit_id: str, forms: dict[str, FormState]
+    request: Request,
+    session: Session,
+    user: PageUser,
+    permit_id: str,
+    forms: dict[str, FormState],
 ) -> dict[str, Any]:
     permit = service.load_permit(session, permit_id)
     app = service.application_of(session, permit_id)
@@ -224,6 +232,7 @@ def _permit_ctx(
         "remaining": remaining,
         "plates": plates,
         "plate_options": [(p, format_plate(p)) for p in plates],
+        "area_label": area_labeller(request, session),
         "forms": {
             "action": empty_form("action"),
             "plate": empty_form("plate", old_plate=plates[0] if plates else "", date=today),
@@ -236,7 +245,9 @@ def _permit_ctx(
 def permit_page(
     request: Request, session: SessionDep, user: ClerkDep, permit_id: str
 ) -> HTMLResponse:
-    return render(request, "permitdesk/permit.html", _permit_ctx(session, user, permit_id, {}))
+    return render(
+        request, "permitdesk/permit.html", _permit_ctx(request, session, user, permit_id, {})
+    )
 
 
 class PermitActionIn(BaseModel):
@@ -265,7 +276,7 @@ async def permit_action(
     )
     if outcome.ok:
         return see_other(f"/ui/vergunningen/vergunning/{permit_id}?gedaan=1")
-    ctx = _permit_ctx(session, user, permit_id, {"action": outcome.form})
+    ctx = _permit_ctx(request, session, user, permit_id, {"action": outcome.form})
     return render(request, "permitdesk/permit.html", ctx, outcome.status)
 
 
@@ -306,7 +317,7 @@ async def change_plate(
     )
     if outcome.ok:
         return see_other(f"/ui/vergunningen/vergunning/{permit_id}?gedaan=1")
-    ctx = _permit_ctx(session, user, permit_id, {"plate": outcome.form})
+    ctx = _permit_ctx(request, session, user, permit_id, {"plate": outcome.form})
     return render(request, "permitdesk/permit.html", ctx, outcome.status)
 
 

@@ -330,4 +330,10 @@
       }, GEO_OPTIONS);
     }
   }
+
+  // ---------------------------------------------------------------- a refused form
+  // the page comes back with the problems in a summary: move there (it may sit below the
+  // fold, as on a permit decision), so the user sees and hears what went wrong
+  var summary = document.querySelector(".app-error-summary");
+  if (summary && !window.location.hash) { summary.focus(); }
 })();
