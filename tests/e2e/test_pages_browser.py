@@ -70,3 +70,27 @@ def test_pages_login_start_pages_and_errors(device_context, check_page, settings
             # logout from the header
             page.click("#logout")
             page.wait_for_url("**/ui/login")
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_pages_sharing_refused_location_reads_as_one_sentence(
+    device_context, settings, engine, accounts
+):
+    """A BOA switches location sharing on while the browser refuses the position: the line
+    says so in one Dutch sentence (only the first letter after 'maar' made small)."""
+    from api.main import create_app
+
+    name = accounts.user("boa", name="boa-delen", password="correct-horse-1")
+    with serve(create_app(settings, engine=engine)) as base:
+        page = device_context("phone").new_page()
+        page.goto(f"{base}/ui/login")
+        page.fill("#username", name)
+        page.fill("#password", "correct-horse-1")
+        page.click("#login")
+        page.wait_for_url("**/ui/queue")
+        page.click("#share-toggle")
+        page.wait_for_url("**/ui/queue")
+        page.wait_for_selector("#share-location:has-text('maar')")
+        line = page.inner_text("#share-location")
+        assert line.startswith("U deelt uw locatie, maar ")
+        assert ". Sta locatie toe" in line or ". Probeer" in line, line

@@ -17,6 +17,8 @@
     if (err && err.code === 3) { return "Uw locatie is niet op tijd bepaald. Probeer het buiten nog eens."; }
     return "Uw locatie kon niet worden bepaald.";
   }
+  // a message after "maar": only its first letter small ("... maar locatie niet toegestaan. Sta ...")
+  function midSentence(text) { return text.charAt(0).toLowerCase() + text.slice(1); }
 
   function onePosition(done) {
     if (!geo) { done(null, null); return; }
@@ -304,7 +306,7 @@
   var share = $("share-location");
   if (share && share.getAttribute("data-sharing") === "1") {
     if (!geo) {
-      share.textContent = "U deelt uw locatie, maar " + positionProblem(null).toLowerCase();
+      share.textContent = "U deelt uw locatie, maar " + midSentence(positionProblem(null));
     } else {
       var lastSent = 0;
       geo.watchPosition(function (p) {
@@ -326,7 +328,7 @@
             }
           }, function () {});
       }, function (err) {
-        share.textContent = "U deelt uw locatie, maar " + positionProblem(err).toLowerCase();
+        share.textContent = "U deelt uw locatie, maar " + midSentence(positionProblem(err));
       }, GEO_OPTIONS);
     }
   }
