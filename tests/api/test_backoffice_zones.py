@@ -164,3 +164,20 @@ def test_zone_notes_and_export_periods_in_dutch():
     assert zone_note("rollback to version 4") == "teruggezet naar versie 4"
     assert zone_note("import town.geojson") == "ingelezen uit town.geojson"
     assert zone_note("mijn eigen tekst") == "mijn eigen tekst"
+
+
+def test_zone_upload_of_text_that_is_no_json_is_never_read_as_a_path(client, accounts, tmp_path):
+    """An uploaded file whose text is not JSON is refused as such; its text is never taken
+    for a path on the server (it used to be: 'cannot read <the text>')."""
+    secret = tmp_path / "elders.geojson"
+    secret.write_text(TOWN_TEXT)  # a valid zone file somewhere on the server
+    _login(client, accounts.user("admin", name="beheer-pad"))
+    csrf = _csrf(client.get("/ui/zones").text)
+    for data in (str(secret).encode(), b"hallo"):
+        r = _upload(client, csrf, data)
+        assert r.status_code == 422, data
+        text = _plain(r)
+        assert "Het bestand als geheel, veld file: the file is not valid JSON" in text, text
+        assert "cannot read" not in text
+        assert str(secret) not in text
+    assert _versions(client) == []  # nothing stored, the server's file not imported

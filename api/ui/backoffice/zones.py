@@ -60,13 +60,18 @@ class ProblemLine:
     cli: str  # the line ``scancar zones check`` prints
 
 
+NOT_JSON = "the file is not valid JSON: a GeoJSON file starts with '{'"
+
+
 def problem_lines(problems: list[Problem]) -> list[ProblemLine]:
     out = []
     for p in problems:
         if p.feature_index is None:
-            feature = "het bestand als geheel"
+            feature = "Het bestand als geheel"
         else:
-            feature = f"nr. {p.feature_index}" + (f" (id '{p.feature_id}')" if p.feature_id else "")
+            feature = f"Feature nr. {p.feature_index}" + (
+                f" (id '{p.feature_id}')" if p.feature_id else ""
+            )
         m = PLACE.search(p.message)
         place = (
             f"{float(m.group(2)):.5f} N, {float(m.group(1)):.5f} O".replace(".", ",") if m else None
@@ -153,6 +158,8 @@ async def upload(
         name, data = await _read_upload(form)
         crs = str(form.get("crs") or "") or None
         text = data.decode("utf-8-sig", errors="replace").strip() or "{}"
+        if not text.startswith(("{", "[")):  # read_json takes any other text for a file path
+            return ZoneFileError([Problem(None, None, "file", NOT_JSON)])
         try:  # shapely's checks take a while for a big file: off the event loop
             imported = await run_in_threadpool(
                 load_feature_collection, text, crs, form.get("fix") == "1"
