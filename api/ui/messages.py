@@ -306,6 +306,8 @@ FIELD_VALIDATION: dict[str, str] = {
     "reason:missing": "Geef een reden op.",  # a choice (BOA) or free text (permit desk)
     "reason:enum": "Kies een reden uit de lijst.",
     "mode:missing": "Kies hoe u de overtreding vaststelt.",
+    "boa_id:missing": "Kies een handhaver voor deze melding.",  # control room: assign
+    "boa_id:int_parsing": "Kies een handhaver voor deze melding.",
     "mode:enum": "Kies hoe u de overtreding vaststelt.",
     "plate:missing": "Vul het juiste kenteken in.",
     "plate:string_too_short": "Vul het juiste kenteken in.",

@@ -109,9 +109,11 @@ def test_controlroom_live_assign_and_the_boas_queue(app, client, accounts, engin
     assert "Blauwe zone West" in text
     assert f'id="assigned-{blue2}"' in page.text
     csrf = _csrf(page.text)
-    bad = client.post(f"/ui/meldkamer/meldingen/{blue}/toewijzen", data={"csrf": csrf})
-    assert bad.status_code == 422
-    assert "Vul dit veld in." in _text(bad) or "Kies" in _text(bad)
+    for data in ({"csrf": csrf}, {"csrf": csrf, "boa_id": ""}):  # nobody chosen
+        bad = client.post(f"/ui/meldkamer/meldingen/{blue}/toewijzen", data=data)
+        assert bad.status_code == 422
+        assert "Kies een handhaver voor deze melding." in _text(bad)
+        assert "Vul dit veld in." not in _text(bad)
     done = client.post(
         f"/ui/meldkamer/meldingen/{blue}/toewijzen",
         data={"csrf": csrf, "boa_id": str(other_id)},
