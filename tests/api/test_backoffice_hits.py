@@ -32,6 +32,10 @@ def test_hit_search_and_read_only_hit_page(flow, client, accounts, bo, engine): 
     assert sorted(_ids(everything)) == sorted([confirmed, blue])
     assert "Blauwe zone West" in _text(everything)
     assert _ids(client.get("/ui/meldingen", params={"kenteken": "aa-11-bb"})) == [confirmed]
+    part = client.get("/ui/meldingen", params={"kenteken": "AA-11"})  # a part finds nothing
+    assert _ids(part) == []
+    assert "Het kenteken moet helemaal kloppen" in _text(part)  # and says why
+    assert "helemaal kloppen" not in _text(client.get("/ui/meldingen", params={"zone": "x"}))
     assert _ids(client.get("/ui/meldingen", params={"zone": "blauw"})) == [blue]
     assert _ids(client.get("/ui/meldingen", params={"status": "confirmed"})) == [confirmed]
     boa_ids = re.findall(r'<option value="(\d+)"', everything.text)
