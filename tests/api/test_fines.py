@@ -350,6 +350,9 @@ def test_fines_evidence_pack_has_photos_rights_decision_and_calculation(flow, cl
     assert "GZ123T" in html
     assert "2026-000001" in html
     assert "geen geldig parkeerrecht" in html
+    assert "(geen recht gevonden, bij het bevestigen)" in html  # the check's source in Dutch
+    assert "bron confirm" not in html
+    assert "· Systeem · Concept aangemaakt" in html  # not 'system'
     assert "ter plaatse" in html
     assert "84.80 EUR" in html
     assert "4.358100, 52.011600" in html
