@@ -108,7 +108,15 @@ def decide_application(
         raise InvalidPermitError("decision", decision, "allowed: grant, refuse")
     session.add(app)
     session.flush()
-    record(session, actor, f"permit_application.{decision}", "permit_application", app.id, reason)
+    # the outcome, as the audit log's labels and filter know it (a grant may waitlist)
+    done = (
+        "refused"
+        if decision == "refuse"
+        else "granted"
+        if app.decision == "grant"
+        else "waitlisted"
+    )
+    record(session, actor, f"permit_application.{done}", "permit_application", app.id, reason)
     return app
 
 

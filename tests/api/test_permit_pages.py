@@ -228,6 +228,11 @@ def test_desk_waiting_list_fills_when_a_place_frees(app, client, accounts, bo, w
         "plaats <strong>1</strong> van de wachtlijst"
         in els.get(f"/mijn/vergunningen/{second}").text
     )
+    audit = clerk.get("/ui/audit?object=permit_application").text  # the outcomes, in Dutch
+    cells = re.findall(r'class="utrecht-table__cell audit-action">([^<]*)<', audit)
+    assert "Aanvraag toegekend" in cells
+    assert "Aanvraag op de wachtlijst gezet" in cells
+    assert "permit_application.grant" not in cells  # was: the code, unlabelled
     waiting = clerk.get("/ui/vergunningen/wachtlijsten").text
     assert re.search(r"Quotum <strong>1</strong>.*1 uitgegeven.*<strong>0</strong> vrij", waiting)
     assert "9991 AB" not in waiting  # names, not addresses, on the list
