@@ -205,3 +205,19 @@ def test_pages_theme_favicon_and_compressed_static(client, tmp_path, db_url, eng
 def test_pages_theme_setting_must_name_a_file(tmp_path):
     with pytest.raises(ValueError, match=r"SCANCAR_UI_THEME_CSS=.*no such file"):
         BackendSettings(env="test", secret_key="x" * 40, ui_theme_css=tmp_path / "none.css")
+
+
+def test_pages_hit_read_only_for_the_back_office_says_so(client, accounts, app, engine):
+    """The back office may open a hit from the queue but not decide it: the page says so
+    instead of showing no decision bar without a word; the BOA sees no such line."""
+    hid = _open_hit(client, accounts, app, engine)
+    _login(client, accounts, "backoffice")
+    page = client.get(f"/ui/hits/{hid}")
+    assert page.status_code == 200
+    assert "Alleen lezen: beoordelen doet een handhaver." in page.text
+    assert 'id="open-confirm"' not in page.text
+    assert "Beoordelen</button>" not in page.text
+    _login(client, accounts, "boa")
+    boa = client.get(f"/ui/hits/{hid}")
+    assert "Alleen lezen" not in boa.text
+    assert "Beoordelen</button>" in boa.text
