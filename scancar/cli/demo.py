@@ -2,7 +2,7 @@
 
 1. a fresh embedded backend (SQLite under ``--folder``, default ``./demo``) as its own process
    (``python -m scancar serve`` on a free port, ``SCANCAR_ENV=development``), seeded through the
-   CLI: schema, demo users (admin, backoffice, BOA, provider), a scan-car device, the fixture
+   CLI: schema, demo users (one per role), a scan-car device, the fixture
    town's zones;
 2. the car replays the fixture route (``fixtures.route``: synthetic frames with known ground
    truth, NMEA, the rights of the compliant cars as an offline feed snapshot) against it;
@@ -49,6 +49,7 @@ DEMO_USERS = (
     ("boa", "boa", "demo-boa-pass"),
     ("provider", "provider", "demo-provider-pass"),
     ("bewoner", "resident", "demo-bewoner-pass"),  # the residents' portal (/mijn/)
+    ("meldkamer", "coordinator", "demo-meldkamer-pass"),  # the control room (/ui/meldkamer)
 )
 TOWN_ADDRESSES = REPO / "fixtures" / "addresses" / "town.csv"
 
@@ -211,7 +212,7 @@ def setup_backend(folder: Path, port: int) -> tuple[Backend, str]:
     )
     step(f"a fresh SQLite database in {folder}")
     _backend(env, "db", "upgrade")
-    step("the demo users (admin, backoffice, boa, provider) and the car demo-car-1")
+    step(f"the demo users ({', '.join(n for n, _, _ in DEMO_USERS)}) and the car demo-car-1")
     for name, role, password in DEMO_USERS:
         _backend(
             env,
@@ -396,6 +397,19 @@ def run_demo(
     return summary, backend
 
 
+def login_lines(summary: dict[str, Any]) -> list[str]:
+    """Where each audience's pages are and the demo login for each."""
+    url = summary["backend"]
+    return [
+        f"review page: {summary['review_page']}  login: boa / demo-boa-pass "
+        f"(API docs at {url}/docs); Ctrl-C stops",
+        f"permit desk: {summary['permit_desk']}  login: backoffice / demo-backoffice-pass; "
+        f"residents: {summary['residents_portal']}  login: bewoner / demo-bewoner-pass",
+        f"control room: {url}/ui/meldkamer  login: meldkamer / demo-meldkamer-pass; "
+        f"admin: {url}/ui/admin  login: admin / demo-admin-pass",
+    ]
+
+
 def _print_table(summary: dict[str, Any]) -> None:
     rows = [
         ("frames", summary["frames"]),
@@ -447,16 +461,8 @@ def demo(
     if not serve:
         backend.stop()
         return
-    typer.echo(
-        f"review page: {summary['review_page']}  login: boa / demo-boa-pass "
-        f"(API docs at {backend.url}/docs); Ctrl-C stops",
-        err=True,
-    )
-    typer.echo(
-        f"permit desk: {summary['permit_desk']}  login: backoffice / demo-backoffice-pass; "
-        f"residents: {summary['residents_portal']}  login: bewoner / demo-bewoner-pass",
-        err=True,
-    )
+    for line in login_lines(summary):
+        typer.echo(line, err=True)
     try:
         if backend.process is not None:
             backend.process.wait()

@@ -50,3 +50,24 @@ def test_demo_refuses_a_server_that_is_not_its_own(tmp_path):
     assert str(err.value).startswith(
         f"another server answers on http://127.0.0.1:{port}, not the demo's backend"
     )
+
+
+def test_demo_has_a_login_for_every_role_and_prints_each_page_login():
+    """Every user role has a demo user (the control room had none; a walker had to make one),
+    and the lines printed after the summary give the login of every role with pages."""
+    from api.auth.principal import USER_ROLES, Role
+    from scancar.cli.demo import DEMO_USERS, login_lines
+
+    assert {role for _, role, _ in DEMO_USERS} == {r.value for r in USER_ROLES}
+    url = "http://127.0.0.1:1"
+    summary = {
+        "backend": url,
+        "review_page": f"{url}/ui/queue",
+        "permit_desk": f"{url}/ui/vergunningen",
+        "residents_portal": f"{url}/mijn/",
+    }
+    printed = "\n".join(login_lines(summary))
+    for name, role, password in DEMO_USERS:
+        if role != Role.PROVIDER:  # the provider only uses the API
+            assert f"{name} / {password}" in printed, role
+    assert f"{url}/ui/meldkamer" in printed
