@@ -38,11 +38,19 @@ class LoginForm(BaseModel):
     next: str | None = Field(default=None, max_length=512)
 
 
+def local_page(url: str | None, prefix: str) -> bool:
+    """``url`` is a page under ``prefix`` (``/ui/``, ``/mijn/``) of this site: not another site
+    (``//host``, a backslash) and no dot segment (``/ui/../api/...`` is the JSON API once the
+    browser resolves it, ``%2e%2e`` too)."""
+    if not url or not url.startswith(prefix) or url.startswith("//") or "\\" in url:
+        return False
+    path = url.split("?", 1)[0].split("#", 1)[0].lower().replace("%2e", ".")
+    return not any(segment in (".", "..") for segment in path.split("/"))
+
+
 def safe_next(url: str | None) -> str | None:
     """A local page to return to after login; anything else (another site, //host) is None."""
-    if url and url.startswith("/ui/") and not url.startswith("//") and "\\" not in url:
-        return url
-    return None
+    return url if local_page(url, "/ui/") else None
 
 
 @router.get("/login", response_class=HTMLResponse, dependencies=[PUBLIC])

@@ -221,3 +221,25 @@ def test_pages_hit_read_only_for_the_back_office_says_so(client, accounts, app, 
     boa = client.get(f"/ui/hits/{hid}")
     assert "Alleen lezen" not in boa.text
     assert "Beoordelen</button>" in boa.text
+
+
+def test_pages_login_never_returns_to_a_page_outside_ui(client, accounts):
+    """After login, ``next`` leads to a page under /ui/ only: a dot segment that the browser
+    would resolve to the JSON API (``/ui/../api/v1/hits``) goes to the start page instead."""
+    name = accounts.user("backoffice", password="correct-horse-1")
+    cases = {
+        "/ui/fines": "/ui/fines",
+        "/ui/meldingen?kenteken=AA-11": "/ui/meldingen?kenteken=AA-11",
+        "/ui/../api/v1/hits": "/ui/dashboard",
+        "/ui/%2e%2e/api/v1/hits": "/ui/dashboard",
+        "/ui/./fines": "/ui/dashboard",
+        "//evil.example/ui/": "/ui/dashboard",
+    }
+    for next_url, lands in cases.items():
+        client.cookies.clear()
+        r = client.post(
+            "/ui/login",
+            data={"username": name, "password": "correct-horse-1", "next": next_url},
+            follow_redirects=False,
+        )
+        assert (r.status_code, r.headers["location"]) == (303, lands), next_url

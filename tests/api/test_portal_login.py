@@ -72,3 +72,21 @@ def test_portal_password_login_is_for_residents_and_logout_ends_the_session(clie
 )
 def test_portal_budget_text_in_hours_or_euros(minutes, unit, text):
     assert budget_text(minutes, unit, 150) == text
+
+
+def test_portal_login_returns_only_to_a_portal_page(client, accounts):
+    """``next`` after the portal's login stays under /mijn/: a dot segment the browser would
+    resolve elsewhere (``/mijn/../api/...``) lands on the portal's start page."""
+    jan = accounts.user("resident")
+    for next_url, lands in (
+        ("/mijn/bezoek", "/mijn/bezoek"),
+        ("/mijn/../api/v1/resident/permits", "/mijn/"),
+        ("/mijn/%2E%2E/ui/queue", "/mijn/"),
+    ):
+        client.cookies.clear()
+        r = client.post(
+            "/mijn/inloggen",
+            data={"username": jan, "password": PASSWORD, "next": next_url},
+            follow_redirects=False,
+        )
+        assert (r.status_code, r.headers["location"]) == (303, lands), next_url

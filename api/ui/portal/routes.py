@@ -38,6 +38,7 @@ from api.ui.portal.session import (
     start_resident_session,
     take_login_state,
 )
+from api.ui.routes import local_page
 from api.ui.session import PageUser, checked_form
 from api.ui.templating import NO_STORE, render
 from permits.model import Permit, PermitStatus, PermitType
@@ -49,9 +50,7 @@ PermitId = Annotated[str, Query(max_length=64)]
 
 
 def _safe_next(url: str | None) -> str:
-    if url and url.startswith("/mijn/") and not url.startswith("//") and "\\" not in url:
-        return url
-    return "/mijn/"
+    return url if url and local_page(url, "/mijn/") else "/mijn/"
 
 
 def _oidc(request: Request) -> OidcClient | None:
