@@ -9,6 +9,7 @@ OpenID login; this file checks the details that a browser test would make slow."
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 from datetime import timedelta
@@ -399,3 +400,23 @@ def test_desk_and_letter_name_the_area_and_say_what_is_missing(app, accounts, wo
     assert f'<td class="utrecht-table__cell">{label}</td>' in found
     shown = clerk.get(f"/ui/vergunningen/vergunning/{permit}").text
     assert f"<dt>Gebied</dt><dd>{label}</dd>" in shown
+
+
+def test_desk_csv_import_names_bad_dates_and_plates_in_dutch(app, accounts, world):
+    clerk = Browser(app)
+    clerk.login_clerk(accounts.user("backoffice"))
+    clerk.get("/ui/vergunningen/import")
+    rows = [
+        ["id", "type", "holder_ref", "plates", "area_codes", "valid_from"],
+        ["IMP-7", "resident", "A", "GZ123T", "9999_NOORD", "gisteren"],
+        ["IMP-8", "resident", "B", "GZ?23T", "9999_NOORD", "2026-01-01"],
+    ]
+    r = clerk.post(
+        "/ui/vergunningen/import", {}, 422,
+        files={"file": ("vergunningen.csv", _spreadsheet_file(rows), "text/csv")},
+    )  # fmt: skip
+    text = html.unescape(r.text)
+    assert 'Regel 2, kolom valid_from: "gisteren" is geen datum of tijd; schrijf 2026-01-01' in text
+    assert "Regel 3, kolom plates: de tekens '?' mogen niet in een kenteken" in text
+    assert "is not a date" not in text
+    assert "are not allowed" not in text
