@@ -12,13 +12,14 @@ from datetime import datetime
 
 from sqlalchemy import or_, text
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from api.auth.db import UserRow
 from api.errors import NotFound
 from api.hits.db import OPEN_SQL, EvidenceRow, HitEventRow, HitRightsCheckRow, HitRow
 from api.hits.model import HitStatus
 from api.hits.nearest import nearest_hits
+from api.pagination import bounded_count
 
 OPEN = (HitStatus.AWAITING_REVIEW, HitStatus.CLAIMED)
 
@@ -45,7 +46,8 @@ class HitRowAt:
 @dataclass(frozen=True, slots=True)
 class HitsFound:
     rows: list[HitRowAt]
-    count: int  # every hit that matches
+    count: int  # the hits that match, counted up to ``api.pagination.COUNT_CAP``
+    count_exact: bool = True  # False: more than ``count`` match
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,15 +113,16 @@ def find_hits(
     """Hits matching ``flt``, newest capture first, or nearest first to ``near``."""
     conds = _conditions(flt)
     stmt = select(HitRow).where(*conds)
-    total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
+    total = bounded_count(session, stmt)
     if near is not None:
-        return HitsFound(_nearest(session, conds, near, limit=limit, offset=offset), total)
+        rows = _nearest(session, conds, near, limit=limit, offset=offset)
+        return HitsFound(rows, total.value, total.exact)
     hits = session.exec(
         stmt.order_by(col(HitRow.captured_at).desc(), col(HitRow.id).desc())
         .offset(offset)
         .limit(limit)
     ).all()
-    return HitsFound([HitRowAt(h) for h in hits], total)
+    return HitsFound([HitRowAt(h) for h in hits], total.value, total.exact)
 
 
 def open_queue(

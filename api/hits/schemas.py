@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api.hits.db import HitRow
 from api.hits.queries import HitDetail, HitsFound
@@ -81,7 +81,8 @@ class HitOut(HitSummary):
 
 class HitsPage(BaseModel):
     data: list[HitSummary]
-    count: int
+    count: int = Field(description="matching hits; when count_exact is false, more than this")
+    count_exact: bool = True
 
 
 def hit_summary(hit: HitRow, distance_m: float | None = None) -> HitSummary:
@@ -91,7 +92,11 @@ def hit_summary(hit: HitRow, distance_m: float | None = None) -> HitSummary:
 
 
 def hits_page(found: HitsFound) -> HitsPage:
-    return HitsPage(data=[hit_summary(r.hit, r.distance) for r in found.rows], count=found.count)
+    return HitsPage(
+        data=[hit_summary(r.hit, r.distance) for r in found.rows],
+        count=found.count,
+        count_exact=found.count_exact,
+    )
 
 
 def hit_out(detail: HitDetail) -> HitOut:

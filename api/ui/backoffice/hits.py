@@ -59,6 +59,12 @@ def _filter(form: FormState, boas: dict[str, int]) -> queries.HitFilter:
     )
 
 
+def _count(found: queries.HitsFound | None) -> int | str:
+    if found is None:
+        return 0
+    return found.count if found.count_exact else f"meer dan {found.count:,}".replace(",", ".")
+
+
 @router.get("/meldingen", response_class=HTMLResponse)
 def hits_page(
     request: Request,
@@ -91,7 +97,7 @@ def hits_page(
         "user": user,
         "form": form,
         "rows": rows,
-        "count": found.count if found else 0,
+        "count": _count(found),
         "fines": fines.fines_by_hit(session, [h.id or 0 for h in rows]),
         "people": queries.names_of(session, [h.decided_by for h in rows]),
         "zone_names": names,
@@ -103,7 +109,7 @@ def hits_page(
         if pagina > 1
         else None,
         "next_url": f"/ui/meldingen?{urlencode({**query, 'pagina': pagina + 1})}"
-        if found and found.count > pagina * PAGE_SIZE
+        if found and (not found.count_exact or found.count > pagina * PAGE_SIZE)
         else None,
     }
     return render(request, "backoffice/hits.html", ctx, 422 if form.has_errors else 200)
