@@ -25,7 +25,8 @@ class BoaPositionRow(SQLModel, table=True):
     """A BOA who shares their location with the control room, and the latest position.
 
     The row exists while sharing is on; the position is cleared once it is older than
-    ``boa_position_max_age_minutes`` and the row goes when the BOA stops sharing."""
+    ``boa_position_max_age_minutes`` (by the background tick, ``api.controlroom.jobs``) and
+    the row goes when the BOA stops sharing."""
 
     __tablename__ = "boa_positions"
 

@@ -91,11 +91,7 @@ def share_position(
 ) -> bool:
     """Store the BOA's position when sharing is on (False when it is off: nothing stored);
     every BOA's position older than ``max_age`` is cleared on the way."""
-    session.execute(
-        update(BoaPositionRow)
-        .where(col(BoaPositionRow.at) < now - max_age)
-        .values(lon=None, lat=None, accuracy_m=None, at=None)
-    )
+    clear_stale_positions(session, now=now, max_age=max_age)
     row = session.get(BoaPositionRow, boa.id)
     if row is None:
         session.commit()
@@ -104,3 +100,14 @@ def share_position(
     session.add(row)
     session.commit()
     return True
+
+
+def clear_stale_positions(session: Session, *, now: datetime, max_age: timedelta) -> int:
+    """Clear every position older than ``max_age`` (the sharing itself stays on); how many.
+    The caller commits."""
+    result = session.execute(
+        update(BoaPositionRow)
+        .where(col(BoaPositionRow.at) < now - max_age)
+        .values(lon=None, lat=None, accuracy_m=None, at=None)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

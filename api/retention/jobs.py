@@ -1,7 +1,8 @@
-"""The background work of a server process: the grace step, the permit expiry, the purge and
-the removal of ended sessions and spent login counters, every ``background_interval_s``. Safe
-with several processes: the steps use row locks (the expiry step the rights write lock) and
-conditional updates, so running them twice at once changes nothing twice.
+"""The background work of a server process: the grace step, the permit expiry, the purge, the
+removal of ended sessions and spent login counters and of stale BOA positions, every
+``background_interval_s``. Safe with several processes: the steps use row locks (the expiry
+step the rights write lock) and conditional updates, so running them twice at once changes
+nothing twice.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from api.auth.sessions import purge_auth_state
+from api.controlroom.jobs import run_position_expiry
 from api.permits.jobs import ExpiryReport, run_expiry_step
 from api.retention.service import PurgeReport, run_purge
 from api.review.service import GraceReport, run_grace_step
@@ -76,6 +78,10 @@ def tick(backend: Backend, *, now: datetime | None = None) -> TickReport:
         purge_auth_state(backend.engine, backend.settings, now)
     except Exception:
         log.exception("background job: session and login-counter purge failed")
+    try:
+        run_position_expiry(backend.engine, backend.settings, now=now)
+    except Exception:
+        log.exception("background job: clearing stale BOA positions failed")
     return TickReport(grace, expiry, purge)
 
 

@@ -184,3 +184,28 @@ def test_boa_shares_location_from_the_queue_page(app, client, accounts):
     assert (
         client.post("/ui/locatie", data={"delen": "1"}, follow_redirects=False).status_code == 403
     )
+
+
+def test_the_background_tick_clears_stale_positions_of_silent_boas(app, client, accounts, engine):
+    from api.controlroom.db import BoaPositionRow
+    from api.retention.jobs import tick
+
+    stale_name, fresh_name = accounts.user("boa"), accounts.user("boa")
+    body = {"lon": 4.3581, "lat": 52.0116, "accuracy_m": 8}
+    for name in (stale_name, fresh_name):
+        h = {"Authorization": f"Bearer {accounts.login(name)}"}
+        assert client.put("/api/v1/controlroom/position/sharing", headers=h).status_code == 204
+        assert client.put("/api/v1/controlroom/position", json=body, headers=h).status_code == 204
+    stale, fresh = _user_id(engine, stale_name), _user_id(engine, fresh_name)
+    with session_scope(engine) as s:  # the stale BOA went silent 16 minutes ago (limit 15)
+        row = s.get(BoaPositionRow, stale)
+        row.at = datetime.now(UTC) - timedelta(minutes=16)
+        s.add(row)
+
+    tick(app.state.backend)  # nobody sends a position in between
+
+    with session_scope(engine) as s:
+        old, new = s.get(BoaPositionRow, stale), s.get(BoaPositionRow, fresh)
+        assert (old.lon, old.lat, old.accuracy_m, old.at) == (None, None, None, None)
+        assert old.since is not None  # still sharing: the next position is stored
+        assert (new.lon, new.lat) == (4.3581, 52.0116)
