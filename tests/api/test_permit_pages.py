@@ -237,6 +237,8 @@ def test_desk_waiting_list_fills_when_a_place_frees(app, client, accounts, bo, w
     waiting = clerk.get("/ui/vergunningen/wachtlijsten").text
     assert re.search(r"Quotum <strong>1</strong>.*1 uitgegeven.*<strong>0</strong> vrij", waiting)
     assert "9991 AB" not in waiting  # names, not addresses, on the list
+    heading = 'id="area-9999_NOORD">Vergunninggebied Noord (gebied 9999_NOORD)</h3>'
+    assert heading in waiting  # the area's name, its code beside it
     jan.get(f"/mijn/vergunningen/{first}/beeindigen")
     r = jan.post(f"/mijn/vergunningen/{first}/beeindigen", {})
     assert "Uw vergunning is beëindigd" in r.text

@@ -156,7 +156,11 @@ def waiting_lists(request: Request, session: SessionDep, user: ClerkDep) -> HTML
     return render(
         request,
         "permitdesk/waiting.html",
-        {"user": user, "areas": desk.waiting_lists(session)},
+        {
+            "user": user,
+            "areas": desk.waiting_lists(session),
+            "area_label": area_labeller(request, session),
+        },
     )
 
 
