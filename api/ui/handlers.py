@@ -23,7 +23,7 @@ from sqlmodel import Session
 
 from api.deps import backend_of
 from api.ui import nav
-from api.ui.messages import message_for
+from api.ui.messages import bad_parameter_message, message_for
 from api.ui.portal.session import portal_login_redirect, read_resident
 from api.ui.routes import login_redirect
 from api.ui.session import CsrfFailed, LoginRequired, PageForbidden, PageUser, read_session
@@ -101,8 +101,7 @@ def error_page(
 
 
 def _bad_parameter(exc: RequestValidationError) -> str:
-    names = sorted({str(e.get("loc", ("", "?"))[-1]) for e in exc.errors()})
-    return f"Het adres bevat een ongeldige waarde voor {', '.join(repr(n) for n in names)}."
+    return bad_parameter_message([str(e.get("loc", ("", "?"))[-1]) for e in exc.errors()])
 
 
 def _as_page(json_handler: Handler) -> Handler:

@@ -324,3 +324,41 @@ def validation_message(error_type: str, ctx: dict[str, Any], name: str | None = 
         error_type, "Deze waarde is ongeldig."
     )
     return _FORMAT.format(text, **{k: str(v) for k, v in ctx.items()})
+
+
+# the filters of the list pages by query parameter, for the messages that name one
+FILTER_LABELS: dict[str, str] = {
+    "status": "Status",
+    "track": "Spoor",
+    "zone": "Zone",
+    "boa": "Beoordeeld door",
+    "van": "Gezien van",
+    "tot": "Tot en met",
+    "groep": "Groep",
+    "gebied": "Gebied",
+    "soort": "Soort",
+    "vanaf": "Ontvangen vanaf",
+    "start": "Begin van de lijst",
+    "pagina": "Pagina",
+}
+
+
+def filter_label(name: str) -> str:
+    return FILTER_LABELS.get(name, name)
+
+
+def filter_choice_message(name: str) -> str:
+    """A filter with a value that is not one of its choices (an edited or old link)."""
+    return f"Kies bij het filter '{filter_label(name)}' een van de mogelijkheden."
+
+
+def filter_date_message(name: str) -> str:
+    return (
+        f"Vul een geldige datum in bij het filter '{filter_label(name)}', bijvoorbeeld 2026-03-07."
+    )
+
+
+def bad_parameter_message(names: list[str]) -> str:
+    """A page's address with values it refuses: a filter by its Dutch label, else by name."""
+    shown = ", ".join(f"'{filter_label(n)}'" for n in sorted(set(names)))
+    return f"Het adres bevat een ongeldige waarde voor {shown}."

@@ -275,6 +275,11 @@ def test_fine_export_and_hit_pages_show_names_not_codes(client, accounts, app, e
     assert fines.status_code == 200
     assert cell in fines.text
     assert '<td class="utrecht-table__cell">centrum</td>' not in fines.text
+    for junk, label in (({"status": "zzz"}, "Status"), ({"track": "x"}, "Spoor")):
+        bad = client.get("/ui/fines", params=junk)  # never ignored: a Dutch 422
+        assert bad.status_code == 422, junk
+        assert f"Kies bij het filter '{label}' een van de mogelijkheden." in _text(bad)
+        assert cell not in bad.text
     fine = client.get(f"/ui/fines/{fine_id}")
     assert fine.status_code == 200
     assert re.search(r"<dd>[^<]*· Centrum</dd>", fine.text), _text(fine)[:2000]

@@ -50,7 +50,12 @@ def test_hit_search_and_read_only_hit_page(flow, client, accounts, bo, engine): 
     )
     bad = client.get("/ui/meldingen", params={"van": "gisteren"})
     assert bad.status_code == 422
-    assert "Vul een geldige datum in" in _text(bad)
+    assert "Vul een geldige datum in bij het filter 'Gezien van'" in _text(bad)
+    for junk, label in (({"status": "zzz"}, "Status"), ({"boa": "999999"}, "Beoordeeld door")):
+        bad = client.get("/ui/meldingen", params=junk)  # never ignored: a Dutch 422
+        assert bad.status_code == 422, junk
+        assert f"Kies bij het filter '{label}' een van de mogelijkheden." in _text(bad)
+        assert _ids(bad) == []
 
     page = client.get(f"/ui/meldingen/{confirmed}")
     assert page.status_code == 200

@@ -164,6 +164,9 @@ def test_desk_grants_refuses_and_the_resident_sees_decision_and_letter(app, acco
     assert "Lindelaan 1" not in r.text
     r = clerk.get("/ui/vergunningen?groep=open&gebied=9999_NOORD")
     assert "Lindelaan 1, 9991 AA" in r.text
+    for junk, label in (("vanaf=garbage", "Ontvangen vanaf"), ("soort=zzz", "Soort")):
+        r = clerk.get(f"/ui/vergunningen?groep=open&{junk}", status=422)  # never ignored
+        assert f"ongeldige waarde voor &#39;{label}&#39;" in r.text, junk
     assert "Bakkerij" not in r.text
     app_id = _application_id(clerk, granted)
     r = clerk.get(f"/ui/vergunningen/aanvragen/{app_id}")

@@ -25,6 +25,7 @@ from api.ui import labels
 from api.ui.backoffice.guards import BackOfficePage
 from api.ui.forms import FormState, empty_form
 from api.ui.labels import LOCAL
+from api.ui.messages import filter_choice_message, filter_date_message
 from api.ui.templating import render
 from permits.plates import normalise_plate
 
@@ -39,7 +40,7 @@ def _day(form: FormState, name: str, value: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        form.add("Vul een geldige datum in, bijvoorbeeld 2026-03-07.", name)
+        form.add(filter_date_message(name), name)
         return None
 
 
@@ -49,6 +50,10 @@ def _filter(form: FormState, boas: dict[str, int]) -> queries.HitFilter:
     if first and last and last < first:
         form.add("De datum 'tot en met' ligt vóór de datum 'van'.", "tot")
     status = v["status"] if v["status"] in labels.STATUS else ""
+    if v["status"] and not status:
+        form.add(filter_choice_message("status"), "status")
+    if v["boa"] and v["boa"] not in boas:
+        form.add(filter_choice_message("boa"), "boa")
     return queries.HitFilter(
         statuses=(HitStatus(status),) if status else (),
         zone=v["zone"] or None,

@@ -26,12 +26,15 @@ from api.errors import Unprocessable
 from api.fines import pack, service
 from api.fines.rules import FineStatus, allowed_actions
 from api.limits import ROW_ID_MAX
+from api.pagination import Count
 from api.reports import charts
 from api.reports import service as reports
 from api.ui import labels
 from api.ui.backoffice import audit, devices, exports, hits, users, zones
 from api.ui.backoffice.guards import AdminPage, BackOfficePage, ReaderPage
 from api.ui.forms import FormState, empty_form, form_action, see_other
+from api.ui.labels import FINE_STATUS, FINE_TRACK
+from api.ui.messages import filter_choice_message
 from api.ui.session import PageUser
 from api.ui.templating import NO_STORE, render
 from api.ui.zonenames import zone_names
@@ -138,6 +141,15 @@ def fines_list(
     approval: Annotated[str | None, Query(max_length=3)] = None,
     batch: Annotated[str | None, Query(max_length=36)] = None,
 ) -> HTMLResponse:
+    filters = empty_form(
+        status=status or "",
+        track=track or "",
+        plate=plate or "",
+        approval="1" if approval == "1" else "",
+    )
+    for name, value, choices in (("status", status, FINE_STATUS), ("track", track, FINE_TRACK)):
+        if value and value not in choices:
+            filters.add(filter_choice_message(name), name)
     flt = service.FineFilter(
         status=status or None,
         track=track or None,
@@ -145,7 +157,9 @@ def fines_list(
         needs_approval=approval == "1" or None,
         export_batch_id=batch or None,
     )
-    rows, total = service.list_fines(session, flt, limit=200)
+    rows, total = (
+        ([], Count(0, True)) if filters.has_errors else service.list_fines(session, flt, limit=200)
+    )
     return render(
         request,
         "backoffice/fines.html",
@@ -153,15 +167,11 @@ def fines_list(
             user,
             rows=rows,
             total=total,
-            filters=empty_form(
-                status=status or "",
-                track=track or "",
-                plate=plate or "",
-                approval="1" if approval == "1" else "",
-            ),
+            filters=filters,
             alerts=service.alerts(session, settings),
             zone_names=zone_names(request, session),
         ),
+        422 if filters.has_errors else 200,
     )
 
 
