@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import bindparam, text
 
 from api.db import UTCDateTime, utcnow
@@ -64,6 +66,8 @@ def test_hit_list_and_search_count_up_to_the_cap(client, accounts, engine):
     assert page.status_code == 200
     assert 'id="hit-count">meer dan 10.000<' in _text(page)
     assert "pagina=2" in page.text  # more pages than the count can say
+    last = client.get("/ui/meldingen", params={"pagina": 201})  # rows 10,001 to 10,005
+    assert (len(re.findall(r'data-hit="\d+"', last.text)), "pagina=202" in last.text) == (5, False)
     confirmed = client.get("/ui/meldingen", params={"status": "confirmed"})
     assert 'id="hit-count">3<' in _text(confirmed)
     assert "pagina=2" not in confirmed.text

@@ -114,7 +114,9 @@ def hits_page(
         if pagina > 1
         else None,
         "next_url": f"/ui/meldingen?{urlencode({**query, 'pagina': pagina + 1})}"
-        if found and (not found.count_exact or found.count > pagina * PAGE_SIZE)
+        if found
+        and len(rows) == PAGE_SIZE
+        and (not found.count_exact or found.count > pagina * PAGE_SIZE)
         else None,
     }
     return render(request, "backoffice/hits.html", ctx, 422 if form.has_errors else 200)
