@@ -17,6 +17,7 @@ from api.ui import auditlabels
 from api.ui.backoffice.guards import ReaderPage
 from api.ui.forms import FormState, empty_form
 from api.ui.labels import LOCAL
+from api.ui.paging import count_text, page_links
 from api.ui.templating import render
 
 router = APIRouter()
@@ -103,15 +104,15 @@ def audit_page(
         "user": user,
         "form": form,
         "rows": [(e, auditlabels.audit_line(e)) for e in (page.entries if page else ())],
-        "count": (f"meer dan {page.count}" if not page.count_exact else page.count) if page else 0,
-        "page_no": pagina,
-        "prev_url": f"/ui/audit?{urlencode({**query, 'pagina': pagina - 1})}"
-        if pagina > 1
-        else None,
-        "next_url": (
-            f"/ui/audit?{urlencode({**query, 'pagina': pagina + 1})}"
-            if page and page.count > pagina * PAGE_SIZE
-            else None
+        "count": count_text(page.count, page.count_exact) if page else 0,
+        **page_links(
+            "/ui/audit",
+            query,
+            pagina,
+            shown=len(page.entries) if page else 0,
+            page_size=PAGE_SIZE,
+            count=page.count if page else 0,
+            exact=page.count_exact if page else True,
         ),
         "object_options": list(auditlabels.OBJECT.items()),
         "action_options": action_options(),

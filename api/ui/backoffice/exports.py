@@ -24,6 +24,7 @@ from api.ui.backoffice.guards import BackOfficePage
 from api.ui.flash import set_flash
 from api.ui.forms import FormState, empty_form, form_action, see_other
 from api.ui.labels import LOCAL
+from api.ui.paging import count_text, page_links
 from api.ui.session import PageUser
 from api.ui.templating import NO_STORE, render
 from api.ui.zonenames import zone_names
@@ -77,13 +78,20 @@ def _ctx(
         "user": user,
         "form": form or _default_form(),
         "batches": batches,
-        "count": total.value if total.exact else f"meer dan {total.value}",
+        "count": count_text(total.value, total.exact),
         "waiting": {u.track: u for u in service.unexported(session, service.EXPORT_EXCLUDED)},
         "tracks": [(t.value, labels.label(labels.FINE_TRACK, t.value)) for t in FineTrack],
         "track": track or "",
         "filter": empty_form(spoor=track or ""),
-        "page_no": page,
-        "more": total.value > page * PAGE_SIZE,
+        **page_links(
+            "/ui/exports",
+            {"spoor": track} if track else {},
+            page,
+            shown=len(batches),
+            page_size=PAGE_SIZE,
+            count=total.value,
+            exact=total.exact,
+        ),
     }
 
 

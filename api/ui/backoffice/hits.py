@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi import Path as PathParam
@@ -26,6 +25,7 @@ from api.ui.backoffice.guards import BackOfficePage
 from api.ui.forms import FormState, empty_form
 from api.ui.labels import LOCAL
 from api.ui.messages import filter_choice_message, filter_date_message
+from api.ui.paging import count_text, page_links
 from api.ui.templating import render
 from permits.plates import normalise_plate
 
@@ -64,12 +64,6 @@ def _filter(form: FormState, boas: dict[str, int]) -> queries.HitFilter:
     )
 
 
-def _count(found: queries.HitsFound | None) -> int | str:
-    if found is None:
-        return 0
-    return found.count if found.count_exact else f"meer dan {found.count:,}".replace(",", ".")
-
-
 @router.get("/meldingen", response_class=HTMLResponse)
 def hits_page(
     request: Request,
@@ -102,22 +96,22 @@ def hits_page(
         "user": user,
         "form": form,
         "rows": rows,
-        "count": _count(found),
+        "count": count_text(found.count, found.count_exact) if found else 0,
         "fines": fines.fines_by_hit(session, [h.id or 0 for h in rows]),
         "people": queries.names_of(session, [h.decided_by for h in rows]),
         "zone_names": names,
         "zone_options": sorted(names.items(), key=lambda kv: kv[1]),
         "boa_options": [(str(p.id), p.display_name) for p in people],
         "is_filtered": bool(query),
-        "page_no": pagina,
-        "prev_url": f"/ui/meldingen?{urlencode({**query, 'pagina': pagina - 1})}"
-        if pagina > 1
-        else None,
-        "next_url": f"/ui/meldingen?{urlencode({**query, 'pagina': pagina + 1})}"
-        if found
-        and len(rows) == PAGE_SIZE
-        and (not found.count_exact or found.count > pagina * PAGE_SIZE)
-        else None,
+        **page_links(
+            "/ui/meldingen",
+            query,
+            pagina,
+            shown=len(rows),
+            page_size=PAGE_SIZE,
+            count=found.count if found else 0,
+            exact=found.count_exact if found else True,
+        ),
     }
     return render(request, "backoffice/hits.html", ctx, 422 if form.has_errors else 200)
 
