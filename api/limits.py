@@ -27,11 +27,10 @@ from fastapi import Path, Query
 from pydantic import AfterValidator, AwareDatetime
 
 from api.errors import Unprocessable
+from permits.bounds import EARLIEST_TIME, LATEST_TIME
 from scancar.wire import (
     CAR_SOFTWARE_EPOCH,
-    EARLIEST_TIME,
     INT32_MAX,
-    LATEST_TIME,
     Text,
     check_no_nul,
     check_time,
