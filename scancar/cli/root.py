@@ -62,13 +62,10 @@ def build_app(modules: list[ModuleType]) -> typer.Typer:
 
 
 def _show_version(value: bool) -> None:
-    if value:
-        from importlib.metadata import PackageNotFoundError, version
+    if value:  # the root only runs installed (its commands come from the entry points)
+        from importlib.metadata import version
 
-        try:
-            typer.echo(f"scancar {version('scancar')}")
-        except PackageNotFoundError:  # run from a checkout without installing
-            typer.echo("scancar (not installed)")
+        typer.echo(f"scancar {version('scancar')}")
         raise typer.Exit
 
 
