@@ -294,8 +294,6 @@ class _Loader:
         deadline = f"CASE WHEN g.status <> 'draft' THEN {issued} + {42 * DAY} END"
         due = f"{s.greatest('g.closed', 'COALESCE(g.deadline, 0)', 'g.t')} + {91 * DAY}"
         anon = f"g.closed IS NOT NULL AND {due} <= {self.purged_until}"
-        exported = f"g.status NOT IN ('draft', 'annulled') AND g.t + {DAY} < {YEAR - 45 * DAY}"
-        month = f"CAST((g.t + {DAY}) / {30 * DAY} AS INTEGER)"
         wahv = ", ".join(str(k) for k, v in enumerate(KINDS) if TRACK[v] == "wahv")
         inner = (
             f"SELECT h.id AS id, {s.secs('h.captured_at')} AS t, h.zone_id AS zone_id, "
@@ -311,7 +309,7 @@ class _Loader:
             "offence_code, amount_cents, paid_cents, calculation_json, evidence_json, "
             "needs_second_approval, created_at, updated_at, issued_at, issued_by, "
             "objection_deadline, objection_received_at, objection_text, objection_late, "
-            "closed_at, export_batch_id, exported_at, anonymised_at) "
+            "closed_at, anonymised_at) "
             f"SELECT g.id, g.id, g.track, g.status, "
             f"CASE WHEN g.status <> 'draft' THEN '2026-' || {s.pad('g.id', 7)} END, "
             f"CASE WHEN {anon} THEN NULL ELSE g.plate END, g.zone_id, {s.ts('g.t')}, "
@@ -327,8 +325,6 @@ class _Loader:
             f"CASE WHEN g.status LIKE 'objection%' THEN {s.ts('g.t + 86400 + 864000')} END, "
             f"CASE WHEN g.status LIKE 'objection%' AND NOT ({anon}) THEN 'bezwaar' END, "
             f"{'FALSE' if s.pg else '0'}, {s.ts('g.closed')}, "
-            f"CASE WHEN {exported} THEN g.track || '-' || {month} END, "
-            f"CASE WHEN {exported} THEN {s.ts(f'({month} + 1) * {30 * DAY}')} END, "
             f"CASE WHEN {anon} THEN {s.ts(str(self.purged_until))} END "
             f"FROM ({outer}) AS g",
         )
@@ -339,12 +335,31 @@ class _Loader:
             f"evidence_deleted_at = {s.ts(str(self.purged_until))} "
             "WHERE id IN (SELECT hit_id FROM fines WHERE anonymised_at IS NOT NULL)",
         )
+        # the months exported so far, each track's month one batch
+        t = s.secs("f.offence_at")
+        batch = f"f.track || '-' || CAST(({t} + {DAY}) / {30 * DAY} AS INTEGER)"
+        done = (
+            f"SELECT f.id AS id, f.track AS track, f.status AS status, f.amount_cents AS cents, "
+            f"{batch} AS batch, CAST(({t} + {DAY}) / {30 * DAY} AS INTEGER) AS month FROM fines f "
+            f"WHERE f.status NOT IN ('draft', 'annulled') AND {t} + {DAY} < {YEAR - 45 * DAY}"
+        )
         self.run(
             "export batches",
             "INSERT INTO fine_export_batches (id, track, created_at, created_by, fine_count, "
-            "total_cents) SELECT export_batch_id, MIN(track), MIN(exported_at), 'bench', "
-            "COUNT(*), SUM(amount_cents) FROM fines WHERE export_batch_id IS NOT NULL "
-            "GROUP BY export_batch_id",
+            f"total_cents) SELECT e.batch, MIN(e.track), "
+            f"{s.ts(f'(MIN(e.month) + 1) * {30 * DAY}')}, 'bench', COUNT(*), SUM(e.cents) "
+            f"FROM ({done}) AS e GROUP BY e.batch",
+        )
+        self.run(
+            "export batches",
+            "INSERT INTO fine_export_items (fine_id, batch_id, status) "
+            f"SELECT e.id, e.batch, e.status FROM ({done}) AS e",
+        )
+        self.run(
+            "export batches",
+            "INSERT INTO fine_export_pending (fine_id) SELECT f.id FROM fines f "
+            "WHERE f.number IS NOT NULL AND f.status <> 'annulled' AND NOT EXISTS "
+            "(SELECT 1 FROM fine_export_items i WHERE i.fine_id = f.id)",
         )
         self.run(
             "payments",

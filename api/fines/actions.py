@@ -6,12 +6,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import delete
 from sqlmodel import Session, col
 
 from api.auth.principal import Principal
 from api.db import utcnow
 from api.errors import Conflict, Unprocessable
 from api.fines.db import (
+    FineExportPendingRow,
     FinePaymentRow,
     FineRow,
 )
@@ -93,6 +95,7 @@ def issue(
     number = fine_number(year, next_fine_number(session, year))
     fine.number = number
     session.add(fine)
+    session.add(FineExportPendingRow(fine_id=fine_id))  # for the next export
     session.flush()
     session.commit()
     return fine
@@ -210,6 +213,8 @@ def annul(
         values={"annul_reason": why, "closed_at": now},
         detail=detail,
     )
+    waiting = col(FineExportPendingRow.fine_id) == fine_id
+    session.execute(delete(FineExportPendingRow).where(waiting))  # never exported now
     session.commit()
     return fine
 

@@ -17,8 +17,6 @@ class FineRow(SQLModel, table=True):
     __table_args__ = (
         # exports: a track's fines by issue time
         Index("ix_fines_track_issued_at", "track", "issued_at"),
-        # a batch's fines in id order (read back in chunks)
-        Index("ix_fines_export_batch_id_id", "export_batch_id", "id"),
         # the purge's work list: closed fines not yet anonymised
         Index(
             "ix_fines_purge",
@@ -57,8 +55,6 @@ class FineRow(SQLModel, table=True):
     objection_reason: str | None = Field(default=None, max_length=1000)
     annul_reason: str | None = Field(default=None, max_length=1000)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
-    export_batch_id: str | None = Field(default=None, max_length=36)
-    exported_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     anonymised_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
@@ -138,3 +134,36 @@ class ExportBatchRow(SQLModel, table=True):
     period_to: datetime | None = Field(default=None, sa_type=UTCDateTime)
     fine_count: int = 0
     total_cents: int = 0
+
+
+class FineExportItemRow(SQLModel, table=True):
+    """A fine's place in an export batch: a fine is exported once, in one batch.
+
+    Membership lives here, two keys and the status at export, and not on the fine: marking a
+    month of fines is an insert of narrow rows instead of an update of wide rows that rewrites
+    every index of ``fines``.
+    """
+
+    __tablename__ = "fine_export_items"
+    __table_args__ = (
+        # a batch's fines in id order (read back in chunks)
+        Index("ix_fine_export_items_batch_id_fine_id", "batch_id", "fine_id"),
+    )
+
+    fine_id: int = Field(
+        foreign_key="fines.id", primary_key=True, sa_column_kwargs={"autoincrement": False}
+    )
+    batch_id: str = Field(foreign_key="fine_export_batches.id", max_length=36)
+    status: str = Field(max_length=24)  # the fine's status when it was exported
+
+
+class FineExportPendingRow(SQLModel, table=True):
+    """An issued fine that no export batch holds yet: what the next export takes (a fine enters
+    when it gets its number, leaves when it is exported or annulled), so finding it does not
+    read every fine ever issued."""
+
+    __tablename__ = "fine_export_pending"
+
+    fine_id: int = Field(
+        foreign_key="fines.id", primary_key=True, sa_column_kwargs={"autoincrement": False}
+    )

@@ -1,10 +1,12 @@
 """Export batches of issued fines (idempotent per period) and reading a batch back.
 
-Making a batch is set-based SQL in one transaction: one conditional ``UPDATE`` marks the
-period's unexported fines with the batch (no id list, whatever the count), the batch's totals
-and one history row per fine come from ``SELECT``/``INSERT ... SELECT`` over the batch. Reading
-a batch goes in chunks (keyset on the id), so a batch of any size is written out in bounded
-memory.
+Making a batch is set-based SQL in one transaction: one ``INSERT ... SELECT`` puts the
+period's fines waiting for an export (``fine_export_pending``) into the batch
+(``fine_export_items``: fine, batch and the status at export; no id list, whatever the count;
+the fines' wide rows are not touched), one ``DELETE`` takes them off the waiting list, the
+batch's totals come from one ``SELECT`` over it. A fine's history shows its export from that row
+(``api.fines.queries.history``). Reading a batch goes in chunks (keyset on the fine id), so a
+batch of any size is written out in bounded memory.
 """
 
 from __future__ import annotations
@@ -15,15 +17,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, insert, literal, update
+from sqlalchemy import Row, delete, func, insert, literal
 from sqlalchemy import select as sa_select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from api.audit.service import record
 from api.auth.principal import Principal
-from api.db import UTCDateTime, utcnow
+from api.db import utcnow
 from api.errors import Conflict, NotFound
-from api.fines.db import ExportBatchRow, FineEventRow, FineRow
+from api.fines.db import ExportBatchRow, FineExportItemRow, FineExportPendingRow, FineRow
 from api.fines.rules import FineStatus
 from zones import FineTrack
 
@@ -34,7 +38,7 @@ MAX_BATCHES_NAMED = 10
 @dataclass(frozen=True, slots=True)
 class ExportResult:
     """A batch (None: the period holds no exportable fines) and whether this call made it.
-    Its fines: ``batch_fines``."""
+    Its fines: ``batch_fine_chunks``."""
 
     batch: ExportBatchRow | None
     created: bool
@@ -82,22 +86,18 @@ def export_batch(
     )
     session.add(batch)
     session.flush()
-    marked = session.execute(
-        update(FineRow)
-        .execution_options(synchronize_session=False)
-        .where(*conds, col(FineRow.export_batch_id).is_(None))
-        .values(export_batch_id=batch.id, exported_at=now)
-    )
-    if not marked.rowcount:  # type: ignore[attr-defined]
+    _mark(session, batch.id, conds)
+    count, total = session.execute(
+        select(func.count(), func.coalesce(func.sum(FineRow.amount_cents), 0))
+        .select_from(FineExportItemRow)
+        .join(FineRow, col(FineRow.id) == FineExportItemRow.fine_id)
+        .where(FineExportItemRow.batch_id == batch.id)
+    ).one()
+    if not count:
         session.rollback()  # nothing new (or another process took it all meanwhile)
         return _earlier_batch(session, conds)
-    in_batch = FineRow.export_batch_id == batch.id
-    count, total = session.execute(
-        select(func.count(), func.coalesce(func.sum(FineRow.amount_cents), 0)).where(in_batch)
-    ).one()
     batch.fine_count, batch.total_cents = int(count), int(total)
     session.add(batch)
-    _history(session, actor, batch.id, now)
     record(
         session,
         actor,
@@ -110,33 +110,31 @@ def export_batch(
     return ExportResult(batch, True)
 
 
-def _history(session: Session, actor: Principal, batch_id: str, now: datetime) -> None:
-    """One 'export' history row per fine of the batch, in one INSERT ... SELECT."""
+def _mark(session: Session, batch_id: str, conds: list[Any]) -> None:
+    """Put the period's fines waiting for an export (``fine_export_pending``) into ``batch_id``
+    and take them off the waiting list: one ``INSERT ... SELECT`` of narrow rows and one
+    ``DELETE``, no id list, whatever the count. A fine another export took meanwhile is skipped
+    (its key is taken), so two exports at once never share a fine."""
+    dialect = session.get_bind().dialect.name
+    new_items = (
+        select(FineRow.id, literal(batch_id), FineRow.status)
+        .join(FineExportPendingRow, col(FineExportPendingRow.fine_id) == col(FineRow.id))
+        .where(*conds)
+    )
+    columns = ["fine_id", "batch_id", "status"]
+    stmt: Any
+    if dialect == "postgresql":
+        stmt = pg_insert(FineExportItemRow).from_select(columns, new_items)
+        stmt = stmt.on_conflict_do_nothing(index_elements=["fine_id"])
+    elif dialect == "sqlite":
+        stmt = sqlite_insert(FineExportItemRow).from_select(columns, new_items)
+        stmt = stmt.on_conflict_do_nothing(index_elements=["fine_id"])
+    else:
+        stmt = insert(FineExportItemRow).from_select(columns, new_items)
+    session.execute(stmt)
+    in_batch = select(FineExportItemRow.fine_id).where(FineExportItemRow.batch_id == batch_id)
     session.execute(
-        insert(FineEventRow).from_select(
-            [
-                "fine_id",
-                "at",
-                "actor_type",
-                "actor_id",
-                "actor_name",
-                "action",
-                "from_status",
-                "to_status",
-                "detail",
-            ],
-            select(
-                FineRow.id,
-                literal(now, UTCDateTime()),
-                literal(actor.kind),
-                literal(actor.id),
-                literal(actor.name),
-                literal("export"),
-                FineRow.status,
-                FineRow.status,
-                literal(f"batch={batch_id}"),
-            ).where(FineRow.export_batch_id == batch_id),
-        )
+        delete(FineExportPendingRow).where(col(FineExportPendingRow.fine_id).in_(in_batch))
     )
 
 
@@ -144,8 +142,9 @@ def _earlier_batch(session: Session, conds: list[Any]) -> ExportResult:
     old = sorted(
         b
         for b in session.exec(
-            select(FineRow.export_batch_id)
-            .where(*conds, col(FineRow.export_batch_id).is_not(None))
+            select(FineExportItemRow.batch_id)
+            .join(FineRow, col(FineRow.id) == FineExportItemRow.fine_id)
+            .where(*conds)
             .distinct()
             .limit(MAX_BATCHES_NAMED + 1)
         ).all()
@@ -191,18 +190,24 @@ EXPORT_COLUMNS = (
 )
 
 
-def batch_fines(session: Session, batch_id: str, chunk: int) -> Iterator[Row[Any]]:
+def batch_fine_chunks(session: Session, batch_id: str, chunk: int) -> Iterator[list[Row[Any]]]:
     """The fines of a batch in id order (``EXPORT_COLUMNS``, by attribute as on a fine), read
-    ``chunk`` at a time (keyset on the id, the index (export_batch_id, id))."""
+    ``chunk`` at a time (keyset on the fine id over the index of ``fine_export_items``
+    (batch_id, fine_id)), one list per chunk."""
     after = 0
     while True:
-        rows = session.execute(
-            sa_select(*EXPORT_COLUMNS)
-            .where(FineRow.export_batch_id == batch_id, col(FineRow.id) > after)
-            .order_by(col(FineRow.id))
+        # the chunk's ids first (LIMIT in a subquery), then their fines by key: a join with the
+        # keyset on it let PostgreSQL walk every fine from the start for each chunk
+        ids = (
+            select(FineExportItemRow.fine_id)
+            .where(FineExportItemRow.batch_id == batch_id, FineExportItemRow.fine_id > after)
+            .order_by(FineExportItemRow.fine_id)
             .limit(chunk)
+        )
+        rows = session.execute(
+            sa_select(*EXPORT_COLUMNS).where(col(FineRow.id).in_(ids)).order_by(col(FineRow.id))
         ).all()
         if not rows:
             return
         after = rows[-1].id
-        yield from rows
+        yield list(rows)

@@ -14,6 +14,8 @@ from api.db import utcnow
 from api.fines.db import (
     ExportBatchRow,
     FineEventRow,
+    FineExportItemRow,
+    FineExportPendingRow,
     FinePaymentRow,
     FineRow,
 )
@@ -49,7 +51,10 @@ def list_fines(
     if flt.hit_id is not None:
         conds.append(FineRow.hit_id == flt.hit_id)
     if flt.export_batch_id:
-        conds.append(FineRow.export_batch_id == flt.export_batch_id)
+        in_batch = select(FineExportItemRow.fine_id).where(
+            FineExportItemRow.batch_id == flt.export_batch_id
+        )
+        conds.append(col(FineRow.id).in_(in_batch))
     if flt.plate:
         from permits.plates import normalise_plate
 
@@ -81,8 +86,55 @@ def payments(session: Session, fine_id: int) -> list[FinePaymentRow]:
 
 
 def history(session: Session, fine_id: int) -> list[FineEventRow]:
+    """The fine's history in order, its export among it: read from the batch that holds the
+    fine (an export before migration 0640 is a stored history row of its own)."""
     stmt = select(FineEventRow).where(FineEventRow.fine_id == fine_id)
-    return list(session.exec(stmt.order_by(col(FineEventRow.id))).all())
+    events = list(session.exec(stmt.order_by(col(FineEventRow.id))).all())
+    if any(e.action == "export" for e in events):
+        return events
+    row = session.exec(
+        select(FineExportItemRow, ExportBatchRow)
+        .join(ExportBatchRow, col(ExportBatchRow.id) == FineExportItemRow.batch_id)
+        .where(FineExportItemRow.fine_id == fine_id)
+    ).first()
+    if row is None:
+        return events
+    item, batch = row
+    export = FineEventRow(
+        fine_id=fine_id,
+        at=batch.created_at,
+        actor_type="user",
+        actor_name=batch.created_by,
+        action="export",
+        from_status=item.status,
+        to_status=item.status,
+        detail=f"batch={batch.id}",
+    )
+    # stored events keep their order; the export goes before the first one after it
+    at = next((i for i, e in enumerate(events) if _aware(e.at) > export.at), len(events))
+    return [*events[:at], export, *events[at:]]
+
+
+@dataclass(frozen=True, slots=True)
+class ExportMark:
+    """Where and when a fine was exported."""
+
+    batch_id: str
+    exported_at: datetime
+
+
+def export_marks(session: Session, fine_ids: list[int]) -> dict[int, ExportMark]:
+    """The export batch of each of ``fine_ids`` that has been exported."""
+    if not fine_ids:
+        return {}
+    rows = session.execute(
+        sa_select(
+            col(FineExportItemRow.fine_id), col(ExportBatchRow.id), col(ExportBatchRow.created_at)
+        )
+        .join(ExportBatchRow, col(ExportBatchRow.id) == FineExportItemRow.batch_id)
+        .where(col(FineExportItemRow.fine_id).in_(fine_ids))
+    ).all()
+    return {int(fid): ExportMark(str(bid), _aware(at)) for fid, bid, at in rows}
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +228,8 @@ class Unexported:
 
 
 def unexported(session: Session, excluded: tuple[str, ...]) -> list[Unexported]:
-    """Per track: the issued fines (numbered, status not in ``excluded``) not yet exported."""
+    """Per track: the issued fines (numbered, status not in ``excluded``) not yet exported:
+    those on the export's waiting list."""
     stmt = (
         sa_select(
             col(FineRow.track),
@@ -185,8 +238,8 @@ def unexported(session: Session, excluded: tuple[str, ...]) -> list[Unexported]:
             func.min(col(FineRow.issued_at)),
             func.max(col(FineRow.issued_at)),
         )
+        .join(FineExportPendingRow, col(FineExportPendingRow.fine_id) == col(FineRow.id))
         .where(
-            col(FineRow.export_batch_id).is_(None),
             col(FineRow.number).is_not(None),
             col(FineRow.status).not_in(excluded),
         )

@@ -23,7 +23,7 @@ from api.deps import (
 )
 from api.fines import pack, service, tariffs
 from api.fines.db import FineRow
-from api.fines.exportfile import STREAM_ROWS, batch_records, csv_filename, csv_lines
+from api.fines.exportfile import Values, batch_chunks, csv_filename, csv_pieces, json_records
 from api.limits import OFFSET_MAX, ROW_ID_MAX, Day, SaneTime
 from zones import FineTrack
 
@@ -87,14 +87,27 @@ class FinesPage(BaseModel):
     count_exact: bool = True
 
 
-def fine_out(f: FineRow) -> FineOut:
-    data = f.model_dump(include=set(FineOut.model_fields) - {"outstanding_cents"})
-    return FineOut(**data, outstanding_cents=f.amount_cents - f.paid_cents)
+def fine_out(f: FineRow, mark: service.ExportMark | None) -> FineOut:
+    data = f.model_dump(include=set(FineOut.model_fields) - {"outstanding_cents"})  # no export
+    return FineOut(
+        **data,
+        outstanding_cents=f.amount_cents - f.paid_cents,
+        export_batch_id=mark.batch_id if mark else None,
+    )
+
+
+def fines_out(session: SessionDep, rows: list[FineRow]) -> list[FineOut]:
+    marks = service.export_marks(session, [f.id for f in rows if f.id is not None])
+    return [fine_out(f, marks.get(f.id or 0)) for f in rows]
+
+
+def one_out(session: SessionDep, f: FineRow) -> FineOut:
+    return fines_out(session, [f])[0]
 
 
 def fine_detail(session: SessionDep, f: FineRow) -> FineDetail:
     return FineDetail(
-        **fine_out(f).model_dump(),
+        **one_out(session, f).model_dump(),
         calculation=json.loads(f.calculation_json or "{}"),
         evidence=json.loads(f.evidence_json or "{}"),
         objection_text=f.objection_text,
@@ -167,7 +180,7 @@ def list_fines(
         needs_approval=needs_approval,
     )
     rows, total = service.list_fines(session, flt, limit=limit, offset=offset)
-    return FinesPage(data=[fine_out(f) for f in rows], count=total.value, count_exact=total.exact)
+    return FinesPage(data=fines_out(session, rows), count=total.value, count_exact=total.exact)
 
 
 @router.get("/alerts", response_model=list[AlertOut])
@@ -216,11 +229,11 @@ def export(
         result = service.export_batch(session, actor, track=track, period_from=from_, period_to=to)
     batch = result.batch
     bid = batch.id if batch else None
-    records = batch_records(engine, bid, settings.chunk_size)
+    chunks = batch_chunks(engine, bid, settings.chunk_size)
     if format == "csv":
         name = csv_filename(batch.track if batch else None, bid)
         return StreamingResponse(
-            csv_lines(bid, records),
+            csv_pieces(bid, chunks),
             media_type="text/csv; charset=utf-8",
             headers={
                 "Content-Disposition": f'attachment; filename="{name}"',
@@ -236,21 +249,17 @@ def export(
         total_cents=batch.total_cents if batch else 0,
         fines=[],
     )
-    return StreamingResponse(_json_chunks(head, records), media_type="application/json")
+    return StreamingResponse(_json_pieces(head, chunks), media_type="application/json")
 
 
-def _json_chunks(head: ExportOut, records: Iterator[dict[str, Any]]) -> Iterator[bytes]:
-    """The export as JSON, ``STREAM_ROWS`` records per piece (each piece is a hop between the
+def _json_pieces(head: ExportOut, chunks: Iterator[list[Values]]) -> Iterator[bytes]:
+    """The export as JSON, one piece per chunk of records (each piece is a hop between the
     worker thread and the event loop)."""
     text = head.model_dump_json()
-    parts = [text[: text.rindex("[") + 1]]  # '{..., "fines":['
-    for i, record in enumerate(records):
-        parts.append(("," if i else "") + json.dumps(record, separators=(",", ":")))
-        if len(parts) >= STREAM_ROWS:
-            yield "".join(parts).encode()
-            parts = []
-    parts.append("]}")
-    yield "".join(parts).encode()
+    yield text[: text.rindex("[") + 1].encode()  # '{..., "fines":['
+    for piece in json_records(chunks):
+        yield piece.encode()
+    yield b"]}"
 
 
 class CostOut(BaseModel):
@@ -340,7 +349,7 @@ def get_pack(
 @router.post("/{fine_id}/approve", response_model=FineOut)
 def approve(fine_id: FineId, session: SessionDep, actor: BackOffice) -> FineOut:
     """The second approval for a plate with many fines (by someone else than the issuer)."""
-    return fine_out(service.approve(session, fine_id, actor))
+    return one_out(session, service.approve(session, fine_id, actor))
 
 
 @router.post("/{fine_id}/recalculate", response_model=FineOut)
@@ -351,21 +360,22 @@ def recalculate(
     settings: SettingsDep,
     actor: BackOffice,
 ) -> FineOut:
-    return fine_out(service.recalculate(session, fine_id, actor, catalog, settings))
+    return one_out(session, service.recalculate(session, fine_id, actor, catalog, settings))
 
 
 @router.post("/{fine_id}/issue", response_model=FineOut)
 def issue(
     fine_id: FineId, session: SessionDep, settings: SettingsDep, actor: BackOffice
 ) -> FineOut:
-    return fine_out(service.issue(session, fine_id, actor, settings))
+    return one_out(session, service.issue(session, fine_id, actor, settings))
 
 
 @router.post("/{fine_id}/payments", response_model=FineOut)
 def pay(fine_id: FineId, body: PaymentIn, session: SessionDep, actor: BackOffice) -> FineOut:
     """Register a (partial) payment; more than the outstanding amount is refused."""
-    return fine_out(
-        service.register_payment(session, fine_id, actor, body.amount_cents, body.received_at)
+    return one_out(
+        session,
+        service.register_payment(session, fine_id, actor, body.amount_cents, body.received_at),
     )
 
 
@@ -378,10 +388,11 @@ def objection(
     actor: BackOffice,
 ) -> FineOut:
     """Register an objection (bezwaar); one received after the term is flagged late."""
-    return fine_out(
+    return one_out(
+        session,
         service.register_objection(
             session, fine_id, actor, received_at=body.received_at, text=body.text, settings=settings
-        )
+        ),
     )
 
 
@@ -389,16 +400,17 @@ def objection(
 def decide_objection(
     fine_id: FineId, body: DecisionIn, session: SessionDep, actor: BackOffice
 ) -> FineOut:
-    return fine_out(
-        service.decide_objection(session, fine_id, actor, upheld=body.upheld, reason=body.reason)
+    return one_out(
+        session,
+        service.decide_objection(session, fine_id, actor, upheld=body.upheld, reason=body.reason),
     )
 
 
 @router.post("/{fine_id}/annul", response_model=FineOut)
 def annul(fine_id: FineId, body: AnnulIn, session: SessionDep, actor: BackOffice) -> FineOut:
-    return fine_out(service.annul(session, fine_id, actor, reason=body.reason))
+    return one_out(session, service.annul(session, fine_id, actor, reason=body.reason))
 
 
 @router.post("/{fine_id}/send-to-collection", response_model=FineOut)
 def send_to_collection(fine_id: FineId, session: SessionDep, actor: BackOffice) -> FineOut:
-    return fine_out(service.send_to_collection(session, fine_id, actor))
+    return one_out(session, service.send_to_collection(session, fine_id, actor))

@@ -26,14 +26,22 @@ from api.fines.actions import (
 )
 from api.fines.amounts import calculate, cost_entries, offence_entries
 from api.fines.drafts import SqlFineDrafts, make_draft, recalculate, recent_fine_count
-from api.fines.export import EXPORT_EXCLUDED, ExportResult, batch_fines, export_batch, get_batch
+from api.fines.export import (
+    EXPORT_EXCLUDED,
+    ExportResult,
+    batch_fine_chunks,
+    export_batch,
+    get_batch,
+)
 from api.fines.numbers import next_fine_number
 from api.fines.queries import (
     Alert,
+    ExportMark,
     FineFilter,
     Unexported,
     alerts,
     export_batches,
+    export_marks,
     fines_by_hit,
     history,
     is_closed,
@@ -46,6 +54,7 @@ from api.fines.store import add_event, get_fine
 __all__ = [
     "EXPORT_EXCLUDED",
     "Alert",
+    "ExportMark",
     "ExportResult",
     "FineFilter",
     "SqlFineDrafts",
@@ -54,12 +63,13 @@ __all__ = [
     "alerts",
     "annul",
     "approve",
-    "batch_fines",
+    "batch_fine_chunks",
     "calculate",
     "cost_entries",
     "decide_objection",
     "export_batch",
     "export_batches",
+    "export_marks",
     "fines_by_hit",
     "get_batch",
     "get_fine",

@@ -308,6 +308,18 @@ def test_fines_export_is_idempotent_and_marks_the_batch(flow, client, bo):
     assert again["fines"] == first["fines"]
     marked = client.get(f"/api/v1/fines/{ids[0]}", headers=bo).json()
     assert marked["export_batch_id"] == first["batch_id"]
+    post(client, f"/api/v1/fines/{ids[0]}/payments", bo, {"amount_cents": 100})
+    paid = client.get(f"/api/v1/fines/{ids[0]}", headers=bo).json()
+    assert paid["export_batch_id"] == first["batch_id"]
+    # the export in the history: after the issue, before the later payment, as exported
+    events = [(e["action"], e["to_status"], e["detail"]) for e in paid["history"]]
+    exported = ("export", "issued", f"batch={first['batch_id']}")
+    assert events.index(exported) == events.index(next(e for e in events if e[0] == "issue")) + 1
+    assert events[-1][0] != "export"
+    listed = client.get("/api/v1/fines", params={"track": "tax"}, headers=bo).json()["data"]
+    assert {f["id"]: f["export_batch_id"] for f in listed if f["id"] in ids} == dict.fromkeys(
+        ids, first["batch_id"]
+    )
     w = client.get("/api/v1/fines/export", params={"track": "wahv"}, headers=bo).json()
     assert [f["fine_id"] for f in w["fines"]] == [wahv]
     assert w["batch_id"] != first["batch_id"]
@@ -332,8 +344,76 @@ def test_fines_export_is_idempotent_and_marks_the_batch(flow, client, bo):
     assert sorted(f["fine_id"] for f in by_id["fines"]) == ids
 
 
-def test_fines_export_skips_drafts_and_empty_gives_no_batch(flow, client, bo):
+def test_fines_exports_survive_migration_0640_down_and_up(flow, client, bo, engine):
+    """Batch membership moved from two columns of fines to fine_export_items (0640): down puts
+    it back on the fines, up moves it over again; an export made before 0640 keeps its stored
+    history row and gets no second one."""
+    from sqlalchemy import text
+
+    from api import migrate
+
+    OLD_EXPORT_AT = "2026-01-02 03:04:05.000000"  # noqa: N806 - as both databases read it
+    ids = [flow.fine_for(flow.confirmed_hit(plate=p), bo)["id"] for p in ("AA11BB", "CC22DD")]
+    post(client, f"/api/v1/fines/{ids[0]}/issue", bo)
+    first = client.get("/api/v1/fines/export", params={"track": "tax"}, headers=bo).json()
+    post(client, f"/api/v1/fines/{ids[1]}/issue", bo)
+    migrate.downgrade(engine, "0630")
+    with engine.begin() as conn:
+        on_fines = conn.execute(text("SELECT id, export_batch_id FROM fines ORDER BY id")).all()
+        assert [tuple(r) for r in on_fines] == [(ids[0], first["batch_id"]), (ids[1], None)]
+        # an export as the code before 0640 made it: columns and a stored history row
+        conn.execute(
+            text(
+                "INSERT INTO fine_export_batches (id, track, created_at, created_by, fine_count, "
+                "total_cents) VALUES ('old-batch', 'tax', :at, 'oud', 1, 1)"
+            ),
+            {"at": OLD_EXPORT_AT},
+        )
+        conn.execute(
+            text(
+                "UPDATE fines SET export_batch_id = 'old-batch', exported_at = :at WHERE id = :id"
+            ),
+            {"at": OLD_EXPORT_AT, "id": ids[1]},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO fine_events (fine_id, at, actor_type, actor_name, action, "
+                "from_status, to_status, detail) VALUES (:id, :at, 'user', 'oud', 'export', "
+                "'issued', 'issued', 'batch=old-batch')"
+            ),
+            {"at": OLD_EXPORT_AT, "id": ids[1]},
+        )
+    migrate.upgrade(engine)
+    assert migrate.drift(engine) == []
+    for fid, batch in ((ids[0], first["batch_id"]), (ids[1], "old-batch")):
+        fine = client.get(f"/api/v1/fines/{fid}", headers=bo).json()
+        assert fine["export_batch_id"] == batch
+        exports = [e for e in fine["history"] if e["action"] == "export"]
+        assert [(e["detail"], e["to_status"]) for e in exports] == [(f"batch={batch}", "issued")]
+    again = client.get("/api/v1/fines/export", params={"batch_id": "old-batch"}, headers=bo)
+    assert [f["fine_id"] for f in again.json()["fines"]] == [ids[1]]
+    # nothing is left to export: the track has no fines outside a batch
+    none_left = client.get("/api/v1/fines/export", params={"track": "tax"}, headers=bo)
+    assert none_left.json()["code"] == "several_batches"
+
+
+def test_fines_export_skips_drafts_and_annulled_and_empty_gives_no_batch(flow, client, bo, engine):
+    from sqlmodel import func
+
+    from api.fines.db import FineExportPendingRow
+
     flow.confirmed_hit()
+    r = client.get("/api/v1/fines/export", params={"track": "tax"}, headers=bo).json()
+    assert (r["batch_id"], r["fines"]) == (None, [])
+    fid = flow.fine_for(flow.confirmed_hit(plate="ZZ99ZZ"), bo)["id"]
+    post(client, f"/api/v1/fines/{fid}/issue", bo)
+    waiting = select(func.count()).select_from(FineExportPendingRow)
+    with Session(engine) as s:
+        assert s.exec(waiting).one() == 1  # issued: waiting for the next export
+    annulled = post(client, f"/api/v1/fines/{fid}/annul", bo, {"reason": "verkeerd kenteken"})
+    assert annulled.status_code == 200, annulled.text
+    with Session(engine) as s:
+        assert s.exec(waiting).one() == 0  # annulled: never exported
     r = client.get("/api/v1/fines/export", params={"track": "tax"}, headers=bo).json()
     assert (r["batch_id"], r["fines"]) == (None, [])
 

@@ -18,7 +18,7 @@ from api.db import utcnow
 from api.deps import SessionDep, SettingsDep, backend_of
 from api.errors import Unprocessable
 from api.fines import service
-from api.fines.exportfile import batch_records, csv_filename, csv_lines
+from api.fines.exportfile import batch_chunks, csv_filename, csv_pieces
 from api.ui import labels
 from api.ui.backoffice.guards import BackOfficePage
 from api.ui.flash import set_flash
@@ -173,10 +173,10 @@ def batch_csv(
     batch = service.get_batch(session, batch_id).batch  # NotFound for an unknown id
     track = batch.track if batch else None
     session.close()
-    records = batch_records(backend_of(request).engine, batch_id, settings.chunk_size)
+    chunks = batch_chunks(backend_of(request).engine, batch_id, settings.chunk_size)
     name = csv_filename(track, batch_id)
     return StreamingResponse(
-        csv_lines(batch_id, records),
+        csv_pieces(batch_id, chunks),
         media_type="text/csv; charset=utf-8",
         headers={**NO_STORE, "Content-Disposition": f'attachment; filename="{name}"'},
     )

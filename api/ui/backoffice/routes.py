@@ -166,6 +166,7 @@ def fines_list(
         _ctx(
             user,
             rows=rows,
+            exports=service.export_marks(session, [f.id for f in rows if f.id is not None]),
             total=total,
             filters=filters,
             alerts=service.alerts(session, settings),
@@ -183,6 +184,7 @@ def _fine_ctx(
     return _ctx(
         user,
         fine=fine,
+        export=service.export_marks(session, [fine_id]).get(fine_id),
         calc=json.loads(fine.calculation_json or "{}"),
         evidence=json.loads(fine.evidence_json or "{}"),
         payments=service.payments(session, fine_id),
