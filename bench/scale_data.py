@@ -357,8 +357,9 @@ class _Loader:
         )
         self.run(
             "export batches",
-            "INSERT INTO fine_export_pending (fine_id) SELECT f.id FROM fines f "
-            "WHERE f.number IS NOT NULL AND f.status <> 'annulled' AND NOT EXISTS "
+            "INSERT INTO fine_export_pending (fine_id, track, issued_at, amount_cents) "
+            "SELECT f.id, f.track, f.issued_at, f.amount_cents FROM fines f "
+            "WHERE f.number IS NOT NULL AND f.status NOT IN ('draft', 'annulled') AND NOT EXISTS "
             "(SELECT 1 FROM fine_export_items i WHERE i.fine_id = f.id)",
         )
         self.run(

@@ -95,7 +95,11 @@ def issue(
     number = fine_number(year, next_fine_number(session, year))
     fine.number = number
     session.add(fine)
-    session.add(FineExportPendingRow(fine_id=fine_id))  # for the next export
+    session.add(  # waits for the next export
+        FineExportPendingRow(
+            fine_id=fine_id, track=fine.track, issued_at=now, amount_cents=fine.amount_cents
+        )
+    )
     session.flush()
     session.commit()
     return fine

@@ -159,11 +159,16 @@ class FineExportItemRow(SQLModel, table=True):
 
 class FineExportPendingRow(SQLModel, table=True):
     """An issued fine that no export batch holds yet: what the next export takes (a fine enters
-    when it gets its number, leaves when it is exported or annulled), so finding it does not
-    read every fine ever issued."""
+    when it gets its number, leaves when it is exported or annulled), so finding and counting
+    those does not read every fine ever issued."""
 
     __tablename__ = "fine_export_pending"
+    __table_args__ = (Index("ix_fine_export_pending_track_issued_at", "track", "issued_at"),)
 
     fine_id: int = Field(
         foreign_key="fines.id", primary_key=True, sa_column_kwargs={"autoincrement": False}
     )
+    # the fine's own values, fixed once it is issued: what an export selects and counts by
+    track: str = Field(max_length=8)
+    issued_at: datetime = Field(sa_type=UTCDateTime)
+    amount_cents: int

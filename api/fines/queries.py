@@ -227,24 +227,17 @@ class Unexported:
     last_issued_at: datetime | None
 
 
-def unexported(session: Session, excluded: tuple[str, ...]) -> list[Unexported]:
-    """Per track: the issued fines (numbered, status not in ``excluded``) not yet exported:
-    those on the export's waiting list."""
-    stmt = (
-        sa_select(
-            col(FineRow.track),
-            func.count(),
-            func.coalesce(func.sum(col(FineRow.amount_cents)), 0),
-            func.min(col(FineRow.issued_at)),
-            func.max(col(FineRow.issued_at)),
-        )
-        .join(FineExportPendingRow, col(FineExportPendingRow.fine_id) == col(FineRow.id))
-        .where(
-            col(FineRow.number).is_not(None),
-            col(FineRow.status).not_in(excluded),
-        )
-        .group_by(FineRow.track)
-    )
+def unexported(session: Session) -> list[Unexported]:
+    """Per track: the issued fines not yet exported (the export's waiting list, which holds no
+    draft and no annulled fine)."""
+    p = FineExportPendingRow
+    stmt = sa_select(
+        col(p.track),
+        func.count(),
+        func.coalesce(func.sum(col(p.amount_cents)), 0),
+        func.min(col(p.issued_at)),
+        func.max(col(p.issued_at)),
+    ).group_by(col(p.track))
     return [
         Unexported(
             str(track),

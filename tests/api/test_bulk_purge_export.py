@@ -88,7 +88,12 @@ def _bulk_world(engine: Engine, now):  # type: ignore[no-untyped-def]
             times,
         )
         # issued fines wait for an export, as issuing one puts it on the list
-        conn.execute(text("INSERT INTO fine_export_pending (fine_id) SELECT id FROM fines"))
+        conn.execute(
+            text(
+                "INSERT INTO fine_export_pending (fine_id, track, issued_at, amount_cents) "
+                "SELECT id, track, issued_at, amount_cents FROM fines"
+            )
+        )
     return times
 
 

@@ -47,13 +47,22 @@ def upgrade() -> None:
     op.create_table(
         'fine_export_pending',
         sa.Column('fine_id', sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column('track', sa.String(length=8), nullable=False),
+        sa.Column('issued_at', UTCDateTime(), nullable=False),
+        sa.Column('amount_cents', sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(['fine_id'], ['fines.id']),
         sa.PrimaryKeyConstraint('fine_id'),
     )
     op.execute(
-        "INSERT INTO fine_export_pending (fine_id) SELECT id FROM fines "
-        "WHERE number IS NOT NULL AND export_batch_id IS NULL AND status <> 'annulled'"
+        "INSERT INTO fine_export_pending (fine_id, track, issued_at, amount_cents) "
+        "SELECT id, track, issued_at, amount_cents FROM fines WHERE number IS NOT NULL "
+        "AND issued_at IS NOT NULL AND export_batch_id IS NULL "
+        "AND status NOT IN ('draft', 'annulled')"
     )
+    with op.batch_alter_table('fine_export_pending', schema=None) as batch_op:
+        batch_op.create_index(
+            'ix_fine_export_pending_track_issued_at', ['track', 'issued_at'], unique=False
+        )
     with op.batch_alter_table('fines', schema=None) as batch_op:
         batch_op.drop_index('ix_fines_export_batch_id_id')
     # plain DROP COLUMN (SQLite >= 3.35): a batch rebuild of fines would drop its report triggers
@@ -77,6 +86,8 @@ def downgrade() -> None:
         batch_op.create_index(
             'ix_fines_export_batch_id_id', ['export_batch_id', 'id'], unique=False
         )
+    with op.batch_alter_table('fine_export_pending', schema=None) as batch_op:
+        batch_op.drop_index('ix_fine_export_pending_track_issued_at')
     op.drop_table('fine_export_pending')
     with op.batch_alter_table('fine_export_items', schema=None) as batch_op:
         batch_op.drop_index('ix_fine_export_items_batch_id_fine_id')

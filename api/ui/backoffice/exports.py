@@ -79,7 +79,7 @@ def _ctx(
         "form": form or _default_form(),
         "batches": batches,
         "count": count_text(total.value, total.exact),
-        "waiting": {u.track: u for u in service.unexported(session, service.EXPORT_EXCLUDED)},
+        "waiting": {u.track: u for u in service.unexported(session)},
         "tracks": [(t.value, labels.label(labels.FINE_TRACK, t.value)) for t in FineTrack],
         "track": track or "",
         "filter": empty_form(spoor=track or ""),
