@@ -45,17 +45,26 @@ class ExportResult:
 
 
 def _period(
-    track: FineTrack, period_from: datetime | None, period_to: datetime | None
+    on: type[FineRow] | type[FineExportPendingRow],
+    track: FineTrack,
+    period_from: datetime | None,
+    period_to: datetime | None,
 ) -> list[Any]:
+    """The exportable fines of ``track`` issued in [from, to), the period on the columns of
+    ``on``: the fines, or the export's waiting list (its index (track, issued_at); it holds
+    only numbered fines). For the waiting list nothing is put on the fines' columns but their
+    status, so each fine is found by its key: with the period on both, PostgreSQL without
+    statistics joined the two period scans in a loop (66,000 x 66,000)."""
     conds: list[Any] = [
-        FineRow.track == track.value,
-        col(FineRow.number).is_not(None),
+        col(on.track) == track.value,
         col(FineRow.status).not_in(EXPORT_EXCLUDED),
     ]
+    if on is FineRow:
+        conds.append(col(FineRow.number).is_not(None))
     if period_from is not None:
-        conds.append(col(FineRow.issued_at) >= period_from)
+        conds.append(col(on.issued_at) >= period_from)
     if period_to is not None:
-        conds.append(col(FineRow.issued_at) < period_to)
+        conds.append(col(on.issued_at) < period_to)
     return conds
 
 
@@ -75,7 +84,7 @@ def export_batch(
     (fetch those by ``batch_id``).
     """
     now = now or utcnow()
-    conds = _period(track, period_from, period_to)
+    conds = _period(FineRow, track, period_from, period_to)
     batch = ExportBatchRow(
         id=str(uuid.uuid4()),
         track=track.value,
@@ -86,7 +95,7 @@ def export_batch(
     )
     session.add(batch)
     session.flush()
-    _mark(session, batch.id, _waiting(track, period_from, period_to))
+    _mark(session, batch.id, _period(FineExportPendingRow, track, period_from, period_to))
     count, total = session.execute(
         select(func.count(), func.coalesce(func.sum(FineRow.amount_cents), 0))
         .select_from(FineExportItemRow)
@@ -108,25 +117,6 @@ def export_batch(
     )
     session.commit()
     return ExportResult(batch, True)
-
-
-def _waiting(
-    track: FineTrack, period_from: datetime | None, period_to: datetime | None
-) -> list[Any]:
-    """The period on the waiting list's own columns (its index (track, issued_at)); nothing on
-    the fines' columns but their status, so each fine is found by its key. (With the period on
-    both, PostgreSQL without statistics joined the two period scans in a loop: 66,000 x
-    66,000.)"""
-    p = FineExportPendingRow
-    conds: list[Any] = [
-        col(p.track) == track.value,
-        col(FineRow.status).not_in(EXPORT_EXCLUDED),
-    ]
-    if period_from is not None:
-        conds.append(col(p.issued_at) >= period_from)
-    if period_to is not None:
-        conds.append(col(p.issued_at) < period_to)
-    return conds
 
 
 def _mark(session: Session, batch_id: str, conds: list[Any]) -> None:
@@ -193,7 +183,7 @@ def get_batch(session: Session, batch_id: str) -> ExportResult:
 
 # what an export record holds (``api.fines.exportfile.export_record``): read as plain rows, not
 # as ORM objects with every column (the fine's calculation and evidence JSON among them)
-EXPORT_COLUMNS = (
+EXPORT_COLUMNS: tuple[Any, ...] = (
     FineRow.id,
     FineRow.number,
     FineRow.track,
@@ -221,7 +211,7 @@ def batch_fine_chunks(session: Session, batch_id: str, chunk: int) -> Iterator[l
         ids = (
             select(FineExportItemRow.fine_id)
             .where(FineExportItemRow.batch_id == batch_id, FineExportItemRow.fine_id > after)
-            .order_by(FineExportItemRow.fine_id)
+            .order_by(col(FineExportItemRow.fine_id))
             .limit(chunk)
         )
         rows = session.execute(
