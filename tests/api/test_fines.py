@@ -461,6 +461,61 @@ def test_fines_tariffs_admin_adds_periods_without_overlap(client, accounts, tari
     assert [o["amount_cents"] for o in t["offences"] if o["code"] == "blue_zone"] == [11000, 11500]
 
 
+def test_fines_two_exports_at_once_share_no_fine(flow, client, bo, engine, monkeypatch):
+    """The second export of a period, started while the first has put the fines in its batch
+    but not committed, waits, then answers with the first one's batch (no error, no fine in
+    two batches, nothing left on the waiting list)."""
+    from sqlmodel import func
+
+    from api.fines import export
+    from api.fines.db import FineExportItemRow, FineExportPendingRow
+    from zones import FineTrack
+
+    ids = [flow.fine_for(flow.confirmed_hit(plate=p), bo)["id"] for p in ("AA11BB", "CC22DD")]
+    for i in ids:
+        post(client, f"/api/v1/fines/{i}/issue", bo)
+    inside, release = threading.Event(), threading.Event()
+    record = export.record
+
+    def held_record(*args: Any, **kwargs: Any) -> None:  # the first export, before its commit
+        inside.set()
+        release.wait(20)
+        record(*args, **kwargs)
+
+    monkeypatch.setattr(export, "record", held_record)
+    actor = Principal(kind="user", id=1, name="bo", role=Role.BACKOFFICE)
+    results: dict[str, tuple[str | None, bool]] = {}
+    errors: list[BaseException] = []
+
+    def run(name: str) -> None:
+        try:
+            with Session(engine, expire_on_commit=False) as s:
+                r = export.export_batch(
+                    s, actor, track=FineTrack.TAX, period_from=None, period_to=None
+                )
+                results[name] = (r.batch.id if r.batch else None, r.created)
+        except BaseException as exc:
+            errors.append(exc)
+
+    first = threading.Thread(target=run, args=("first",))
+    first.start()
+    assert inside.wait(20)
+    second = threading.Thread(target=run, args=("second",))
+    second.start()
+    second.join(0.5)  # waiting on the first one's rows (PostgreSQL) or write lock (SQLite)
+    release.set()
+    first.join(30)
+    second.join(30)
+    assert errors == []
+    assert results["first"][1] is True
+    assert results["second"] == (results["first"][0], False)
+    with Session(engine) as s:
+        in_batches = s.exec(select(FineExportItemRow.fine_id, FineExportItemRow.batch_id)).all()
+        waiting = s.exec(select(func.count()).select_from(FineExportPendingRow)).one()
+    assert sorted(in_batches) == [(i, results["first"][0]) for i in sorted(ids)]
+    assert waiting == 0
+
+
 # --------------------------------------------------------------------------- numbers
 def _issue_concurrently(engine, settings, fine_ids: list[int], actor: Principal) -> list[str]:
     numbers: list[str] = []
