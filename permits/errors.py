@@ -17,6 +17,17 @@ class InvalidPlateError(PermitsError, ValueError):
         super().__init__(f"invalid plate {value!r}: {why}")
 
 
+class NotDutchPlateError(InvalidPlateError):
+    """A plate a person typed fits no Dutch sidecode or special series, and they did not say
+    it is a foreign plate (most likely a typing error that would leave the car unprotected)."""
+
+    code = "not_dutch_plate"
+
+    def __init__(self, value: str, plate: str) -> None:
+        self.plate = plate
+        super().__init__(value, "not a Dutch plate (no sidecode fits); mark it as foreign if it is")
+
+
 class NaiveDatetimeError(PermitsError, ValueError):
     """A time without a time zone reached the domain; only tz-aware times are allowed."""
 

@@ -23,6 +23,7 @@ from api.permits.db import PermitApplicationRow, PermitRow, VisitorSessionRow
 from api.residents.addresses import AddressArea, area_for_address, format_address
 from api.residents.db import AddressRow, FavouritePlateRow
 from api.settings import BackendSettings
+from permits.dutch import entered_plate
 from permits.lifecycle import PermitAction
 from permits.model import Permit, PermitStatus, PermitType
 from permits.plates import normalise_plate
@@ -242,11 +243,20 @@ def end_permit(session: Session, owner: Principal, permit_id: str) -> Permit:
 
 # --------------------------------------------------------------------------- visitors
 def start_visit(
-    session: Session, owner: Principal, permit_id: str, plate: str, end: datetime
+    session: Session,
+    owner: Principal,
+    permit_id: str,
+    plate: str,
+    end: datetime,
+    *,
+    foreign: bool = False,
 ) -> VisitorSessionRow:
     """A visitor session from now until ``end`` on the resident's visitor permit; the rights
-    check and the cars' change feed see it at once."""
+    check and the cars' change feed see it at once. The plate must be Dutch unless the
+    resident says it is foreign or saved it as a favourite (checked when it was saved)."""
     _owned_row(session, owner, permit_id)
+    saved = {f.plate for f in favourites(session, owner)}
+    plate = entered_plate(plate, foreign=foreign or normalise_plate(plate) in saved)
     return service.start_visitor(
         session, permit_id, plate=plate, start=utcnow(), end=end, area_codes=None, actor=owner
     )
@@ -284,9 +294,12 @@ def favourites(session: Session, owner: Principal) -> list[FavouritePlateRow]:
     )
 
 
-def add_favourite(session: Session, owner: Principal, plate: str, label: str) -> FavouritePlateRow:
+def add_favourite(
+    session: Session, owner: Principal, plate: str, label: str, *, foreign: bool = False
+) -> FavouritePlateRow:
+    """Save a visitor's plate (Dutch unless ``foreign``) under a label."""
     _require_resident(owner)
-    plate = normalise_plate(plate)
+    plate = entered_plate(plate, foreign=foreign)
     existing = {f.plate: f for f in favourites(session, owner)}
     row = existing.get(plate)
     if row is None:

@@ -63,6 +63,11 @@ class OwnVisitIn(BaseModel):
 
     plate: str = Field(min_length=1, max_length=20)
     end: SaneTime = Field(description="until when; the session starts now")
+    foreign: bool = Field(
+        default=False,
+        description="the plate is not Dutch; without it a plate no Dutch series has is "
+        "refused (not_dutch_plate), as it is most likely mistyped",
+    )
 
 
 def own_out(session: Session, own: resident.OwnPermit) -> OwnPermitOut:
@@ -171,7 +176,9 @@ def start_own_visit(
     session: SessionDep, owner: Resident, permit_id: PermitIdPath, body: OwnVisitIn
 ) -> VisitorSessionOut:
     """Start a visitor session now, until ``end``; it is a right for the scan cars at once."""
-    row = resident.start_visit(session, owner, permit_id, body.plate, body.end)
+    row = resident.start_visit(
+        session, owner, permit_id, body.plate, body.end, foreign=body.foreign
+    )
     session.commit()
     return visitor_out(session, row)
 

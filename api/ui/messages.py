@@ -99,6 +99,11 @@ MESSAGES: dict[str, Message] = {
         "Dit is geen geldig kenteken: gebruik alleen letters en cijfers (streepjes mogen).",
         "plate",
     ),
+    "not_dutch_plate": M(
+        "{plate_shown} is geen Nederlands kenteken. Controleer het kenteken. Is het een "
+        "buitenlands kenteken? Vink dan 'Buitenlands kenteken' aan.",
+        "plate",
+    ),
     "correction_reason_required": M("Geef aan waarom u het kenteken corrigeert.", "reason"),
     "plate_differs_from_read": M(
         "{new_plate_shown} wijkt meer af van wat de scanauto las ({read_plate_shown}) dan tekens "
@@ -258,7 +263,7 @@ def values_of(exc: BaseException) -> dict[str, Any]:
     if status is not None:
         v["status_label"] = label(STATUS, str(status)).lower()
         v["fine_status_label"] = label(FINE_STATUS, str(status)).lower()
-    for key in ("read_plate", "new_plate"):
+    for key in ("read_plate", "new_plate", "plate"):
         if key in v:
             v[f"{key}_shown"] = plate(str(v[key]))
     for key in ("amount_cents", "outstanding_cents"):

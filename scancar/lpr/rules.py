@@ -28,8 +28,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from permits.dutch import parse_dutch_plate
 from permits.plates import LOOKALIKE_GROUPS
-from scancar.lpr.dutch import correct_dutch_plate, parse_dutch_plate
+from scancar.lpr.dutch import correct_dutch_plate
 from scancar.lpr.errors import InvalidSettingError
 from scancar.lpr.model import WHITE_COLOURS, OcrText, PlateColour
 

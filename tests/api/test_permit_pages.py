@@ -275,8 +275,17 @@ def test_portal_plate_change_and_visitor_sessions_are_rights_at_once(
     assert check(client, bo, "1ABC23", NOORD, later)["allowed"] is True
     r = jan.post("/mijn/bezoek/start", {"plate": "", "until": "2"}, 422)
     assert 'href="#start-plate"' in r.text
-    r = jan.post("/mijn/bezoek/favorieten", {"plate": "AB-12-CD", "label": "Oma"})
+    # a plate no Dutch series has is a typing error unless the resident says it is foreign
+    r = jan.post("/mijn/bezoek/start", {"plate": "gz-123-tt", "until": "2"}, 422)
+    assert "GZ123TT is geen Nederlands kenteken" in r.text
+    assert 'href="#start-plate"' in r.text
+    r = jan.post("/mijn/bezoek/favorieten", {"plate": "AB-12-CD", "label": "Oma"}, 422)
+    assert "AB-12-CD is geen Nederlands kenteken" in r.text
+    r = jan.post(
+        "/mijn/bezoek/favorieten", {"plate": "AB-12-CD", "label": "Oma", "buitenlands": "1"}
+    )
     assert "Oma" in r.text
+    # a saved favourite was checked when it was saved
     r = jan.post("/mijn/bezoek/start", {"plate": "ab-12-cd", "until": "2"})
     assert "Het bezoek is aangemeld" in r.text
     assert ">38 uur<" in r.text  # 40 h less the 2 h just charged

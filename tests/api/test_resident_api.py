@@ -132,6 +132,12 @@ def test_resident_visitor_session_is_a_right_at_once(client, accounts, bo, town,
         json={"plate": "ab-12-cd", "end": end.isoformat()},
         headers=jan,
     )
+    assert (r.status_code, r.json()["code"]) == (422, "not_dutch_plate")  # no Dutch series
+    r = client.post(
+        f"/api/v1/me/permits/{pid}/visitor-sessions",
+        json={"plate": "ab-12-cd", "end": end.isoformat(), "foreign": True},
+        headers=jan,
+    )
     assert r.status_code == 201, r.text
     visit = r.json()
     assert visit["remaining_minutes"] == 40 * 60 - visit["charged_minutes"]

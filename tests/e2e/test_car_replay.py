@@ -29,7 +29,7 @@ def _app(settings, engine):
 
 
 def _forms(plate: str) -> list[str]:
-    from scancar.lpr.dutch import format_dutch_plate
+    from permits.dutch import format_dutch_plate
 
     forms = {plate, plate.lower()}
     with contextlib.suppress(ValueError):

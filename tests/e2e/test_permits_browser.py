@@ -218,8 +218,9 @@ def test_permits_portal_and_desk_in_the_browser(
             visitor = _answer(jan, check_page, "visitor", "9991AA", "1", None, shots=False)
             _decide(desk, base, visitor, check_page, shot=None)
             jan.goto(f"{base}/mijn/bezoek")
-            jan.fill("#fav-plate", "AB-12-CD")
+            jan.fill("#fav-plate", "AB-12-CD")  # no Dutch series: a foreign plate
             jan.fill("#fav-label", "Oma")
+            jan.check("#fav-buitenlands")
             jan.click("#add-favourite")
             jan.wait_for_selector("#quick-AB12CD")
             check_page(jan, "portal-visitors")

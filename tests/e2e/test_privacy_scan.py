@@ -35,7 +35,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.model]
 
 def _forms(plate: str) -> list[bytes]:
     """The plate plain and with dashes, each in upper and lower case."""
-    from scancar.lpr.dutch import format_dutch_plate
+    from permits.dutch import format_dutch_plate
 
     forms = {plate}
     with contextlib.suppress(ValueError):

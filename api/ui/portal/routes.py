@@ -387,6 +387,7 @@ def visitors(request: Request, session: SessionDep, user: ResidentDep) -> HTMLRe
 class VisitStart(BaseModel):
     plate: str = Field(min_length=1, max_length=20)
     until: str = Field(pattern=r"^(1|2|3|4|8|dag)$")
+    buitenlands: bool = False  # the resident says the plate is foreign
 
 
 @router.post("/bezoek/start", response_class=HTMLResponse)
@@ -397,7 +398,9 @@ async def visit_start(request: Request, session: SessionDep, user: ResidentDep) 
 
     def do(f: VisitStart) -> None:
         end = _until(f.until, utcnow())
-        resident.start_visit(session, user.principal, own.permit.id, f.plate, end)
+        resident.start_visit(
+            session, user.principal, own.permit.id, f.plate, end, foreign=f.buitenlands
+        )
         session.commit()
 
     outcome = await form_action(request, user, do, schema=VisitStart, session=session, key="start")
@@ -429,12 +432,13 @@ async def visit_stop(
 class Favourite(BaseModel):
     plate: str = Field(min_length=1, max_length=20)
     label: str = Field(default="", max_length=40)
+    buitenlands: bool = False
 
 
 @router.post("/bezoek/favorieten", response_class=HTMLResponse)
 async def favourite_add(request: Request, session: SessionDep, user: ResidentDep) -> Response:
     def do(f: Favourite) -> None:
-        resident.add_favourite(session, user.principal, f.plate, f.label)
+        resident.add_favourite(session, user.principal, f.plate, f.label, foreign=f.buitenlands)
         session.commit()
 
     outcome = await form_action(request, user, do, schema=Favourite, session=session, key="fav")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from scancar.lpr.dutch import correct_dutch_plate, format_dutch_plate, parse_dutch_plate
+from permits.dutch import format_dutch_plate, parse_dutch_plate
+from scancar.lpr.dutch import correct_dutch_plate
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ from fixtures.synth import (
     render_street,
     render_vehicle_pass,
 )
-from scancar.lpr.dutch import parse_dutch_plate
+from permits.dutch import parse_dutch_plate
 
 
 @lru_cache(maxsize=64)

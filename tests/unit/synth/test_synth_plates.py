@@ -19,8 +19,8 @@ from fixtures.synth import (
 )
 from fixtures.synth.plates import STYLES, plate_text, render_plate_detailed
 from fixtures.synth.scene import GARAGE_TEXTS, SALE_TEXTS, SHOP_WORDS, STREET_NAMES
+from permits.dutch import SIDECODES, parse_dutch_plate
 from permits.plates import normalise_plate
-from scancar.lpr.dutch import SIDECODES, parse_dutch_plate
 
 
 @pytest.mark.parametrize("sidecode", [sc.number for sc in SIDECODES])
