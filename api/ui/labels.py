@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 LOCAL = ZoneInfo("Europe/Amsterdam")
@@ -205,6 +205,20 @@ CALCULATION_LINE = {
     "parking_tax": "Parkeerbelasting (naheffing)",
     "assessment_costs": "Kosten naheffingsaanslag",
 }
+CALCULATION_BASIS = {  # api.fines.rules: what an amount was calculated from (in this order)
+    "zone_id": "Zone",
+    "zone_version": "Versie zonebestand",
+    "charged_from": "Parkeerbelasting berekend vanaf",
+    "charged_to": "Parkeerbelasting berekend tot",
+    "cost_table_id": "Regel kostentabel",
+    "cost_valid_from": "Kosten geldig vanaf",
+    "cost_valid_to": "Kosten geldig tot",
+    "offence_table_id": "Regel boetetabel",
+    "offence_valid_from": "Boetebedrag geldig vanaf",
+    "offence_valid_to": "Boetebedrag geldig tot",
+    "description": "Omschrijving",
+}
+BASIS_TIMES = frozenset({"charged_from", "charged_to"})  # ISO times, shown in local time
 
 # --------------------------------------------------------------------------- permits
 PERMIT_TYPE = {  # permits.model.PermitType
@@ -398,6 +412,32 @@ def plate(text: str | None) -> str:
     from permits.plates import format_plate
 
     return format_plate(text)
+
+
+def calculation_basis(basis: dict[str, Any]) -> list[tuple[str, str]]:
+    """A calculation's basis as (Dutch label, value) lines: known keys in their order, times
+    local, dates as dd-mm-jjjj, nothing as "-", then any key this table does not know yet."""
+    known = [k for k in CALCULATION_BASIS if k in basis]
+    out = []
+    for key in [*known, *sorted(set(basis) - set(CALCULATION_BASIS))]:
+        value = basis[key]
+        if value is None or value == "":
+            shown = "geen einddatum" if key.endswith("_valid_to") else "-"
+        elif key in BASIS_TIMES:
+            shown = iso_local(str(value))
+        elif key.endswith(("_from", "_to")):
+            shown = _day(str(value))
+        else:
+            shown = str(value)
+        out.append((label(CALCULATION_BASIS, key), shown))
+    return out
+
+
+def _day(value: str) -> str:
+    try:
+        return date.fromisoformat(value).strftime("%d-%m-%Y")
+    except ValueError:
+        return value
 
 
 def calculation_line(code: str) -> str:

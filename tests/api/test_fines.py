@@ -427,14 +427,20 @@ def test_fines_evidence_pack_has_photos_rights_decision_and_calculation(flow, cl
     assert r.headers["content-type"].startswith("text/html")
     html = r.text
     assert html.count('src="data:image/jpeg;base64,') == 2
-    assert "GZ123T" in html
     assert "2026-000001" in html
     assert "geen geldig parkeerrecht" in html
     assert "(geen recht gevonden, bij het bevestigen)" in html  # the check's source in Dutch
     assert "bron confirm" not in html
     assert "· Systeem · Concept aangemaakt" in html  # not 'system'
     assert "ter plaatse" in html
-    assert "84.80 EUR" in html
+    # for a citizen or a judge: Dutch amounts, the plate as on the car, the basis in words
+    assert "<td>€\u00a084,80</td>" in html
+    assert " EUR</td>" not in html
+    assert 'id="pack-plate">GZ-123-T<' in html
+    assert "<dt>Versie zonebestand</dt>" in html
+    assert "<dt>Kosten geldig tot</dt><dd>geen einddatum</dd>" in html
+    assert "zone_version=" not in html
+    assert "cost_table_id" not in html
     assert "4.358100, 52.011600" in html
     assert "<script" not in html
     assert "style=" not in html

@@ -132,7 +132,7 @@ def test_backoffice_dashboard_fine_actions_and_pack(browser, settings, engine, a
         page.click("#pack")
         page.wait_for_selector("#pack-calc")
         assert page.inner_text("#pack-number") == "2026-000001"
-        assert page.inner_text("#pack-plate") == "GZ123T"
+        assert page.inner_text("#pack-plate") == "GZ-123-T"
         assert page.locator(".photos img").count() == 2
         loaded = page.evaluate(
             "Array.from(document.querySelectorAll('.photos img')).every(i => i.naturalWidth > 0)"
