@@ -3,9 +3,10 @@ by Playwright) against a real uvicorn server, at phone (390x844) and tablet (768
 zones (a broken file with its problems, a preview on the map, saving, a rollback), exports
 (a batch made, the CSV again, the exported state on the fine), the scan cars with a silent
 car flagged, the audit log filtered, the control room's live map with a hit assigned to a BOA
-who then sees it first in the tablet queue, and the hit search with a hit's read-only page.
-axe-core 0 violations, touch targets >= 44 px and no console errors on each page, with
-screenshots in test-artifacts/screenshots/bo-*.png."""
+who then sees it first in the tablet queue, the hit search with a hit's read-only page, and
+the fine list. Every navigation item of each role in sight on both sizes (no row scrolling
+sideways off the phone's screen). axe-core 0 violations, touch targets >= 44 px and no console
+errors on each page, with screenshots in test-artifacts/screenshots/bo-*.png."""
 
 from __future__ import annotations
 
@@ -200,6 +201,7 @@ def _changed_town(tmp_path) -> str:
 def _walk_zones(page, check_page, base, admin, kind, first, tmp_path) -> None:
     """Zones: the map with labels; a broken file refused; a preview saved; a rollback."""
     _login(page, base, admin, "/ui/admin")
+    _assert_nav_in_sight(page)
     page.click("#nav-zones")
     page.wait_for_url("**/ui/zones")
     page.wait_for_selector("#zone-map[data-ready]")
@@ -239,9 +241,49 @@ def _walk_zones(page, check_page, base, admin, kind, first, tmp_path) -> None:
     assert page.locator(".version-row").count() == 3
 
 
+NAV_OUT_OF_SIGHT_JS = """
+() => {
+  const width = document.documentElement.clientWidth;
+  const out = [];
+  for (const a of document.querySelectorAll('.app-nav__link')) {
+    const b = a.getBoundingClientRect();
+    const hit = document.elementFromPoint(b.left + b.width / 2, b.top + b.height / 2);
+    if (b.left < 0 || b.right > width || !(hit && a.contains(hit))) {
+      out.push(`${a.innerText} ${Math.round(b.left)}..${Math.round(b.right)}`);
+    }
+  }
+  return {out, width, scrollWidth: document.documentElement.scrollWidth};
+}
+"""
+
+
+def _assert_nav_in_sight(page) -> None:
+    """Every item of the navigation is on screen as the page opens: none to the side (off
+    the screen or in a row that scrolls sideways), and the page itself does not scroll
+    sideways."""
+    page.evaluate("window.scrollTo(0, 0)")
+    seen = page.evaluate(NAV_OUT_OF_SIGHT_JS)
+    assert seen["out"] == [], f"navigation items out of sight at {seen['width']} px: {seen['out']}"
+    assert seen["scrollWidth"] <= seen["width"]
+
+
+def _assert_one_line(page, selector: str) -> None:
+    lines = page.evaluate(
+        """(sel) => { const r = document.createRange();
+        r.selectNodeContents(document.querySelector(sel));
+        return new Set(Array.from(r.getClientRects()).map(b => Math.round(b.top))).size; }""",
+        selector,
+    )
+    assert lines == 1, f"{selector} wraps onto {lines} lines"
+
+
 def _walk_exports(page, check_page, base, clerk, kind, first, fine_id) -> None:
-    """Exports: a tax batch made, listed with its count and total; the fine says exported."""
+    """Exports: a tax batch made, listed with its count and total; the fine says exported;
+    the fine list (its "Open" buttons on one line). The back office's nine navigation items
+    all in sight on each size."""
     _login(page, base, clerk, "/ui/dashboard")
+    assert page.locator(".app-nav__link").count() == 9
+    _assert_nav_in_sight(page)
     assert page.inner_text("#kpi-scans") == "30"
     assert page.inner_text("#kpi-suspects") == "11"
     assert page.inner_text("#kpi-hits") == "4"
@@ -265,6 +307,11 @@ def _walk_exports(page, check_page, base, clerk, kind, first, fine_id) -> None:
     check_page(page, f"bo-{kind}-exports")
     page.goto(f"{base}/ui/fines/{fine_id}")
     assert page.inner_text("#fine-exported").endswith("exportbatch Naheffingsaanslag")
+    page.click("#nav-fines")
+    page.wait_for_url("**/ui/fines")
+    _assert_nav_in_sight(page)
+    _assert_one_line(page, ".fine-row a.utrecht-button-link")
+    check_page(page, f"bo-{kind}-fines")
 
 
 def _walk_cars_and_audit(page, check_page, base, kind) -> None:
@@ -285,6 +332,7 @@ def _walk_cars_and_audit(page, check_page, base, kind) -> None:
 def _walk_control_room(page, check_page, base, coordinator, kind, hit_id) -> None:
     """The live map (cars, the sharing BOA, waiting hits) and its lists; a hit assigned."""
     _login(page, base, coordinator, "/ui/meldkamer")
+    _assert_nav_in_sight(page)
     page.wait_for_selector("#live-map[data-drawn]")
     # 2 cars, the BOA, the waiting hits of the blue zone
     assert int(page.get_attribute("#live-map", "data-drawn")) >= 5
