@@ -1,13 +1,19 @@
 """The browser-test harness: Debian's Chromium driven by Playwright, shared by the browser tests.
 
 - ``browser``: one Chromium for the whole session.
-- ``device_context(kind, **options)``: a new context at tablet (768x1024) or phone (390x844)
-  size (phone: mobile + touch), with the console watched: a page error or a console error
-  (e.g. a Content-Security-Policy refusal) fails the test at ``check_page``.
+- ``device_context(kind, **options)``: a new context at desktop (1280x900), tablet (768x1024)
+  or phone (390x844) size (phone: mobile + touch), as a Dutch user's browser (locale nl-NL,
+  time zone Europe/Amsterdam), with the console watched: a page error or a console error
+  (e.g. a Content-Security-Policy refusal) fails the test at ``check_page``. Every browser
+  test makes its contexts here.
 - ``check_page(page, name)``: the checks every page gets, in one call: axe-core (from npm,
   injected by the test; 0 violations allowed), touch targets of at least 44 px, no console
   errors, and a screenshot written to ``test-artifacts/screenshots/<name>.png``.
 - ``assert_touch_targets(page)`` and ``shoot(page, name)`` on their own.
+
+Chromium draws a date field (dd-mm-jjjj or mm/dd/yyyy) in the browser's own language, which a
+context's locale does not change: the browser starts with LANGUAGE=nl and needs Chromium's
+Dutch language pack (Debian: chromium-l10n, installed by ``.ci/run``).
 
 axe-core is a test-only npm package (tests/e2e/package.json + package-lock.json, installed
 into the git-ignored tests/e2e/node_modules by ``.ci/run`` with ``npm ci``; the fixture runs
@@ -16,6 +22,7 @@ the same ``npm ci`` once when it is missing locally).
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from collections.abc import Callable, Iterator
@@ -30,7 +37,15 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 E2E = Path(__file__).parent
 AXE_JS = E2E / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
+# Chromium's Dutch language pack (Debian: chromium-l10n, next to the browser under /usr/lib;
+# /usr/bin/chromium is a launcher script): without it the browser falls back to en-US
+DUTCH_PAKS = (
+    Path(os.path.realpath(CHROMIUM)).parent / "locales" / "nl.pak",
+    Path("/usr/lib/chromium/locales/nl.pak"),
+)
+DUTCH = {"locale": "nl-NL", "timezone_id": "Europe/Amsterdam"}
 SIZES: dict[str, dict[str, Any]] = {
+    "desktop": {"viewport": {"width": 1280, "height": 900}, "device_scale_factor": 1},
     "tablet": {"viewport": {"width": 768, "height": 1024}, "device_scale_factor": 1},
     "phone": {
         "viewport": {"width": 390, "height": 844},
@@ -50,12 +65,18 @@ def browser() -> Iterator[Any]:
         if IN_CI:
             pytest.fail("CI needs Debian's chromium (apt-get install chromium)")
         pytest.skip("chromium not installed")
+    if not any(pak.exists() for pak in DUTCH_PAKS):
+        pytest.fail(
+            "Chromium's Dutch language pack is missing (apt-get install chromium-l10n): "
+            "date fields would read mm/dd/yyyy"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         b = p.chromium.launch(
             executable_path=CHROMIUM,
             headless=True,
+            env={**os.environ, "LANGUAGE": "nl"},  # the browser's own language: date fields
             args=[
                 "--no-sandbox",
                 "--disable-gpu",
@@ -104,12 +125,13 @@ def _watch_console(page: Any) -> None:
 
 @pytest.fixture
 def device_context(browser: Any) -> Iterator[Callable[..., Any]]:
-    """``device_context("tablet"|"phone", **playwright_context_options)`` -> a new context;
-    its pages record console errors (``page.console_errors``). Closed after the test."""
+    """``device_context("desktop"|"tablet"|"phone", **playwright_context_options)`` -> a new
+    context in Dutch (nl-NL, Europe/Amsterdam); its pages record console errors
+    (``page.console_errors``). Closed after the test."""
     made: list[Any] = []
 
     def make(kind: str, **options: Any) -> Any:
-        ctx = browser.new_context(**{**SIZES[kind], "locale": "nl-NL", **options})
+        ctx = browser.new_context(**{**SIZES[kind], **DUTCH, **options})
         ctx.on("page", _watch_console)
         made.append(ctx)
         return ctx

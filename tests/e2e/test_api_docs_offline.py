@@ -11,10 +11,10 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-def test_api_docs_render_without_internet(browser, app, tmp_path):
+def test_api_docs_render_without_internet(device_context, app, tmp_path):
     outside: list[str] = []
     with serve(app) as base:
-        page = browser.new_page()
+        page = device_context("desktop").new_page()
 
         def only_the_server(route):  # type: ignore[no-untyped-def]
             if route.request.url.startswith(base):

@@ -34,7 +34,7 @@ def _decide(base: str, boa: dict[str, str], hid: int, confirm: bool) -> None:
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-def test_backoffice_dashboard_fine_actions_and_pack(browser, settings, engine, accounts):
+def test_backoffice_dashboard_fine_actions_and_pack(device_context, settings, engine, accounts):
     from api.main import create_app
 
     app = create_app(settings, engine=engine, rights_checker=FakeRights())
@@ -70,8 +70,7 @@ def test_backoffice_dashboard_fine_actions_and_pack(browser, settings, engine, a
         _decide(base, boa, ids[1], confirm=False)
         _decide(base, boa, ids[2], confirm=True)
 
-        ctx = browser.new_context(viewport={"width": 1280, "height": 900})
-        page = ctx.new_page()
+        page = device_context("desktop").new_page()
         page.goto(f"{base}/ui/dashboard")
         assert "/ui/login" in page.url
         page.fill("#username", bo_name)
@@ -141,7 +140,7 @@ def test_backoffice_dashboard_fine_actions_and_pack(browser, settings, engine, a
         page.screenshot(path=str(ARTIFACTS / "backoffice-pack.png"), full_page=True)
         pdf = page.pdf(path=str(ARTIFACTS / "backoffice-pack.pdf"), format="A4")
         assert pdf[:4] == b"%PDF"
-        ctx.close()
+        page.context.close()
 
         # the same states through the API
         token = httpx.post(
