@@ -181,8 +181,8 @@ def answer_for(exc: Exception) -> ErrorAnswer | None:
     status = _domain_status(exc)
     if status is None:
         return None
-    code = DOMAIN_CODE.get(type(exc)) or getattr(exc, "code", "domain_error")
-    return ErrorAnswer(status, code, str(exc))
+    code = DOMAIN_CODE.get(type(exc)) or getattr(exc, "code", None) or "domain_error"
+    return ErrorAnswer(status, str(code), str(exc))
 
 
 def error_body(detail: Any, code: str) -> dict[str, Any]:

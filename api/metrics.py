@@ -172,7 +172,7 @@ class BackendMetrics:
         plus the counts read from the database now."""
         if is_multiprocess():
             registry = CollectorRegistry()
-            MultiProcessCollector(registry)
+            MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         else:
             registry = self.registry
         body = generate_latest(registry)
@@ -183,7 +183,7 @@ class BackendMetrics:
     def close(self) -> None:
         """This process stops: its live gauges no longer count (multiprocess mode)."""
         if is_multiprocess():
-            mark_process_dead(os.getpid())
+            mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
 
 
 class DatabaseCounts(Collector):

@@ -22,7 +22,7 @@ def iter_api_routes(app: FastAPI) -> Iterator[RouteEntry]:
     except ImportError:  # older FastAPI: included routes are flat APIRoutes
         for r in app.routes:
             if isinstance(r, APIRoute):
-                yield RouteEntry(r.path, frozenset(r.methods), r)
+                yield RouteEntry(r.path, frozenset(r.methods or ()), r)
         return
     for ctx in iter_route_contexts(app.routes):
         original = ctx.original_route

@@ -31,7 +31,7 @@ class NulInBody(BodyLimitError):
 def _content_type(scope: Scope) -> str:
     for key, value in scope.get("headers") or []:
         if key == b"content-type":
-            return value.decode("latin-1").split(";")[0].strip().lower()
+            return str(value.decode("latin-1")).split(";")[0].strip().lower()
     return ""
 
 

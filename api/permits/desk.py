@@ -8,12 +8,12 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_
-from sqlalchemy.sql import Select
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
 from api.permits import service
 from api.permits.db import AreaQuotaRow, PermitApplicationRow, PermitPlateRow, PermitRow
@@ -24,6 +24,9 @@ from api.rights.repository import split_areas
 from permits.model import Permit, PermitStatus, PermitType
 from permits.plates import normalise_plate
 from permits.quota import AreaQuota
+
+# the inbox's queries: rows of two tables, or a status and a count
+SelectT = TypeVar("SelectT", bound=Select)  # type: ignore[type-arg]
 
 LOCAL = ZoneInfo("Europe/Amsterdam")
 PAGE_SIZE = 50
@@ -78,11 +81,11 @@ def _local_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=LOCAL)
 
 
-def _filtered(stmt: Select[Any], f: InboxFilter) -> Select[Any]:
+def _filtered(stmt: SelectT, f: InboxFilter) -> SelectT:
     if f.area_code:
         stmt = stmt.where(_has_area(f.area_code))
     if f.permit_type is not None:
-        stmt = stmt.where(PermitRow.type == f.permit_type.value)
+        stmt = stmt.where(col(PermitRow.type) == f.permit_type.value)
     if f.received_from is not None:
         stmt = stmt.where(col(PermitApplicationRow.created_at) >= _local_start(f.received_from))
     if f.received_to is not None:
@@ -121,7 +124,7 @@ def inbox(session: Session, f: InboxFilter) -> Inbox:
         .join(PermitRow, col(PermitRow.id) == PermitApplicationRow.permit_id),
         f,
     ).group_by(PermitRow.status)
-    by_status = {str(s): int(n) for s, n in session.exec(counts_stmt).all()}  # type: ignore[call-overload]
+    by_status = {str(s): int(n) for s, n in session.exec(counts_stmt).all()}
     counts = {
         group: sum(by_status.get(s.value, 0) for s in statuses)
         for group, statuses in INBOX_GROUPS.items()
@@ -133,7 +136,7 @@ def inbox(session: Session, f: InboxFilter) -> Inbox:
         if f.group == "waitlisted"
         else (col(PermitApplicationRow.created_at), col(PermitApplicationRow.id))
     )
-    found = session.exec(stmt.order_by(*order).offset(f.offset).limit(PAGE_SIZE)).all()  # type: ignore[call-overload]
+    found = session.exec(stmt.order_by(*order).offset(f.offset).limit(PAGE_SIZE)).all()
     addresses = _addresses(session, [a.address_id for a, _ in found if a.address_id])
     rows = [
         InboxRow(

@@ -63,7 +63,10 @@ def rebuild_statements(dialect: str) -> list[str]:
     """DELETE and INSERT ... SELECT statements that recompute every aggregate (built from
     this module's constants only)."""
     d = dialect
-    day = lambda c: local_day_sql(d, c)  # noqa: E731
+
+    def day(column: str) -> str:
+        return local_day_sql(d, column)
+
     increments = ", ".join(
         f"SUM(CASE WHEN p_{k} IS NULL OR c_{k} < p_{k} THEN c_{k} ELSE c_{k} - p_{k} END)"
         for k in COUNTERS

@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from api.hits.model import HitStatus
 from api.reports.db import FineDayRow, HitDayRow, HitHourRow, ScanDayRow
@@ -235,13 +235,13 @@ def summary(session: Session, period_from: datetime, period_to: datetime) -> Sum
     )
     f.hits_per_day(
         session.exec(
-            select(hd.day, hd.status, func.sum(hd.hits))
+            select(col(hd.day), col(hd.status), func.sum(hd.hits))
             .where(*days(hd.day))
-            .group_by(hd.day, hd.status)
+            .group_by(col(hd.day), col(hd.status))
         ).all()
     )
     for hour, n in session.exec(
-        select(hh.hour, func.sum(hh.hits)).where(*days(hh.day)).group_by(hh.hour)
+        select(col(hh.hour), func.sum(hh.hits)).where(*days(hh.day)).group_by(col(hh.hour))
     ).all():
         f.out.hits_per_hour[int(hour)] += int(n or 0)
     f.fines(

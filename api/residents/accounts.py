@@ -38,7 +38,9 @@ def resident_for_identity(session: Session, identity: OidcIdentity) -> UserRow:
             password_hash=NO_PASSWORD,
         )
         session.add(user)
-        session.flush()
+        session.flush()  # gives the user its id
+        if user.id is None:  # pragma: no cover - the flush assigns it
+            raise RuntimeError("a new user got no id")
         link = OidcIdentityRow(issuer=identity.issuer, subject=identity.subject, user_id=user.id)
         record(session, None, "resident.created", "user", user.id, "first OpenID Connect login")
     else:

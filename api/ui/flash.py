@@ -51,7 +51,7 @@ def read_flash(request: Request) -> tuple[Kind, str] | None:
         kind, text = base64.urlsafe_b64decode(payload.encode()).decode().split("|", 1)
     except (ValueError, UnicodeDecodeError):
         return None
-    return (kind if kind in _KINDS else "info", text)  # type: ignore[return-value]
+    return (kind if kind in _KINDS else "info", text)
 
 
 def clear_flash(response: Response) -> None:

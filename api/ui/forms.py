@@ -17,7 +17,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
@@ -82,6 +82,13 @@ class Outcome(Generic[T]):
     def ok(self) -> bool:
         return self.code is None
 
+    @property
+    def value(self) -> T:
+        """The action's result, after a success that returned one."""
+        if self.result is None:
+            raise LookupError("the form action gave no result")
+        return self.result
+
 
 def empty_form(key: str = "", **values: str) -> FormState:
     """A form shown for the first time (optionally with default values)."""
@@ -102,25 +109,51 @@ def _validation_state(state: FormState, exc: ValidationError) -> None:
         state.add(validation_message(err.get("type", ""), err.get("ctx") or {}, name), name)
 
 
-async def _call(action: Callable[[Any], T | Awaitable[T]], arg: Any) -> T:
+async def _call(action: Callable[[Any], Any], arg: Any) -> Any:
     if inspect.iscoroutinefunction(action):
-        return await action(arg)  # type: ignore[no-any-return]
+        return await action(arg)
     result = await run_in_threadpool(action, arg)
     if inspect.isawaitable(result):
-        return await result  # type: ignore[no-any-return]
+        return await result
     return result
 
 
+@overload
 async def form_action(
     request: Request,
     user: PageUser | None,
-    action: Callable[[Any], T | Awaitable[T]],
+    action: Callable[[Any], Awaitable[T]],
     *,
     schema: type[BaseModel] | None = None,
     session: Session | None = None,
     key: str = "",
     max_files: int = 1,
-) -> Outcome[T]:
+) -> Outcome[T]: ...
+
+
+@overload
+async def form_action(
+    request: Request,
+    user: PageUser | None,
+    action: Callable[[Any], T],
+    *,
+    schema: type[BaseModel] | None = None,
+    session: Session | None = None,
+    key: str = "",
+    max_files: int = 1,
+) -> Outcome[T]: ...
+
+
+async def form_action(
+    request: Request,
+    user: PageUser | None,
+    action: Callable[[Any], Any],
+    *,
+    schema: type[BaseModel] | None = None,
+    session: Session | None = None,
+    key: str = "",
+    max_files: int = 1,
+) -> Outcome[Any]:
     """Run ``action`` on the posted form; see the module docstring.
 
     ``action`` gets the validated ``schema`` instance, or the raw ``FormData`` without a

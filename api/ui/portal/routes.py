@@ -88,7 +88,9 @@ def _render(
 
 
 # --------------------------------------------------------------------------- login
-def _login_page(request: Request, form: FormState, nxt: str, status: int = 200, **extra: Any):  # type: ignore[no-untyped-def]
+def _login_page(
+    request: Request, form: FormState, nxt: str, status: int = 200, **extra: Any
+) -> HTMLResponse:
     settings = backend_of(request).settings
     ctx = {
         "form": form,
@@ -179,7 +181,7 @@ def oidc_callback(
             if error or kept is None
             else "Het inloggen kon niet worden gecontroleerd. Probeer het opnieuw."
         )
-        response = _login_page(request, form, "/mijn/", 400)
+        response: Response = _login_page(request, form, "/mijn/", 400)
     else:
         try:
             identity = client.finish(

@@ -279,7 +279,7 @@ async def release(
     if isinstance(outcome, Response):
         return outcome
     response = see_other("/ui/queue")
-    set_flash(response, request, f"Melding {labels.plate(outcome.result.plate)} teruggegeven.")
+    set_flash(response, request, f"Melding {labels.plate(outcome.value.plate)} teruggegeven.")
     return response
 
 
@@ -295,7 +295,7 @@ async def confirm(
     outcome = await _submit(request, session, user, hit_id, "confirm", do, ConfirmIn)
     if isinstance(outcome, Response):
         return outcome
-    return _decided(request, session, user, outcome.result, outcome)
+    return _decided(request, session, user, outcome.value, outcome)
 
 
 @router.post("/hits/{hit_id}/reject")
@@ -308,7 +308,7 @@ async def reject(
     outcome = await _submit(request, session, user, hit_id, "reject", do, RejectIn)
     if isinstance(outcome, Response):
         return outcome
-    return _decided(request, session, user, outcome.result, outcome)
+    return _decided(request, session, user, outcome.value, outcome)
 
 
 @router.post("/hits/{hit_id}/correct-plate")
@@ -329,7 +329,7 @@ async def correct_plate(
     if isinstance(outcome, Response):
         return outcome
     response = see_other(f"/ui/hits/{hit_id}")
-    plate = labels.plate(outcome.result.hit.plate)
+    plate = labels.plate(outcome.value.hit.plate)
     set_flash(response, request, f"Kenteken gecorrigeerd naar {plate}.")
     return response
 
