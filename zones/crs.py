@@ -7,6 +7,7 @@ accurate without the RDNAPTRANS grid files; enough for zone borders drawn on str
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -14,7 +15,7 @@ import shapely
 from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 
-from zones.errors import UnknownCrsError
+from zones.errors import ProblemCode, UnknownCrsError
 
 WGS84 = "EPSG:4326"
 RD_NEW = "EPSG:28992"
@@ -110,7 +111,29 @@ def _inside(bounds: tuple[float, float, float, float], box: tuple[float, ...]) -
     return bounds[0] <= minx and bounds[1] <= miny and maxx <= bounds[2] and maxy <= bounds[3]
 
 
-def implausible_coordinates(bounds: tuple[float, float, float, float], crs: str) -> str | None:
+@dataclass(frozen=True)
+class ImplausibleCoordinates:
+    """Why coordinates cannot be in a CRS: the problem's code, the English and the bounds."""
+
+    code: ProblemCode
+    message: str
+    bounds: tuple[float, float, float, float]  # min x, min y, max x, max y
+    looks_like: str | None = None  # the CRS they look like instead, if any
+
+    def values(self) -> dict[str, float | str | None]:
+        min_x, min_y, max_x, max_y = self.bounds
+        return {
+            "min_x": min_x,
+            "min_y": min_y,
+            "max_x": max_x,
+            "max_y": max_y,
+            "looks_like": self.looks_like,
+        }
+
+
+def implausible_coordinates(
+    bounds: tuple[float, float, float, float], crs: str
+) -> ImplausibleCoordinates | None:
     """Why coordinates with these `bounds` cannot be in `crs`, or None when they can."""
     crs = normalise_crs(crs)
     minx, miny, maxx, maxy = bounds
@@ -119,24 +142,38 @@ def implausible_coordinates(bounds: tuple[float, float, float, float], crs: str)
         if _inside(WGS84_BOUNDS, bounds):
             lon_min, lat_min, lon_max, lat_max = NETHERLANDS_LONLAT
             if lat_min <= minx and maxx <= lat_max and lon_min <= miny and maxy <= lon_max:
-                return (
+                return ImplausibleCoordinates(
+                    ProblemCode.COORDINATES_SWAPPED,
                     f"coordinates ({shown}) look like lat, lon in the Netherlands; "
-                    "GeoJSON positions are lon, lat"
+                    "GeoJSON positions are lon, lat",
+                    bounds,
                 )
             return None
         hint = ""
+        looks_like = None
         if _inside(RD_NEW_BOUNDS, bounds):
+            looks_like = RD_NEW
             hint = (
                 "; they look like RD New metres: add the crs member "
                 '"urn:ogc:def:crs:EPSG::28992" or import with --crs EPSG:28992'
             )
-        return f"coordinates ({shown}) are not WGS84 lon/lat degrees{hint}"
+        return ImplausibleCoordinates(
+            ProblemCode.COORDINATES_NOT_WGS84,
+            f"coordinates ({shown}) are not WGS84 lon/lat degrees{hint}",
+            bounds,
+            looks_like,
+        )
     if _inside(RD_NEW_BOUNDS, bounds):
         return None
     hint = ""
+    looks_like = None
     if _inside(WGS84_BOUNDS, bounds):
+        looks_like = WGS84
         hint = "; they look like WGS84 degrees: import without --crs EPSG:28992"
-    return (
+    return ImplausibleCoordinates(
+        ProblemCode.COORDINATES_OUTSIDE_RD,
         f"coordinates ({shown}) are outside RD New (EPSG:28992) x {RD_NEW_BOUNDS[0]:g}.."
-        f"{RD_NEW_BOUNDS[2]:g}, y {RD_NEW_BOUNDS[1]:g}..{RD_NEW_BOUNDS[3]:g}{hint}"
+        f"{RD_NEW_BOUNDS[2]:g}, y {RD_NEW_BOUNDS[1]:g}..{RD_NEW_BOUNDS[3]:g}{hint}",
+        bounds,
+        looks_like,
     )

@@ -40,7 +40,15 @@ from zones.crs import (
     normalise_crs,
     transform_geometry,
 )
-from zones.errors import InvalidZoneError, Notice, Problem, UnknownCrsError, ZoneFileError
+from zones.errors import (
+    InvalidZoneError,
+    Notice,
+    Problem,
+    ProblemCode,
+    UnknownCrsError,
+    ZoneFileError,
+    scalar,
+)
 from zones.model import (
     MAX_STEP_MINUTES,
     DayType,
@@ -56,11 +64,21 @@ from zones.model import (
 ALL_DAYS: tuple[DayType, ...] = tuple(DayType)
 
 
+class _Refused(ValueError):
+    """A custom check of the schema failed; `problem` is its code (pydantic keeps the error)."""
+
+    def __init__(self, message: str, problem: ProblemCode) -> None:
+        super().__init__(message)
+        self.problem = problem
+
+
 def _number_only(value: Any) -> Any:
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
-        raise ValueError(f"expected a number (cents), got {type(value).__name__}")
+        raise _Refused(
+            f"expected a number (cents), got {type(value).__name__}", ProblemCode.NOT_NUMBER
+        )
     if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError("expected a finite number")
+        raise _Refused("expected a finite number", ProblemCode.NOT_FINITE)
     return Decimal(str(value)) if isinstance(value, float) else value
 
 
@@ -75,7 +93,10 @@ MINUTES_A_WEEK = 7 * 24 * 60
 
 def _plausible_day(value: date) -> date:
     if not date(1970, 1, 1) <= value < date(2100, 1, 1):
-        raise ValueError(f"{value.isoformat()} is not a plausible date (1970 up to 2100)")
+        raise _Refused(
+            f"{value.isoformat()} is not a plausible date (1970 up to 2100)",
+            ProblemCode.DATE_IMPLAUSIBLE,
+        )
     return value
 
 
@@ -147,12 +168,31 @@ def read_json(data: dict[str, Any] | str | Path) -> Any:
         try:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
+            reason = str(exc.strerror or exc)
             raise ZoneFileError(
-                [Problem(None, None, "file", f"cannot read {path}: {exc.strerror or exc}")]
+                [
+                    Problem(
+                        None,
+                        None,
+                        "file",
+                        f"cannot read {path}: {reason}",
+                        code=ProblemCode.FILE_UNREADABLE,
+                        values={"path": str(path), "reason": reason},
+                    )
+                ]
             ) from exc
         except UnicodeDecodeError as exc:
             raise ZoneFileError(
-                [Problem(None, None, "file", f"{path} is not UTF-8: {exc}")]
+                [
+                    Problem(
+                        None,
+                        None,
+                        "file",
+                        f"{path} is not UTF-8: {exc}",
+                        code=ProblemCode.FILE_NOT_UTF8,
+                        values={"path": str(path)},
+                    )
+                ]
             ) from exc
         source = str(path)
     try:
@@ -166,6 +206,8 @@ def read_json(data: dict[str, Any] | str | Path) -> Any:
                     "file",
                     f"{source} is not valid JSON: {exc.msg} "
                     f"at line {exc.lineno} column {exc.colno}",
+                    code=ProblemCode.FILE_NOT_JSON,
+                    values={"reason": exc.msg, "line": exc.lineno, "column": exc.colno},
                 )
             ]
         ) from exc
@@ -178,6 +220,64 @@ def _loc(prefix: str, loc: tuple[int | str, ...]) -> str:
     return out
 
 
+# pydantic's error types -> what is wrong; its limits (ctx) -> the values the problem names
+_PYDANTIC_CODES: dict[str, ProblemCode] = {
+    "missing": ProblemCode.FIELD_MISSING,
+    "extra_forbidden": ProblemCode.UNKNOWN_FIELD,
+    "string_type": ProblemCode.NOT_TEXT,
+    "int_type": ProblemCode.NOT_INTEGER,
+    "bool_type": ProblemCode.NOT_BOOLEAN,
+    "list_type": ProblemCode.NOT_LIST,
+    "dict_type": ProblemCode.NOT_OBJECT,
+    "model_type": ProblemCode.NOT_OBJECT,
+    "model_attributes_type": ProblemCode.NOT_OBJECT,
+    "enum": ProblemCode.NOT_ALLOWED,
+    "string_too_short": ProblemCode.TEXT_TOO_SHORT,
+    "string_too_long": ProblemCode.TEXT_TOO_LONG,
+    "too_short": ProblemCode.TOO_FEW_ITEMS,
+    "too_long": ProblemCode.TOO_MANY_ITEMS,
+    "greater_than_equal": ProblemCode.BELOW_MINIMUM,
+    "less_than_equal": ProblemCode.ABOVE_MAXIMUM,
+    "greater_than": ProblemCode.NOT_ABOVE,
+    "date_type": ProblemCode.NOT_A_DATE,
+    "date_parsing": ProblemCode.NOT_A_DATE,
+    "date_from_datetime_parsing": ProblemCode.NOT_A_DATE,
+    "date_from_datetime_inexact": ProblemCode.NOT_A_DATE,
+    "decimal_type": ProblemCode.NOT_NUMBER,
+    "decimal_parsing": ProblemCode.NOT_NUMBER,
+    "finite_number": ProblemCode.NOT_FINITE,
+}
+_PYDANTIC_LIMITS = {
+    "min_length": "minimum",
+    "max_length": "maximum",
+    "ge": "minimum",
+    "le": "maximum",
+    "gt": "limit",
+    "expected": "allowed",
+}
+
+
+def _pydantic_code(err: Any) -> tuple[ProblemCode, dict[str, Any]]:
+    """The problem code of one pydantic error and the values it names."""
+    ctx = err.get("ctx") or {}
+    error = ctx.get("error")
+    if err["type"] == "value_error" and isinstance(error, _Refused):
+        return error.problem, {}
+    code = _PYDANTIC_CODES.get(err["type"], ProblemCode.INVALID_VALUE)
+    values: dict[str, Any] = {
+        _PYDANTIC_LIMITS[k]: v if isinstance(v, int | float) else str(v)
+        for k, v in ctx.items()
+        if k in _PYDANTIC_LIMITS
+    }
+    if "allowed" in values:  # "'paid', 'permit' or 'blue'": the list alone
+        values["allowed"] = values["allowed"].replace(" or ", ", ")
+    if code is ProblemCode.UNKNOWN_FIELD:
+        values["allowed"] = ", ".join(WindowSpec.model_fields)
+    if code is ProblemCode.INVALID_VALUE:
+        values["reason"] = err["msg"]
+    return code, values
+
+
 def _pydantic_problems(
     exc: ValidationError, index: int, feature_id: str | None, prefix: str
 ) -> list[Problem]:
@@ -185,13 +285,17 @@ def _pydantic_problems(
     for err in exc.errors():
         loc = tuple(err["loc"])
         msg = err["msg"]
+        code, values = _pydantic_code(err)
         if err["type"] == "missing":
             msg = "missing (required)"
         elif "input" in err and err["type"] != "extra_forbidden":
             msg = f"{msg} (got {err['input']!r})"
+            values["got"] = scalar(err["input"])
         elif err["type"] == "extra_forbidden":
             msg = f"unknown field; allowed: {', '.join(WindowSpec.model_fields)}"
-        problems.append(Problem(index, feature_id, _loc(prefix, loc), msg))
+        problems.append(
+            Problem(index, feature_id, _loc(prefix, loc), msg, code=code, values=values)
+        )
     return _dedupe(problems)
 
 
@@ -226,15 +330,23 @@ class GeometryReader:
         self.problems: list[Problem] = []
         self.repairs: list[Notice] = []
 
-    def problem(self, field: str, message: str) -> None:
-        self.problems.append(Problem(self.index, self.feature_id, field, message))
+    def problem(self, field: str, message: str, code: ProblemCode, **values: Any) -> None:
+        self.problems.append(
+            Problem(self.index, self.feature_id, field, message, code=code, values=values)
+        )
 
     def repair(self, field: str, message: str) -> None:
         self.repairs.append(Notice(self.index, self.feature_id, field, message))
 
     def ring(self, raw: Any, field: str) -> list[tuple[float, float]] | None:
         if not isinstance(raw, list):
-            self.problem(field, f"a ring must be a list of positions, got {type(raw).__name__}")
+            got = type(raw).__name__
+            self.problem(
+                field,
+                f"a ring must be a list of positions, got {got}",
+                ProblemCode.RING_NOT_LIST,
+                got=got,
+            )
             return None
         points: list[tuple[float, float]] = []
         for i, pos in enumerate(raw):
@@ -243,7 +355,12 @@ class GeometryReader:
                 or len(pos) not in (2, 3)
                 or not all(_is_number(v) for v in pos)
             ):
-                self.problem(f"{field}[{i}]", f"a position must be [x, y] numbers, got {pos!r}")
+                self.problem(
+                    f"{field}[{i}]",
+                    f"a position must be [x, y] numbers, got {pos!r}",
+                    ProblemCode.POSITION_INVALID,
+                    got=scalar(pos),
+                )
                 return None
             points.append((float(pos[0]), float(pos[1])))
         if len(points) >= 2 and points[0] != points[-1]:
@@ -256,16 +373,29 @@ class GeometryReader:
                     field,
                     f"ring not closed: first position ({first}) != last ({last}); "
                     "a GeoJSON ring repeats its first position at the end (or use --fix)",
+                    ProblemCode.RING_NOT_CLOSED,
+                    first_x=points[0][0],
+                    first_y=points[0][1],
+                    last_x=points[-1][0],
+                    last_y=points[-1][1],
+                    crs=self.crs,
                 )
                 return None
         if len(points) < 4:
-            self.problem(field, f"a ring needs at least 4 positions (closed), got {len(points)}")
+            self.problem(
+                field,
+                f"a ring needs at least 4 positions (closed), got {len(points)}",
+                ProblemCode.RING_TOO_SHORT,
+                count=len(points),
+            )
             return None
         return points
 
     def polygon(self, raw: Any, field: str) -> Polygon | None:
         if not isinstance(raw, list) or not raw:
-            self.problem(field, "a polygon must be a non-empty list of rings")
+            self.problem(
+                field, "a polygon must be a non-empty list of rings", ProblemCode.POLYGON_EMPTY
+            )
             return None
         rings = [self.ring(r, f"{field}[{i}]") for i, r in enumerate(raw)]
         if any(r is None for r in rings):
@@ -275,10 +405,19 @@ class GeometryReader:
 
     def read(self, raw: Any) -> Polygon | MultiPolygon | None:
         if raw is None:
-            self.problem("geometry", "missing; a Polygon or MultiPolygon is required")
+            self.problem(
+                "geometry",
+                "missing; a Polygon or MultiPolygon is required",
+                ProblemCode.GEOMETRY_MISSING,
+            )
             return None
         if not isinstance(raw, dict):
-            self.problem("geometry", f"must be a GeoJSON geometry object, got {raw!r:.40}")
+            self.problem(
+                "geometry",
+                f"must be a GeoJSON geometry object, got {raw!r:.40}",
+                ProblemCode.GEOMETRY_NOT_OBJECT,
+                got=f"{raw!r:.40}",
+            )
             return None
         gtype = raw.get("type")
         coords = raw.get("coordinates")
@@ -288,14 +427,22 @@ class GeometryReader:
             geom = self.multipolygon(coords)
         else:
             self.problem(
-                "geometry.type", f"{gtype!r} is not allowed; allowed: Polygon, MultiPolygon"
+                "geometry.type",
+                f"{gtype!r} is not allowed; allowed: Polygon, MultiPolygon",
+                ProblemCode.GEOMETRY_TYPE_NOT_ALLOWED,
+                got=scalar(gtype),
+                allowed="Polygon, MultiPolygon",
             )
             return None
         return None if geom is None else self.check(geom)
 
     def multipolygon(self, coords: Any) -> MultiPolygon | None:
         if not isinstance(coords, list) or not coords:
-            self.problem("geometry.coordinates", "a MultiPolygon needs a list of polygons")
+            self.problem(
+                "geometry.coordinates",
+                "a MultiPolygon needs a list of polygons",
+                ProblemCode.MULTIPOLYGON_EMPTY,
+            )
             return None
         parts = [self.polygon(p, f"geometry.coordinates[{i}]") for i, p in enumerate(coords)]
         if any(p is None for p in parts):
@@ -307,30 +454,42 @@ class GeometryReader:
         minx, miny, maxx, maxy = (float(v) for v in geom.bounds)
         why = implausible_coordinates((minx, miny, maxx, maxy), self.crs)
         if why is not None:
-            self.problem("geometry.coordinates", why)
+            self.problem("geometry.coordinates", why.message, why.code, **why.values())
             return None
         return self.validate(geom)
 
     def validate(self, geom: Polygon | MultiPolygon) -> Polygon | MultiPolygon | None:
         if geom.is_valid:
             if geom.area <= 0:
-                self.problem("geometry", "polygon has no area")
+                self.problem("geometry", "polygon has no area", ProblemCode.POLYGON_NO_AREA)
                 return None
             return geom
         reason = str(shapely.is_valid_reason(geom))
         match = _REASON.match(reason)
+        values: dict[str, Any] = {"reason": reason, "crs": self.crs}
         if match:
             what = match.group("what").strip().lower() or "invalid"
-            where = _fmt_xy(float(match.group("x")), float(match.group("y")), self.crs)
-            description = f"{what} at {where}"
+            x, y = float(match.group("x")), float(match.group("y"))
+            description = f"{what} at {_fmt_xy(x, y, self.crs)}"
+            values |= {"reason": what, "x": x, "y": y}
         else:
             description = reason
         if not self.fix:
-            self.problem("geometry", f"invalid polygon: {description}; use --fix to repair")
+            self.problem(
+                "geometry",
+                f"invalid polygon: {description}; use --fix to repair",
+                ProblemCode.POLYGON_INVALID,
+                **values,
+            )
             return None
         fixed = _polygonal_part(shapely.make_valid(geom))
         if fixed is None:
-            self.problem("geometry", f"invalid polygon: {description}; make_valid left no area")
+            self.problem(
+                "geometry",
+                f"invalid polygon: {description}; make_valid left no area",
+                ProblemCode.POLYGON_UNREPAIRABLE,
+                **values,
+            )
             return None
         parts = len(fixed.geoms) if isinstance(fixed, MultiPolygon) else 1
         self.repair(
@@ -362,6 +521,20 @@ def _polygonal_part(geom: BaseGeometry) -> Polygon | MultiPolygon | None:
 # -- properties --------------------------------------------------------------------------
 
 
+def _model_problem(
+    exc: InvalidZoneError, index: int, feature_id: str | None, field: str
+) -> Problem:
+    """A check of the model (`Zone`, `TimeWindow`, `parse_clock`) as a problem of `field`."""
+    return Problem(
+        index,
+        feature_id,
+        field,
+        f"{exc.value!r}: {exc.why}",
+        code=exc.problem,
+        values=exc.problem_values(),
+    )
+
+
 def _windows(
     props: ZoneProperties, index: int, feature_id: str | None
 ) -> tuple[tuple[TimeWindow, ...], list[Problem]]:
@@ -372,14 +545,12 @@ def _windows(
         try:
             start = parse_clock(spec.start)
         except InvalidZoneError as exc:
-            problems.append(
-                Problem(index, feature_id, f"{field}.start", f"{exc.value!r}: {exc.why}")
-            )
+            problems.append(_model_problem(exc, index, feature_id, f"{field}.start"))
             continue
         try:
             end = parse_clock(spec.end, is_end=True)
         except InvalidZoneError as exc:
-            problems.append(Problem(index, feature_id, f"{field}.end", f"{exc.value!r}: {exc.why}"))
+            problems.append(_model_problem(exc, index, feature_id, f"{field}.end"))
             continue
         try:
             windows.append(
@@ -393,9 +564,7 @@ def _windows(
                 )
             )
         except InvalidZoneError as exc:
-            problems.append(
-                Problem(index, feature_id, f"{field}.{exc.field}", f"{exc.value!r}: {exc.why}")
-            )
+            problems.append(_model_problem(exc, index, feature_id, f"{field}.{exc.field}"))
     return tuple(windows), problems
 
 
@@ -416,18 +585,38 @@ def _zone_from_feature(
 ) -> tuple[Zone | None, list[Problem], list[Notice], list[Notice]]:
     if not isinstance(feature, dict) or feature.get("type") != "Feature":
         got = feature.get("type") if isinstance(feature, dict) else type(feature).__name__
-        return None, [Problem(index, None, "type", f"{got!r}: each item must be a Feature")], [], []
+        problem = Problem(
+            index,
+            None,
+            "type",
+            f"{got!r}: each item must be a Feature",
+            code=ProblemCode.NOT_A_FEATURE,
+            values={"got": scalar(got)},
+        )
+        return None, [problem], [], []
     feature_id = _feature_id(feature.get("id"))
     problems: list[Problem] = []
     warnings: list[Notice] = []
     if feature_id is None:
         problems.append(
-            Problem(index, None, "id", f"{feature.get('id')!r}: every feature needs an id (string)")
+            Problem(
+                index,
+                None,
+                "id",
+                f"{feature.get('id')!r}: every feature needs an id (string)",
+                code=ProblemCode.ID_MISSING,
+                values={"got": scalar(feature.get("id"))},
+            )
         )
     elif len(feature_id) > ZONE_ID_MAX:
         problems.append(
             Problem(
-                index, None, "id", f"the id is {len(feature_id)} characters; at most {ZONE_ID_MAX}"
+                index,
+                None,
+                "id",
+                f"the id is {len(feature_id)} characters; at most {ZONE_ID_MAX}",
+                code=ProblemCode.ID_TOO_LONG,
+                values={"length": len(feature_id), "maximum": ZONE_ID_MAX},
             )
         )
         feature_id = None
@@ -437,7 +626,15 @@ def _zone_from_feature(
     raw_props = feature.get("properties")
     props: ZoneProperties | None = None
     if not isinstance(raw_props, dict):
-        problems.append(Problem(index, feature_id, "properties", "missing; must be an object"))
+        problems.append(
+            Problem(
+                index,
+                feature_id,
+                "properties",
+                "missing; must be an object",
+                code=ProblemCode.PROPERTIES_MISSING,
+            )
+        )
     else:
         for key in sorted(set(raw_props) - KNOWN_PROPERTIES):
             warnings.append(Notice(index, feature_id, f"properties.{key}", "unknown; ignored"))
@@ -477,7 +674,7 @@ def _zone_from_feature(
         )
     except InvalidZoneError as exc:
         field = "geometry" if exc.field == "geometry" else f"properties.{exc.field}"
-        return None, [Problem(index, feature_id, field, f"{exc.value!r}: {exc.why}")], [], warnings
+        return None, [_model_problem(exc, index, feature_id, field)], [], warnings
     return zone, [], reader.repairs, warnings
 
 
@@ -486,11 +683,27 @@ def _source_crs(doc: dict[str, Any], crs: str | None, problems: list[Problem]) -
         member = legacy_crs_member(doc)
         requested = normalise_crs(crs) if crs is not None else None
     except UnknownCrsError as exc:
-        problems.append(Problem(None, None, "crs", str(exc)))
+        problems.append(
+            Problem(
+                None,
+                None,
+                "crs",
+                str(exc),
+                code=ProblemCode.CRS_UNKNOWN,
+                values={"got": scalar(exc.value), "allowed": ", ".join(exc.allowed)},
+            )
+        )
         return WGS84
     if member is not None and requested is not None and member != requested:
         problems.append(
-            Problem(None, None, "crs", f"the file says {member} but {requested} was requested")
+            Problem(
+                None,
+                None,
+                "crs",
+                f"the file says {member} but {requested} was requested",
+                code=ProblemCode.CRS_CONFLICT,
+                values={"file_crs": member, "requested": requested},
+            )
         )
     return member or requested or WGS84
 
@@ -502,7 +715,16 @@ def _collection_holidays(doc: dict[str, Any], problems: list[Problem]) -> frozen
     try:
         return frozenset(date.fromisoformat(d) for d in raw_dates)
     except (TypeError, ValueError) as exc:
-        problems.append(Problem(None, None, "holiday_dates", f"a list of YYYY-MM-DD dates: {exc}"))
+        problems.append(
+            Problem(
+                None,
+                None,
+                "holiday_dates",
+                f"a list of YYYY-MM-DD dates: {exc}",
+                code=ProblemCode.HOLIDAY_DATES_INVALID,
+                values={"reason": str(exc)},
+            )
+        )
         return None
 
 
@@ -517,20 +739,53 @@ def load_feature_collection(
     """
     doc = read_json(data)
     if not isinstance(doc, dict):
-        raise ZoneFileError([Problem(None, None, "type", "the file must hold a JSON object")])
+        raise ZoneFileError(
+            [
+                Problem(
+                    None,
+                    None,
+                    "type",
+                    "the file must hold a JSON object",
+                    code=ProblemCode.FILE_NOT_OBJECT,
+                )
+            ]
+        )
     problems: list[Problem] = []
     if doc.get("type") != "FeatureCollection":
         problems.append(
-            Problem(None, None, "type", f"{doc.get('type')!r}: must be 'FeatureCollection'")
+            Problem(
+                None,
+                None,
+                "type",
+                f"{doc.get('type')!r}: must be 'FeatureCollection'",
+                code=ProblemCode.NOT_FEATURE_COLLECTION,
+                values={"got": scalar(doc.get("type"))},
+            )
         )
     source_crs = _source_crs(doc, crs, problems)
     default_holidays = _collection_holidays(doc, problems)
     features = doc.get("features")
     if not isinstance(features, list):
-        problems.append(Problem(None, None, "features", "missing; must be a list of Features"))
+        problems.append(
+            Problem(
+                None,
+                None,
+                "features",
+                "missing; must be a list of Features",
+                code=ProblemCode.FEATURES_MISSING,
+            )
+        )
         raise ZoneFileError(problems)
     if not features:
-        problems.append(Problem(None, None, "features", "empty; at least one zone is required"))
+        problems.append(
+            Problem(
+                None,
+                None,
+                "features",
+                "empty; at least one zone is required",
+                code=ProblemCode.FEATURES_EMPTY,
+            )
+        )
         raise ZoneFileError(problems)
     zones: list[Zone] = []
     repairs: list[Notice] = []
@@ -548,7 +803,12 @@ def load_feature_collection(
             if fid in first_index:
                 problems.append(
                     Problem(
-                        index, fid, "id", f"duplicate id; first used by feature {first_index[fid]}"
+                        index,
+                        fid,
+                        "id",
+                        f"duplicate id; first used by feature {first_index[fid]}",
+                        code=ProblemCode.ID_DUPLICATE,
+                        values={"first_index": first_index[fid]},
                     )
                 )
             else:

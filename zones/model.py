@@ -17,7 +17,7 @@ from itertools import pairwise
 
 from shapely.geometry import MultiPolygon, Polygon
 
-from zones.errors import InvalidZoneError
+from zones.errors import InvalidZoneError, ProblemCode
 
 MINUTES_PER_DAY = 1440
 MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY
@@ -83,14 +83,26 @@ def parse_clock(text: str, *, is_end: bool = False) -> int:
     """Parse `HH:MM` into minutes after midnight; `24:00` is allowed as an end only."""
     match = _CLOCK.fullmatch(text)
     if match is None:
-        raise InvalidZoneError("time", text, "expected HH:MM, e.g. '09:00' or '24:00'")
+        raise InvalidZoneError(
+            "time", text, "expected HH:MM, e.g. '09:00' or '24:00'", ProblemCode.TIME_FORMAT
+        )
     hours, minutes = int(match.group(1)), int(match.group(2))
     if hours == 24 and minutes == 0:
         if not is_end:
-            raise InvalidZoneError("time", text, "24:00 is allowed only as a window end")
+            raise InvalidZoneError(
+                "time",
+                text,
+                "24:00 is allowed only as a window end",
+                ProblemCode.TIME_2400_AS_START,
+            )
         return MINUTES_PER_DAY
     if hours > 23 or minutes > 59:
-        raise InvalidZoneError("time", text, "hours must be 00-23 (or 24:00), minutes 00-59")
+        raise InvalidZoneError(
+            "time",
+            text,
+            "hours must be 00-23 (or 24:00), minutes 00-59",
+            ProblemCode.TIME_OUT_OF_RANGE,
+        )
     return hours * 60 + minutes
 
 
@@ -116,25 +128,69 @@ class TimeWindow:
 
     def __post_init__(self) -> None:
         if not self.days:
-            raise InvalidZoneError("days", sorted(self.days), "at least one day type")
+            raise InvalidZoneError(
+                "days",
+                sorted(self.days),
+                "at least one day type",
+                ProblemCode.TOO_FEW_ITEMS,
+                minimum=1,
+            )
         for day in self.days:
             if not isinstance(day, DayType):
                 allowed = ", ".join(d.value for d in DayType)
-                raise InvalidZoneError("days", day, f"allowed: {allowed}")
+                raise InvalidZoneError(
+                    "days", day, f"allowed: {allowed}", ProblemCode.NOT_ALLOWED, allowed=allowed
+                )
         if not 0 <= self.start_minute < MINUTES_PER_DAY:
-            raise InvalidZoneError("start", self.start_minute, "00:00 to 23:59")
+            raise InvalidZoneError(
+                "start",
+                self.start_minute,
+                "00:00 to 23:59",
+                ProblemCode.OUT_OF_RANGE,
+                minimum="00:00",
+                maximum="23:59",
+            )
         if not 0 < self.end_minute <= MINUTES_PER_DAY:
-            raise InvalidZoneError("end", self.end_minute, "00:01 to 24:00")
+            raise InvalidZoneError(
+                "end",
+                self.end_minute,
+                "00:01 to 24:00",
+                ProblemCode.OUT_OF_RANGE,
+                minimum="00:01",
+                maximum="24:00",
+            )
         if self.end_minute == self.start_minute:
             raise InvalidZoneError(
-                "end", format_clock(self.end_minute), "must differ from start (use 00:00-24:00)"
+                "end",
+                format_clock(self.end_minute),
+                "must differ from start (use 00:00-24:00)",
+                ProblemCode.END_EQUALS_START,
             )
         if self.tariff_cents_per_hour < 0:
-            raise InvalidZoneError("tariff_cents_per_hour", self.tariff_cents_per_hour, ">= 0")
+            raise InvalidZoneError(
+                "tariff_cents_per_hour",
+                self.tariff_cents_per_hour,
+                ">= 0",
+                ProblemCode.BELOW_MINIMUM,
+                minimum=0,
+            )
         if not 1 <= self.step_minutes <= MAX_STEP_MINUTES:
-            raise InvalidZoneError("step_minutes", self.step_minutes, f"1 to {MAX_STEP_MINUTES}")
+            raise InvalidZoneError(
+                "step_minutes",
+                self.step_minutes,
+                f"1 to {MAX_STEP_MINUTES}",
+                ProblemCode.OUT_OF_RANGE,
+                minimum=1,
+                maximum=MAX_STEP_MINUTES,
+            )
         if self.max_stay_minutes is not None and self.max_stay_minutes <= 0:
-            raise InvalidZoneError("max_stay_minutes", self.max_stay_minutes, "> 0 or null")
+            raise InvalidZoneError(
+                "max_stay_minutes",
+                self.max_stay_minutes,
+                "> 0 or null",
+                ProblemCode.NOT_ABOVE,
+                limit=0,
+            )
 
     @property
     def crosses_midnight(self) -> bool:
@@ -227,42 +283,74 @@ class Zone:
 
     def _check_fields(self) -> None:
         if not self.id or not self.id.strip():
-            raise InvalidZoneError("id", self.id, "a non-empty string")
+            raise InvalidZoneError("id", self.id, "a non-empty string", ProblemCode.TEXT_EMPTY)
         if not self.area_code:
-            raise InvalidZoneError("area_code", self.area_code, "a non-empty string")
+            raise InvalidZoneError(
+                "area_code", self.area_code, "a non-empty string", ProblemCode.TEXT_EMPTY
+            )
         for name, enum in (
             ("kind", ZoneKind),
             ("holidays", HolidayPolicy),
             ("fine_track", FineTrack),
         ):
             if not isinstance(getattr(self, name), enum):
-                raise InvalidZoneError(name, getattr(self, name), f"allowed: {_values(enum)}")
+                raise InvalidZoneError(
+                    name,
+                    getattr(self, name),
+                    f"allowed: {_values(enum)}",
+                    ProblemCode.NOT_ALLOWED,
+                    allowed=_values(enum),
+                )
         if self.max_stay_minutes is not None and self.max_stay_minutes <= 0:
-            raise InvalidZoneError("max_stay_minutes", self.max_stay_minutes, "> 0 or null")
+            raise InvalidZoneError(
+                "max_stay_minutes",
+                self.max_stay_minutes,
+                "> 0 or null",
+                ProblemCode.NOT_ABOVE,
+                limit=0,
+            )
         if self.grace_minutes < 0:
-            raise InvalidZoneError("grace_minutes", self.grace_minutes, ">= 0")
+            raise InvalidZoneError(
+                "grace_minutes", self.grace_minutes, ">= 0", ProblemCode.BELOW_MINIMUM, minimum=0
+            )
 
     def _check_geometry(self) -> None:
         if not isinstance(self.geometry, Polygon | MultiPolygon):
             raise InvalidZoneError(
-                "geometry", self.geometry.geom_type, "allowed: Polygon, MultiPolygon"
+                "geometry",
+                self.geometry.geom_type,
+                "allowed: Polygon, MultiPolygon",
+                ProblemCode.GEOMETRY_TYPE_NOT_ALLOWED,
+                allowed="Polygon, MultiPolygon",
             )
         if self.geometry.is_empty or self.geometry.area <= 0:
-            raise InvalidZoneError("geometry", "empty", "a polygon with a positive area")
+            raise InvalidZoneError(
+                "geometry", "empty", "a polygon with a positive area", ProblemCode.POLYGON_NO_AREA
+            )
         if not self.geometry.is_valid:
-            raise InvalidZoneError("geometry", self.geometry.wkt[:80], "a valid polygon")
+            raise InvalidZoneError(
+                "geometry", self.geometry.wkt[:80], "a valid polygon", ProblemCode.GEOMETRY_INVALID
+            )
 
     def _check_rules(self) -> None:
         overlap = find_overlapping_windows(self.schedule)
         if overlap is not None:
             raise InvalidZoneError(
-                "schedule", f"{overlap[0]} / {overlap[1]}", "windows must not overlap"
+                "schedule",
+                f"{overlap[0]} / {overlap[1]}",
+                "windows must not overlap",
+                ProblemCode.WINDOWS_OVERLAP,
+                first=str(overlap[0]),
+                second=str(overlap[1]),
             )
         if self.kind is ZoneKind.BLUE and self.max_stay_minutes is None:
             missing = [str(w) for w in self.schedule if w.max_stay_minutes is None]
             if missing or not self.schedule:
                 raise InvalidZoneError(
-                    "max_stay_minutes", None, "a blue zone needs a max stay (zone or every window)"
+                    "max_stay_minutes",
+                    None,
+                    "a blue zone needs a max stay (zone or every window)",
+                    ProblemCode.BLUE_ZONE_NEEDS_MAX_STAY,
                 )
 
 

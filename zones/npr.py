@@ -38,7 +38,7 @@ from shapely.errors import ShapelyError
 from shapely.geometry import MultiPolygon, Polygon
 
 from zones.crs import WGS84
-from zones.errors import InvalidZoneError, Notice, Problem, ZoneFileError
+from zones.errors import InvalidZoneError, Notice, Problem, ProblemCode, ZoneFileError, scalar
 from zones.geojson import GeometryReader, ZoneImport
 from zones.model import (
     MINUTES_PER_DAY,
@@ -86,8 +86,18 @@ def read_table(source: Table) -> list[Row]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
+        reason = str(exc.strerror or exc)
         raise ZoneFileError(
-            [Problem(None, None, "file", f"cannot read {path}: {exc.strerror or exc}")]
+            [
+                Problem(
+                    None,
+                    None,
+                    "file",
+                    f"cannot read {path}: {reason}",
+                    code=ProblemCode.FILE_UNREADABLE,
+                    values={"path": str(path), "reason": reason},
+                )
+            ]
         ) from exc
     stripped = text.lstrip()
     if stripped.startswith("["):
@@ -95,10 +105,30 @@ def read_table(source: Table) -> list[Row]:
             rows = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ZoneFileError(
-                [Problem(None, None, "file", f"{path} is not valid JSON: {exc.msg}")]
+                [
+                    Problem(
+                        None,
+                        None,
+                        "file",
+                        f"{path} is not valid JSON: {exc.msg}",
+                        code=ProblemCode.FILE_NOT_JSON,
+                        values={"reason": exc.msg, "line": exc.lineno, "column": exc.colno},
+                    )
+                ]
             ) from exc
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-            raise ZoneFileError([Problem(None, None, "file", f"{path}: expected a JSON array")])
+            raise ZoneFileError(
+                [
+                    Problem(
+                        None,
+                        None,
+                        "file",
+                        f"{path}: expected a JSON array",
+                        code=ProblemCode.NPR_NOT_ARRAY,
+                        values={"path": str(path)},
+                    )
+                ]
+            )
         return [_lower_keys(r) for r in rows]
     dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t") if text.strip() else csv.excel
     return [_lower_keys(r) for r in csv.DictReader(io.StringIO(text), dialect=dialect)]
@@ -212,14 +242,35 @@ def _index_tables(
 
 def _check_geometry_columns(rows: list[Row]) -> None:
     if not rows:
-        raise ZoneFileError([Problem(None, None, "geometry", "empty; at least one area row")])
+        raise ZoneFileError(
+            [
+                Problem(
+                    None,
+                    None,
+                    "geometry",
+                    "empty; at least one area row",
+                    code=ProblemCode.NPR_NO_ROWS,
+                )
+            ]
+        )
     missing = {"areamanagerid", "areaid", "areageometryastext"} - set(rows[0])
     if missing:
         message = (
             f"missing column(s) {', '.join(sorted(missing))}; the NPR geometry table has "
             "areamanagerid, areaid, areageometryastext"
         )
-        raise ZoneFileError([Problem(None, None, "geometry", message)])
+        raise ZoneFileError(
+            [
+                Problem(
+                    None,
+                    None,
+                    "geometry",
+                    message,
+                    code=ProblemCode.NPR_COLUMNS_MISSING,
+                    values={"columns": ", ".join(sorted(missing))},
+                )
+            ]
+        )
 
 
 def import_npr(
@@ -268,7 +319,12 @@ def import_npr(
         zone_id = _s(row, "zone_id") or f"{manager}_{area_id}"
         if zone_id in seen:
             builder.problem(
-                index, zone_id, "areaid", f"duplicate area; first in row {seen[zone_id]}"
+                index,
+                zone_id,
+                "areaid",
+                f"duplicate area; first in row {seen[zone_id]}",
+                ProblemCode.NPR_DUPLICATE_AREA,
+                first_row=seen[zone_id],
             )
             continue
         seen[zone_id] = index
@@ -276,7 +332,17 @@ def import_npr(
     if builder.problems:
         raise ZoneFileError(builder.problems)
     if not builder.zones:
-        raise ZoneFileError([Problem(None, None, "geometry", "no area rows selected")])
+        raise ZoneFileError(
+            [
+                Problem(
+                    None,
+                    None,
+                    "geometry",
+                    "no area rows selected",
+                    code=ProblemCode.NPR_NO_ROWS_SELECTED,
+                )
+            ]
+        )
     return ZoneImport(tuple(builder.zones), tuple(builder.repairs), tuple(builder.warnings), WGS84)
 
 
@@ -297,11 +363,19 @@ class _NprImport:
         self._index = 0
         self._zone_id = ""
 
-    def problem(self, index: int, zone_id: str, field: str, message: str) -> None:
-        self.problems.append(Problem(index, zone_id, field, message))
+    def problem(
+        self,
+        index: int,
+        zone_id: str,
+        field: str,
+        message: str,
+        code: ProblemCode,
+        **values: Any,
+    ) -> None:
+        self.problems.append(Problem(index, zone_id, field, message, code=code, values=values))
 
-    def _problem(self, field: str, message: str) -> None:
-        self.problem(self._index, self._zone_id, field, message)
+    def _problem(self, field: str, message: str, code: ProblemCode, **values: Any) -> None:
+        self.problem(self._index, self._zone_id, field, message, code, **values)
 
     def _warn(self, field: str, message: str) -> None:
         notice = Notice(self._index, self._zone_id, field, message)
@@ -312,11 +386,19 @@ class _NprImport:
         self._index, self._zone_id = index, zone_id
         manager, area_id = _s(row, "areamanagerid"), _s(row, "areaid")
         if not manager or not area_id:
-            self._problem("areaid", "areamanagerid and areaid are required")
+            self._problem(
+                "areaid", "areamanagerid and areaid are required", ProblemCode.NPR_AREA_IDS_MISSING
+            )
             return
         area = self.t.areas.get((manager, area_id))
         if area is None:
-            self._problem("areaid", f"{area_id!r} of manager {manager} is not in the areas table")
+            self._problem(
+                "areaid",
+                f"{area_id!r} of manager {manager} is not in the areas table",
+                ProblemCode.NPR_AREA_UNKNOWN,
+                area_id=area_id,
+                manager=manager,
+            )
         geom = self._read_wkt(_s(row, "areageometryastext"))
         regulation_ids = self._regulation_ids(row)
         windows, has_holiday_frames = self._windows(manager, regulation_ids)
@@ -336,20 +418,27 @@ class _NprImport:
     def _read_wkt(self, wkt: str) -> Polygon | MultiPolygon | None:
         field = "areageometryastext"
         if not wkt:
-            self._problem(field, "missing WKT polygon")
+            self._problem(field, "missing WKT polygon", ProblemCode.NPR_WKT_MISSING)
             return None
         try:
             geom = shapely.from_wkt(wkt)
         except (ShapelyError, ValueError) as exc:
-            self._problem(field, f"not valid WKT: {exc}")
+            self._problem(
+                field, f"not valid WKT: {exc}", ProblemCode.NPR_WKT_INVALID, reason=str(exc)
+            )
             return None
         if not isinstance(geom, Polygon | MultiPolygon) or geom.is_empty:
-            self._problem(field, f"{geom.geom_type}: allowed: POLYGON, MULTIPOLYGON (non-empty)")
+            self._problem(
+                field,
+                f"{geom.geom_type}: allowed: POLYGON, MULTIPOLYGON (non-empty)",
+                ProblemCode.NPR_WKT_NOT_POLYGON,
+                got=geom.geom_type,
+            )
             return None
         reader = GeometryReader(self._index, self._zone_id, WGS84, self.fix)
         checked = reader.check(geom)
         for p in reader.problems:
-            self._problem(field, p.message)
+            self._problem(field, p.message, p.code, **p.values)
         self.repairs.extend(reader.repairs)
         return checked
 
@@ -377,6 +466,7 @@ class _NprImport:
                 "regulationid",
                 "no regulation for this area: give the area-regulation table (GEBIEDSREGELING), "
                 "a regulationid column in the geometry table, or a regulation with the area's id",
+                ProblemCode.NPR_NO_REGULATION,
             )
             return None, False
         windows: list[TimeWindow] = []
@@ -413,10 +503,12 @@ class _NprImport:
             end = _clock(_s(row, "endtimetimeframe"), is_end=True)
             max_stay = int(_s(row, "maxdurationright") or "0") or None
         except ValueError as exc:
-            self._problem(field, str(exc))
+            self._problem(field, str(exc), ProblemCode.NPR_TIME_FRAME_INVALID, reason=str(exc))
             return None
         if start >= MINUTES_PER_DAY:
-            self._problem(field, "start 2400 is not allowed")
+            self._problem(
+                field, "start 2400 is not allowed", ProblemCode.TIME_2400_AS_START, got="2400"
+            )
             return None
         tariff = self._tariff(field, manager, _s(row, "farecalculationcode"))
         if tariff is None:
@@ -429,7 +521,9 @@ class _NprImport:
         try:
             return TimeWindow(frozenset(DAY_TYPES[day]), start, end, cents_per_hour, step, max_stay)
         except InvalidZoneError as exc:
-            self._problem(field, f"{exc.field}={exc.value!r}: {exc.why}")
+            self._problem(
+                field, f"{exc.field}={exc.value!r}: {exc.why}", exc.problem, **exc.problem_values()
+            )
             return None
 
     def _tariff(self, field: str, manager: str, code: str) -> tuple[Decimal, int] | None:
@@ -439,17 +533,35 @@ class _NprImport:
             self._warn("tariefberekening", f"fare calculation {code!r} not valid on {self.day}")
         code_parts = self.t.parts.get((manager, code))
         if not code_parts:
-            self._problem(field, f"fare calculation {code!r} has no fare parts")
+            self._problem(
+                field,
+                f"fare calculation {code!r} has no fare parts",
+                ProblemCode.NPR_FARE_NO_PARTS,
+                fare=code,
+            )
             return None
         first = code_parts[0]
         try:
             amount = Decimal(_s(first, "amountfarepart"))
             step = int(_s(first, "stepsizefarepart"))
         except (InvalidOperation, ValueError):
-            self._problem(field, f"fare part of {code!r} has a bad amount or step: {first}")
+            self._problem(
+                field,
+                f"fare part of {code!r} has a bad amount or step: {first}",
+                ProblemCode.NPR_FARE_PART_INVALID,
+                fare=code,
+                part=scalar(first),
+            )
             return None
         if step <= 0 or amount < 0:
-            self._problem(field, f"fare part of {code!r}: step {step}, amount {amount}")
+            self._problem(
+                field,
+                f"fare part of {code!r}: step {step}, amount {amount}",
+                ProblemCode.NPR_FARE_PART_OUT_OF_RANGE,
+                fare=code,
+                step=step,
+                amount=str(amount),
+            )
             return None
         if len(code_parts) > 1:
             later = ", ".join(_s(p, "startdurationfarepart") for p in code_parts[1:])
@@ -478,7 +590,12 @@ class _NprImport:
             priority = int(_s(row, "priority") or "0")
             grace = int(_s(row, "grace_minutes") or "10")
         except ValueError as exc:
-            self._problem("kind/fine_track/priority/grace_minutes", str(exc))
+            self._problem(
+                "kind/fine_track/priority/grace_minutes",
+                str(exc),
+                ProblemCode.NPR_ZONE_COLUMNS_INVALID,
+                reason=str(exc),
+            )
             return None
         if kind is ZoneKind.PAID:  # free and unlimited = not regulated
             windows = [w for w in windows if w.tariff_cents_per_hour > 0 or w.max_stay_minutes]
@@ -508,7 +625,9 @@ class _NprImport:
                 permit_types=permit_types,
             )
         except InvalidZoneError as exc:
-            self._problem(exc.field, f"{exc.value!r}: {exc.why}")
+            self._problem(
+                exc.field, f"{exc.value!r}: {exc.why}", exc.problem, **exc.problem_values()
+            )
             return None
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+from html import unescape
 
 from api.ui.labels import zone_note
 from tests.api.test_admin_pages import _csrf, _login, _text
@@ -74,7 +75,7 @@ def test_zone_pages_upload_preview_save_and_rollback(client, accounts):
     assert rows[2].startswith(
         "Feature nr. 3 (id 'blauw'), veld geometry, plaats 52,00500 N, 4,35500 O:"
     )  # the self-intersection's place
-    assert "self-intersection" in rows[2]
+    assert rows[2].endswith(": Ongeldige vorm: de rand snijdt zichzelf.")
     assert "feature 3 (id 'blauw'): geometry: invalid polygon" in text  # the CLI's own line
     assert "Ongeldige vormen herstellen" in text
     assert 'value="nieuwe indeling"' in broken.text  # the note as typed
@@ -144,9 +145,52 @@ def test_zone_pages_upload_preview_save_and_rollback(client, accounts):
     assert client.get("/ui/zones/versies/1.geojson", follow_redirects=False).status_code == 403
 
 
-def unescape_cell(html: str) -> str:
-    from html import unescape
+def _problem_rows(r) -> list[str]:
+    row = r'<li class="utrecht-ordered-list__item problem-row">(.*?)</li>'
+    return [unescape_cell(cell) for cell in re.findall(row, r.text, re.S)]
 
+
+def test_zone_page_names_the_problems_in_dutch(client, accounts):
+    """Each problem of a refused file in Dutch, where it is beside it; the English lines of
+    ``scancar zones check`` only in the folded-away block marked as English."""
+    _login(client, accounts.user("admin", name="beheer-nl"))
+    csrf = _csrf(client.get("/ui/zones").text)
+    doc = copy.deepcopy(TOWN)
+    doc["features"][0]["properties"].pop("area_code")  # a missing property
+    doc["features"][1]["properties"]["kind"] = "purple"  # not one of the kinds
+    doc["features"][2]["properties"]["schedule"][0]["start"] = "25:00"  # no such time
+    doc["features"][3]["geometry"]["coordinates"][0].pop()  # a ring not closed
+    doc["features"][4]["properties"]["grace_minutes"] = -1
+    r = _upload(client, csrf, json.dumps(doc).encode())
+    assert r.status_code == 422
+    assert _problem_rows(r) == [
+        "Feature nr. 0 (id 'centrum'), veld properties.area_code: "
+        "Dit veld ontbreekt; het is verplicht.",
+        "Feature nr. 1 (id 'noord'), veld properties.kind: 'purple' is niet toegestaan; "
+        "kies uit: 'paid', 'permit', 'blue', 'loading', 'no_parking'.",
+        "Feature nr. 2 (id 'zuid'), veld properties.schedule[0].start: "
+        "'25:00' bestaat niet: uren 00 tot 23 (of 24:00), minuten 00 tot 59.",
+        "Feature nr. 3 (id 'blauw'), veld geometry.coordinates[0]: De rand is niet gesloten: "
+        "het eerste punt (52,00850 N, 4,35300 O) is niet het laatste (52,00850 N, 4,34800 O). "
+        "Een GeoJSON-rand herhaalt het eerste punt aan het eind.",
+        "Feature nr. 4 (id 'laden-kerkstraat'), veld properties.grace_minutes: "
+        "-1 is te klein: minstens 0.",
+    ]
+    listed = re.search(r'<ol [^>]*id="problem-list">(.*?)</ol>', r.text, re.S)
+    assert listed is not None
+    english = re.compile(r"\b(missing|required|allowed|should|must|ring|valid|hours|input)\b")
+    assert not english.search(unescape_cell(listed.group(1)))
+    assert 'lang="en"' not in listed.group(1)
+    # the CLI's own lines, unchanged, folded away and marked as English
+    cli = re.search(r'<pre class="bo-cli" lang="en">(.*?)</pre>', r.text, re.S)
+    assert cli is not None
+    assert "feature 0 (id 'centrum'): properties.area_code: missing (required)" in unescape(
+        cli.group(1)
+    )
+    assert "Ongeldige vormen herstellen</a> aan" in r.text  # an open ring is repaired too
+
+
+def unescape_cell(html: str) -> str:
     return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", "", html))).strip()
 
 
@@ -177,7 +221,10 @@ def test_zone_upload_of_text_that_is_no_json_is_never_read_as_a_path(client, acc
         r = _upload(client, csrf, data)
         assert r.status_code == 422, data
         text = _plain(r)
-        assert "Het bestand als geheel, veld file: the file is not valid JSON" in text, text
+        assert (
+            "Het bestand als geheel, veld file: Het bestand is geen geldige JSON. "
+            "Een GeoJSON-bestand begint met '{'."
+        ) in text, text
         assert "cannot read" not in text
         assert str(secret) not in text
     assert _versions(client) == []  # nothing stored, the server's file not imported

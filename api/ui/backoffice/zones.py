@@ -1,13 +1,13 @@
 """The zone pages under /ui/zones (admin): the current zone set on a map and as a list, upload
-a GeoJSON or RD New file (its problems listed as ``scancar zones check`` lists them: feature,
-field, place), a preview on the map with the changes before it becomes the new version, the
-versions with who and when and what each changed, and rolling back to an earlier version (a
-new version). All through ``api.zones.versions`` and ``api.zones.service`` (the CLI's and the
-API's functions); the maps read GeoJSON from the routes here (``/static/map.js``)."""
+a GeoJSON or RD New file (its problems listed in Dutch with where they are: feature, field,
+place; the texts in ``api.ui.zoneproblems``, the lines ``scancar zones check`` prints folded
+away beside them), a preview on the map with the changes before it becomes the new version,
+the versions with who and when and what each changed, and rolling back to an earlier version
+(a new version). All through ``api.zones.versions`` and ``api.zones.service`` (the CLI's and
+the API's functions); the maps read GeoJSON from the routes here (``/static/map.js``)."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -26,9 +26,10 @@ from api.ui.flash import set_flash
 from api.ui.forms import FormState, Outcome, empty_form, form_action, see_other
 from api.ui.session import PageUser
 from api.ui.templating import NO_STORE, render
+from api.ui.zoneproblems import FIXABLE, problem_place, problem_text
 from api.zones import service, uploads, versions
 from zones.crs import RD_NEW, WGS84
-from zones.errors import Problem, ZoneFileError
+from zones.errors import Problem, ProblemCode, ZoneFileError
 from zones.geojson import load_feature_collection
 
 router = APIRouter()
@@ -39,7 +40,6 @@ CRS_OPTIONS = (
     (WGS84, "WGS84 (lengte- en breedtegraden)"),
     (RD_NEW, "RD New (EPSG:28992, meters)"),
 )
-PLACE = re.compile(r"lon (-?[\d.]+), lat (-?[\d.]+)")
 
 
 class NoZoneFile(Unprocessable):
@@ -51,13 +51,14 @@ class NoZoneFile(Unprocessable):
 
 @dataclass(frozen=True, slots=True)
 class ProblemLine:
-    """One problem of a refused file, in the CLI's terms (feature, field, message)."""
+    """One problem of a refused file: where (feature, field, place) and what, in Dutch."""
 
     feature: str
     field: str
-    message: str
-    place: str | None  # "52,00500 N, 4,35500 O" when the message names a point
-    cli: str  # the line ``scancar zones check`` prints
+    message: str  # Dutch (api.ui.zoneproblems)
+    place: str | None  # "52,00500 N, 4,35500 O" when the problem names a point
+    is_fixable: bool  # "Ongeldige vormen herstellen" repairs it
+    cli: str  # the line ``scancar zones check`` prints (English)
 
 
 NOT_JSON = "the file is not valid JSON: a GeoJSON file starts with '{'"
@@ -72,11 +73,16 @@ def problem_lines(problems: list[Problem]) -> list[ProblemLine]:
             feature = f"Feature nr. {p.feature_index}" + (
                 f" (id '{p.feature_id}')" if p.feature_id else ""
             )
-        m = PLACE.search(p.message)
-        place = (
-            f"{float(m.group(2)):.5f} N, {float(m.group(1)):.5f} O".replace(".", ",") if m else None
+        out.append(
+            ProblemLine(
+                feature,
+                p.field,
+                problem_text(p),
+                problem_place(p),
+                p.code in FIXABLE,
+                str(p),
+            )
         )
-        out.append(ProblemLine(feature, p.field, p.message, place, str(p)))
     return out
 
 
@@ -117,7 +123,7 @@ def _page_ctx(
         "form": form or empty_form("upload"),
         "crs_options": CRS_OPTIONS,
         "problems": problems or [],
-        "needs_fix": any("--fix" in p.message for p in problems or []),
+        "needs_fix": any(p.is_fixable for p in problems or []),
     }
 
 
@@ -159,7 +165,8 @@ async def upload(
         crs = str(form.get("crs") or "") or None
         text = data.decode("utf-8-sig", errors="replace").strip() or "{}"
         if not text.startswith(("{", "[")):  # read_json takes any other text for a file path
-            return ZoneFileError([Problem(None, None, "file", NOT_JSON)])
+            not_json = Problem(None, None, "file", NOT_JSON, code=ProblemCode.FILE_NOT_JSON)
+            return ZoneFileError([not_json])
         try:  # shapely's checks take a while for a big file: off the event loop
             imported = await run_in_threadpool(
                 load_feature_collection, text, crs, form.get("fix") == "1"
