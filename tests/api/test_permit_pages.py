@@ -224,6 +224,8 @@ def test_desk_waiting_list_fills_when_a_place_frees(app, client, accounts, bo, w
         if pid == second:
             assert "Toekennen zet de aanvraag op de wachtlijst" in page
             assert ">Op de wachtlijst zetten</button>" in page
+            quota = '<li id="rule-quota">Quotum Vergunninggebied Noord (gebied 9999_NOORD):'
+            assert quota in page  # the area's name, its code beside it
         clerk.post(
             f"/ui/vergunningen/aanvragen/{app_id}/besluit",
             {"decision": "grant", "reason": "Voldoet aan de voorwaarden."},
@@ -232,6 +234,8 @@ def test_desk_waiting_list_fills_when_a_place_frees(app, client, accounts, bo, w
         "plaats <strong>1</strong> van de wachtlijst"
         in els.get(f"/mijn/vergunningen/{second}").text
     )
+    place = "op de wachtlijst van Vergunninggebied Noord (gebied 9999_NOORD), sinds"
+    assert place in clerk.get(f"/ui/vergunningen/aanvragen/{app_id}").text  # the second's
     audit = clerk.get("/ui/audit?object=permit_application").text  # the outcomes, in Dutch
     cells = re.findall(r'class="utrecht-table__cell audit-action">([^<]*)<', audit)
     assert "Aanvraag toegekend" in cells
