@@ -105,6 +105,21 @@ class ProblemCode(StrEnum):
     NPR_ZONE_COLUMNS_INVALID = "npr_zone_columns_invalid"  # reason
 
 
+class NoticeCode(StrEnum):
+    """What the importer changed or left out of a zone file that it did import (`Notice`)."""
+
+    RING_CLOSED = "ring_closed"  # first_x, first_y, last_x, last_y, crs
+    POLYGON_REPAIRED = "polygon_repaired"  # reason, x, y, crs, geom_type, parts
+    UNKNOWN_PROPERTY = "unknown_property"  # (the field names it)
+    NPR_NO_TIME_FRAMES_TABLE = "npr_no_time_frames_table"
+    NPR_REGULATION_WITHOUT_FRAMES = "npr_regulation_without_frames"  # regulation, day
+    NPR_DAY_TYPE_UNSUPPORTED = "npr_day_type_unsupported"  # regulation, day_type
+    NPR_NO_RIGHT_TO_BUY = "npr_no_right_to_buy"
+    NPR_FARE_NOT_VALID = "npr_fare_not_valid"  # fare, day
+    NPR_FARE_CHANGES = "npr_fare_changes"  # fare, minutes
+    NPR_NEVER_REGULATED = "npr_never_regulated"
+
+
 def scalar(value: object) -> Scalar:
     """`value` as a problem value: itself when a plain scalar, else its repr (shortened)."""
     if value is None or isinstance(value, str | int | float | bool):
@@ -206,12 +221,23 @@ class Problem:
 
 @dataclass(frozen=True)
 class Notice:
-    """Something the importer changed or simplified (a `--fix` repair, a dropped NPR day type)."""
+    """Something the importer changed or simplified (a `--fix` repair, a dropped NPR day type).
+
+    Like `Problem`: `message` in English, `code` and `values` the same as data.
+    """
 
     feature_index: int | None
     feature_id: str | None
     field: str
     message: str
+    code: NoticeCode = dataclasses.field(kw_only=True)
+    values: Mapping[str, Scalar] = dataclasses.field(
+        default_factory=dict, kw_only=True, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        frozen = MappingProxyType({k: scalar(v) for k, v in self.values.items()})
+        object.__setattr__(self, "values", frozen)
 
     def __str__(self) -> str:
         if self.feature_index is None:

@@ -43,6 +43,7 @@ from zones.crs import (
 from zones.errors import (
     InvalidZoneError,
     Notice,
+    NoticeCode,
     Problem,
     ProblemCode,
     UnknownCrsError,
@@ -335,8 +336,10 @@ class GeometryReader:
             Problem(self.index, self.feature_id, field, message, code=code, values=values)
         )
 
-    def repair(self, field: str, message: str) -> None:
-        self.repairs.append(Notice(self.index, self.feature_id, field, message))
+    def repair(self, field: str, message: str, code: NoticeCode, **values: Any) -> None:
+        self.repairs.append(
+            Notice(self.index, self.feature_id, field, message, code=code, values=values)
+        )
 
     def ring(self, raw: Any, field: str) -> list[tuple[float, float]] | None:
         if not isinstance(raw, list):
@@ -367,7 +370,16 @@ class GeometryReader:
             first, last = _fmt_xy(*points[0], self.crs), _fmt_xy(*points[-1], self.crs)
             if self.fix:
                 points.append(points[0])
-                self.repair(field, f"ring not closed ({first} != {last}): closed it")
+                self.repair(
+                    field,
+                    f"ring not closed ({first} != {last}): closed it",
+                    NoticeCode.RING_CLOSED,
+                    first_x=points[0][0],
+                    first_y=points[0][1],
+                    last_x=points[-2][0],
+                    last_y=points[-2][1],
+                    crs=self.crs,
+                )
             else:
                 self.problem(
                     field,
@@ -496,6 +508,10 @@ class GeometryReader:
             "geometry",
             f"invalid polygon: {description}: repaired with make_valid into {fixed.geom_type} "
             f"({parts} part(s), area {geom.area:.6g} -> {fixed.area:.6g} in file units)",
+            NoticeCode.POLYGON_REPAIRED,
+            **values,
+            geom_type=fixed.geom_type,
+            parts=parts,
         )
         return fixed
 
@@ -637,7 +653,15 @@ def _zone_from_feature(
         )
     else:
         for key in sorted(set(raw_props) - KNOWN_PROPERTIES):
-            warnings.append(Notice(index, feature_id, f"properties.{key}", "unknown; ignored"))
+            warnings.append(
+                Notice(
+                    index,
+                    feature_id,
+                    f"properties.{key}",
+                    "unknown; ignored",
+                    code=NoticeCode.UNKNOWN_PROPERTY,
+                )
+            )
         if raw_props.get("schedule") == "always":  # shorthand: every day incl. holidays
             raw_props = raw_props | {"schedule": [ALWAYS_WINDOW]}
         try:

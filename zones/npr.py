@@ -38,7 +38,15 @@ from shapely.errors import ShapelyError
 from shapely.geometry import MultiPolygon, Polygon
 
 from zones.crs import WGS84
-from zones.errors import InvalidZoneError, Notice, Problem, ProblemCode, ZoneFileError, scalar
+from zones.errors import (
+    InvalidZoneError,
+    Notice,
+    NoticeCode,
+    Problem,
+    ProblemCode,
+    ZoneFileError,
+    scalar,
+)
 from zones.geojson import GeometryReader, ZoneImport
 from zones.model import (
     MINUTES_PER_DAY,
@@ -377,8 +385,8 @@ class _NprImport:
     def _problem(self, field: str, message: str, code: ProblemCode, **values: Any) -> None:
         self.problem(self._index, self._zone_id, field, message, code, **values)
 
-    def _warn(self, field: str, message: str) -> None:
-        notice = Notice(self._index, self._zone_id, field, message)
+    def _warn(self, field: str, message: str, code: NoticeCode, **values: Any) -> None:
+        notice = Notice(self._index, self._zone_id, field, message, code=code, values=values)
         if notice not in self.warnings:
             self.warnings.append(notice)
 
@@ -459,7 +467,11 @@ class _NprImport:
         self, manager: str, regulation_ids: list[str]
     ) -> tuple[list[TimeWindow] | None, bool]:
         if self.t.frames is None:
-            self._warn("schedule", "no time-frame table given: zone is never regulated")
+            self._warn(
+                "schedule",
+                "no time-frame table given: zone is never regulated",
+                NoticeCode.NPR_NO_TIME_FRAMES_TABLE,
+            )
             return [], False
         if not regulation_ids:
             self._problem(
@@ -478,6 +490,9 @@ class _NprImport:
                 self._warn(
                     "regulationid",
                     f"regulation {regulation_id!r} has no time frames valid on {self.day}",
+                    NoticeCode.NPR_REGULATION_WITHOUT_FRAMES,
+                    regulation=regulation_id,
+                    day=self.day,
                 )
             for row in rows:
                 day = _s(row, "daytimeframe").upper()
@@ -486,6 +501,9 @@ class _NprImport:
                         "tijdvak",
                         f"regulation {regulation_id!r}: day type {day!r} is not supported; "
                         "its time frames are skipped",
+                        NoticeCode.NPR_DAY_TYPE_UNSUPPORTED,
+                        regulation=regulation_id,
+                        day_type=day,
                     )
                     continue
                 has_holiday = has_holiday or DAY_TYPES[day] == (DayType.HOLIDAY,)
@@ -517,7 +535,11 @@ class _NprImport:
         if day == "FEESTDAG GRATIS":
             cents_per_hour = Decimal(0)
         if _s(row, "claimrightpossible").upper() == "N":
-            self._warn(field, "claimrightpossible N: no parking right can be bought")
+            self._warn(
+                field,
+                "claimrightpossible N: no parking right can be bought",
+                NoticeCode.NPR_NO_RIGHT_TO_BUY,
+            )
         try:
             return TimeWindow(frozenset(DAY_TYPES[day]), start, end, cents_per_hour, step, max_stay)
         except InvalidZoneError as exc:
@@ -530,7 +552,13 @@ class _NprImport:
         if not code or self.t.parts is None:
             return Decimal(0), 1
         if self.t.calcs is not None and (manager, code) not in self.t.calcs:
-            self._warn("tariefberekening", f"fare calculation {code!r} not valid on {self.day}")
+            self._warn(
+                "tariefberekening",
+                f"fare calculation {code!r} not valid on {self.day}",
+                NoticeCode.NPR_FARE_NOT_VALID,
+                fare=code,
+                day=self.day,
+            )
         code_parts = self.t.parts.get((manager, code))
         if not code_parts:
             self._problem(
@@ -568,6 +596,9 @@ class _NprImport:
             self._warn(
                 "tariefdeel",
                 f"fare {code!r} changes after minute(s) {later}; only the first part is used",
+                NoticeCode.NPR_FARE_CHANGES,
+                fare=code,
+                minutes=later,
             )
         cents_per_hour = (amount * 100 * 60 / step).quantize(Decimal("0.0001"))
         if cents_per_hour == cents_per_hour.to_integral_value():
@@ -600,7 +631,11 @@ class _NprImport:
         if kind is ZoneKind.PAID:  # free and unlimited = not regulated
             windows = [w for w in windows if w.tariff_cents_per_hour > 0 or w.max_stay_minutes]
         if not windows:
-            self._warn("schedule", "no regulated time frames: zone is never regulated")
+            self._warn(
+                "schedule",
+                "no regulated time frames: zone is never regulated",
+                NoticeCode.NPR_NEVER_REGULATED,
+            )
         area_id = _s(row, "areaid")
         name = _s(row, "name") or _s(area, "areadesc")
         if not name and self.t.regulations is not None and regulation_ids:

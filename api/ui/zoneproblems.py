@@ -2,8 +2,9 @@
 
 The domain (``zones.errors.Problem``) names what is wrong as a code (``ProblemCode``) with the
 values it is about, and keeps its English for ``scancar zones check`` and the API's 422; a page
-shows ``PROBLEMS[code]`` instead, filled in with those values. A unit test walks
-``ProblemCode`` and fails for a code without Dutch text here.
+shows ``PROBLEMS[code]`` instead, filled in with those values. The same for what the importer
+repaired or ignored in a file it did accept (``Notice``, ``NoticeCode`` -> ``NOTICES``). A unit
+test walks both enums and fails for a code without Dutch text here.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from zones.crs import RD_NEW, WGS84
-from zones.errors import Problem, ProblemCode
+from zones.errors import Notice, NoticeCode, Problem, ProblemCode
 
 C = ProblemCode
 PROBLEMS: dict[ProblemCode, str] = {
@@ -133,6 +134,30 @@ PROBLEMS: dict[ProblemCode, str] = {
     ),
 }
 
+N = NoticeCode
+NOTICES: dict[NoticeCode, str] = {
+    N.RING_CLOSED: (
+        "De rand was niet gesloten (eerste punt {first}, laatste {last}); het eerste punt is "
+        "aan het eind herhaald."
+    ),
+    N.POLYGON_REPAIRED: "De ongeldige vorm ({reason_nl}) is hersteld; de zone is nu {parts_nl}.",
+    N.UNKNOWN_PROPERTY: "Onbekende eigenschap; die is genegeerd.",
+    N.NPR_NO_TIME_FRAMES_TABLE: (
+        "Er is geen tabel met tijdvakken aangeleverd: in deze zone geldt nooit een regeling."
+    ),
+    N.NPR_REGULATION_WITHOUT_FRAMES: "Regeling '{regulation}' heeft geen tijdvakken op {day}.",
+    N.NPR_DAY_TYPE_UNSUPPORTED: (
+        "Regeling '{regulation}': dagsoort '{day_type}' wordt niet ondersteund; die tijdvakken "
+        "zijn overgeslagen."
+    ),
+    N.NPR_NO_RIGHT_TO_BUY: "Hier kan geen parkeerrecht worden gekocht (claimrightpossible N).",
+    N.NPR_FARE_NOT_VALID: "Tariefberekening '{fare}' geldt niet op {day}.",
+    N.NPR_FARE_CHANGES: (
+        "Tarief '{fare}' verandert na minuut {minutes}; alleen het eerste tariefdeel telt."
+    ),
+    N.NPR_NEVER_REGULATED: "Geen tijdvak met een regeling: in deze zone geldt nooit een regeling.",
+}
+
 # what GEOS says is wrong with a shape (``shapely.is_valid_reason``, lower case) -> Dutch
 POLYGON_REASONS: dict[str, str] = {
     "self-intersection": "de rand snijdt zichzelf",
@@ -163,6 +188,7 @@ HINTS = {  # the CRS coordinates look like instead -> what to choose on the uplo
     WGS84: "; ze lijken op WGS84-graden: kies bij Coördinaten 'WGS84' of 'Zoals in het bestand'",
 }
 FALLBACK = "Er is iets mis met deze waarde."
+FALLBACK_NOTICE = "Hier is bij het inlezen iets aangepast."
 
 
 class _Values(string.Formatter):
@@ -218,6 +244,8 @@ def _values(values: Mapping[str, Any]) -> dict[str, Any]:
         v["hint"] = HINTS.get(str(v.get("looks_like")), "")
     if "reason" in v:
         v["reason_nl"] = POLYGON_REASONS.get(str(v["reason"]).lower(), "de vorm klopt niet")
+    if "parts" in v:
+        v["parts_nl"] = "één vlak" if v["parts"] == 1 else f"{v['parts']} losse vlakken"
     return v
 
 
@@ -227,12 +255,25 @@ def problem_text(problem: Problem) -> str:
     return _FORMAT.format(text, **_values(problem.values))
 
 
-def problem_place(problem: Problem) -> str | None:
+def notice_text(notice: Notice) -> str:
+    """The Dutch text of one repair or warning of an accepted zone file."""
+    text = NOTICES.get(notice.code, FALLBACK_NOTICE)
+    return _FORMAT.format(text, **_values(notice.values))
+
+
+def problem_place(problem: Problem | Notice) -> str | None:
     """Where on the map the problem is, when it names one point ('52,00500 N, 4,35500 O')."""
     x, y = problem.values.get("x"), problem.values.get("y")
     if isinstance(x, int | float) and isinstance(y, int | float):
         return place(float(x), float(y), str(problem.values.get("crs") or WGS84))
     return None
+
+
+def where(feature_index: int | None, feature_id: str | None) -> str:
+    """Which feature: 'Feature nr. 3 (id 'blauw')', or the file as a whole."""
+    if feature_index is None:
+        return "Het bestand als geheel"
+    return f"Feature nr. {feature_index}" + (f" (id '{feature_id}')" if feature_id else "")
 
 
 # the problems that "Ongeldige vormen herstellen" (``--fix``) repairs

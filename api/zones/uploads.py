@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from api.errors import NotFound
+from zones.errors import Notice, NoticeCode
 from zones.geojson import ZoneImport, load_feature_collection, zones_to_geojson
 
 KEEP = timedelta(hours=24)
@@ -41,7 +42,7 @@ class PendingUpload:
     note: str
     source_crs: str
     doc: dict[str, Any]  # the canonical FeatureCollection (WGS84)
-    notices: tuple[str, ...]  # repairs and warnings, as the CLI prints them
+    notices: tuple[Notice, ...]  # repairs and warnings (the page says them in Dutch)
 
     def as_import(self) -> ZoneImport:
         """Validated again (never trusted from disk), with the original file's CRS."""
@@ -72,7 +73,7 @@ def save_pending(
         note=note[:500],
         source_crs=imported.source_crs,
         doc=doc,
-        notices=tuple(str(n) for n in (*imported.repairs, *imported.warnings)),
+        notices=(*imported.repairs, *imported.warnings),
     )
     record = {
         "user_id": user_id,
@@ -80,7 +81,7 @@ def save_pending(
         "filename": pending.filename,
         "note": pending.note,
         "source_crs": pending.source_crs,
-        "notices": list(pending.notices),
+        "notices": [_notice_record(n) for n in pending.notices],
         "doc": doc,
     }
     tmp = folder / f".{pending.token}.tmp"
@@ -99,6 +100,10 @@ def load_pending(folder: Path, token: str, user_id: int, now: datetime) -> Pendi
     created = datetime.fromisoformat(record["created_at"])
     if record["user_id"] != user_id or now - created > KEEP:
         raise UploadNotFound
+    try:
+        notices = tuple(_notice(n) for n in record["notices"])
+    except (TypeError, KeyError, ValueError):  # an upload kept by an older version
+        raise UploadNotFound from None
     return PendingUpload(
         token=token,
         user_id=user_id,
@@ -107,7 +112,29 @@ def load_pending(folder: Path, token: str, user_id: int, now: datetime) -> Pendi
         note=record["note"],
         source_crs=record["source_crs"],
         doc=record["doc"],
-        notices=tuple(record["notices"]),
+        notices=notices,
+    )
+
+
+def _notice_record(notice: Notice) -> dict[str, Any]:
+    return {
+        "feature_index": notice.feature_index,
+        "feature_id": notice.feature_id,
+        "field": notice.field,
+        "message": notice.message,
+        "code": notice.code.value,
+        "values": dict(notice.values),
+    }
+
+
+def _notice(record: dict[str, Any]) -> Notice:
+    return Notice(
+        record["feature_index"],
+        record["feature_id"],
+        record["field"],
+        record["message"],
+        code=NoticeCode(record["code"]),
+        values=record["values"],
     )
 
 

@@ -190,6 +190,28 @@ def test_zone_page_names_the_problems_in_dutch(client, accounts):
     assert "Ongeldige vormen herstellen</a> aan" in r.text  # an open ring is repaired too
 
 
+def test_zone_preview_names_repairs_and_warnings_in_dutch(client, accounts):
+    _login(client, accounts.user("admin", name="beheer-herstel"))
+    csrf = _csrf(client.get("/ui/zones").text)
+    doc = json.loads(_broken())
+    doc["features"][0]["properties"]["kind"] = "paid"
+    doc["features"][2]["properties"]["name"] = "Zuid"
+    doc["features"][1]["properties"]["kleur"] = "rood"  # not a property of a zone
+    r = _upload(client, csrf, json.dumps(doc).encode(), fix="1")  # feature 3 self-intersects
+    assert r.status_code == 303, _text(r)[:2000]
+    preview = client.get(r.headers["location"]).text
+    listed = re.search(r'<ul ([^>]*id="notices"[^>]*)>(.*?)</ul>', preview, re.S)
+    assert listed is not None
+    assert 'lang="en"' not in listed.group(0)
+    rows = [unescape_cell(row) for row in re.findall(r"<li [^>]*>(.*?)</li>", listed.group(2))]
+    assert rows == [
+        "Feature nr. 3 (id 'blauw'), veld geometry, plaats 52,00500 N, 4,35500 O: "
+        "De ongeldige vorm (de rand snijdt zichzelf) is hersteld; de zone is nu 2 losse vlakken.",
+        "Feature nr. 1 (id 'noord'), veld properties.kleur: "
+        "Onbekende eigenschap; die is genegeerd.",
+    ]
+
+
 def unescape_cell(html: str) -> str:
     return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", "", html))).strip()
 

@@ -26,10 +26,10 @@ from api.ui.flash import set_flash
 from api.ui.forms import FormState, Outcome, empty_form, form_action, see_other
 from api.ui.session import PageUser
 from api.ui.templating import NO_STORE, render
-from api.ui.zoneproblems import FIXABLE, problem_place, problem_text
+from api.ui.zoneproblems import FIXABLE, notice_text, problem_place, problem_text, where
 from api.zones import service, uploads, versions
 from zones.crs import RD_NEW, WGS84
-from zones.errors import Problem, ProblemCode, ZoneFileError
+from zones.errors import Notice, Problem, ProblemCode, ZoneFileError
 from zones.geojson import load_feature_collection
 
 router = APIRouter()
@@ -51,7 +51,8 @@ class NoZoneFile(Unprocessable):
 
 @dataclass(frozen=True, slots=True)
 class ProblemLine:
-    """One problem of a refused file: where (feature, field, place) and what, in Dutch."""
+    """One problem of a refused file (or a repair or warning of an accepted one): where
+    (feature, field, place) and what, in Dutch."""
 
     feature: str
     field: str
@@ -65,25 +66,31 @@ NOT_JSON = "the file is not valid JSON: a GeoJSON file starts with '{'"
 
 
 def problem_lines(problems: list[Problem]) -> list[ProblemLine]:
-    out = []
-    for p in problems:
-        if p.feature_index is None:
-            feature = "Het bestand als geheel"
-        else:
-            feature = f"Feature nr. {p.feature_index}" + (
-                f" (id '{p.feature_id}')" if p.feature_id else ""
-            )
-        out.append(
-            ProblemLine(
-                feature,
-                p.field,
-                problem_text(p),
-                problem_place(p),
-                p.code in FIXABLE,
-                str(p),
-            )
+    return [
+        ProblemLine(
+            where(p.feature_index, p.feature_id),
+            p.field,
+            problem_text(p),
+            problem_place(p),
+            p.code in FIXABLE,
+            str(p),
         )
-    return out
+        for p in problems
+    ]
+
+
+def notice_lines(notices: tuple[Notice, ...]) -> list[ProblemLine]:
+    return [
+        ProblemLine(
+            where(n.feature_index, n.feature_id),
+            n.field,
+            notice_text(n),
+            problem_place(n),
+            False,
+            str(n),
+        )
+        for n in notices
+    ]
 
 
 def map_settings(s: BackendSettings) -> dict[str, str]:
@@ -222,6 +229,7 @@ def preview(
         "user": user,
         "map": map_settings(settings),
         "pending": pending,
+        "notices": notice_lines(pending.notices),
         "change": change,
         "zones": _zone_rows(pending.doc),
         "names": _names(service.version_geojson(session, None)[1], pending.doc),

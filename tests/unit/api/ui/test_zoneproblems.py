@@ -1,5 +1,6 @@
-"""Zone file problems -> Dutch text for the zone pages: every code the domain can produce has
-its text, filled in with the values the problem names (where it is stays beside it)."""
+"""Zone file problems (and the repairs and warnings of an accepted file) -> Dutch text for the
+zone pages: every code the domain can produce has its text, filled in with the values the
+problem names (where it is stays beside it)."""
 
 from __future__ import annotations
 
@@ -13,30 +14,44 @@ import pytest
 
 from api.ui import zoneproblems
 from tests.conftest import REPO
-from zones.errors import ProblemCode, ZoneFileError
+from zones.errors import NoticeCode, ProblemCode, ZoneFileError
 from zones.geojson import load_feature_collection
 
 TOWN: dict[str, Any] = json.loads((REPO / "fixtures" / "zones" / "town.geojson").read_text())
-USED = re.compile(r"\bProblemCode\.([A-Z0-9_]+)\b")
+USED = re.compile(r"\b(ProblemCode|NoticeCode)\.([A-Z0-9_]+)\b")
 ENGLISH = re.compile(r"\b(missing|required|allowed|must|should|invalid|expected|got|input)\b")
 
 
-def _used_codes() -> set[str]:
-    """Every `ProblemCode.X` the domain names (zones/, where problems are made)."""
+def _used_codes(enum: str) -> set[str]:
+    """Every `ProblemCode.X` (or `NoticeCode.X`) the domain names (zones/, where they are made)."""
     return {
         name
         for path in (REPO / "zones").rglob("*.py")
-        for name in USED.findall(path.read_text(encoding="utf-8"))
+        for kind, name in USED.findall(path.read_text(encoding="utf-8"))
+        if kind == enum
     }
 
 
 def test_zoneproblems_every_problem_code_has_dutch_text() -> None:
-    used = _used_codes()
+    used = _used_codes("ProblemCode")
     assert {"POLYGON_INVALID", "FIELD_MISSING", "TIME_OUT_OF_RANGE", "NOT_ALLOWED"} <= used
     assert used <= {c.name for c in ProblemCode}  # the scan reads real codes
     missing = sorted(c.value for c in ProblemCode if c not in zoneproblems.PROBLEMS)
     assert missing == [], f"zone problem codes without Dutch text in api.ui.zoneproblems: {missing}"
-    for code, text in zoneproblems.PROBLEMS.items():
+    _assert_dutch(zoneproblems.PROBLEMS)
+
+
+def test_zoneproblems_every_notice_code_has_dutch_text() -> None:
+    used = _used_codes("NoticeCode")
+    assert {"RING_CLOSED", "POLYGON_REPAIRED", "UNKNOWN_PROPERTY"} <= used
+    assert used <= {c.name for c in NoticeCode}
+    missing = sorted(c.value for c in NoticeCode if c not in zoneproblems.NOTICES)
+    assert missing == [], f"zone notice codes without Dutch text in api.ui.zoneproblems: {missing}"
+    _assert_dutch(zoneproblems.NOTICES)
+
+
+def _assert_dutch(table: dict[Any, str]) -> None:
+    for code, text in table.items():
         words = re.sub(r"\{\w*\}", "", text)  # the placeholders are names, not words
         assert not ENGLISH.search(words), f"{code}: {text!r} reads as English"
 
@@ -158,3 +173,31 @@ def test_zoneproblems_place_of_a_self_intersection() -> None:
     assert problem.values["x"] == pytest.approx(4.355)
     assert zoneproblems.problem_place(problem) == "52,00500 N, 4,35500 O"
     assert "self-intersection at lon 4.355, lat 52.005" in problem.message  # the CLI's English
+
+
+def test_zoneproblems_repairs_and_warnings_in_dutch() -> None:
+    def change(f: dict[str, Any]) -> None:
+        _bowtie(f)
+        f["geometry"]["coordinates"][0].pop()  # open as well
+        f["properties"]["kleur"] = "rood"
+
+    imported = load_feature_collection(_feature(change), fix=True)
+    texts = [
+        (n.field, zoneproblems.notice_text(n), zoneproblems.problem_place(n))
+        for n in (*imported.repairs, *imported.warnings)
+    ]
+    assert texts == [
+        (
+            "geometry.coordinates[0]",
+            "De rand was niet gesloten (eerste punt 52,00000 N, 4,35000 O, laatste 52,01000 N, "
+            "4,35000 O); het eerste punt is aan het eind herhaald.",
+            None,
+        ),
+        (
+            "geometry",
+            "De ongeldige vorm (de rand snijdt zichzelf) is hersteld; "
+            "de zone is nu 2 losse vlakken.",
+            "52,00500 N, 4,35500 O",
+        ),
+        ("properties.kleur", "Onbekende eigenschap; die is genegeerd.", None),
+    ]
