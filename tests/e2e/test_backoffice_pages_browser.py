@@ -218,7 +218,7 @@ def _walk_zones(page, check_page, base, admin, kind, first, tmp_path) -> None:
     page.click("#upload")
     page.wait_for_selector("#problems")
     assert page.locator(".problem-row").count() == 2
-    assert "self-intersection" in page.inner_text("#problem-list")
+    assert "de rand snijdt zichzelf" in page.inner_text("#problem-list")
     assert page.locator(".version-row").count() == 1  # nothing stored
     check_page(page, f"bo-{kind}-zones-problems")
 
