@@ -274,6 +274,7 @@ _PERMIT_REASON_PATTERNS = (
      r"plaats vrij in gebied \1 bij een CSV-import"),
     (re.compile(r"^place free in area (\S+)$"), r"plaats vrij in gebied \1"),
     (re.compile(r"^validity ended at (.+)$"), r"geldigheid verlopen op \1"),
+    (re.compile(r"^area (\S+) is full \(1 place\)$"), r"gebied \1 is vol (1 plaats)"),
     (re.compile(r"^area (\S+) is full \((\d+) places?\)$"), r"gebied \1 is vol (\2 plaatsen)"),
 )  # fmt: skip
 

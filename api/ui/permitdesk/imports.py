@@ -18,6 +18,7 @@ from api.permits import service
 from api.ui.forms import FormState
 from api.ui.session import PageUser, checked_form
 from api.ui.templating import render
+from api.ui.zonenames import area_labeller
 from permits.csvio import COLUMNS, REQUIRED_COLUMNS, read_permit_rows
 from permits.errors import CsvImportError, CsvRowError
 
@@ -170,7 +171,15 @@ async def _upload(request: Request, session: Session, user: PageUser, form: Form
         session.rollback()
         state.add(f"{dutch(exc.detail)}; er is niets ingelezen.", "file")
         return _page(request, user, state, exc.status_code)
-    return _page(request, user, state, 200, report=report, filename=upload_.filename)
+    return _page(
+        request,
+        user,
+        state,
+        200,
+        report=report,
+        filename=upload_.filename,
+        area_label=area_labeller(request, session),
+    )
 
 
 def _page(

@@ -171,3 +171,35 @@ def test_labels_calculation_lines() -> None:
 )  # fmt: skip
 def test_labels_duration_in_words(seconds, text) -> None:
     assert labels.duration(seconds) == text
+
+
+@pytest.mark.parametrize(
+    ("reason", "line"),
+    [
+        ("area 9999_NOORD is full (1 place)", "gebied 9999_NOORD is vol (1 plaats)"),
+        ("area 9999_NOORD is full (12 places)", "gebied 9999_NOORD is vol (12 plaatsen)"),
+        ("plate changed by the holder", "kenteken gewijzigd door de houder"),
+        ("Verhuisd naar Utrecht.", "Verhuisd naar Utrecht."),  # a person's words stay
+    ],
+)
+def test_labels_permit_reasons_in_dutch(reason: str, line: str) -> None:
+    assert labels.permit_reason(reason) == line
+
+
+def test_labels_calculation_basis_in_words() -> None:
+    basis = {
+        "zone_id": "centrum",
+        "zone_version": 3,
+        "charged_from": "2026-11-26T10:15:00+00:00",
+        "cost_valid_from": "2026-01-01",
+        "cost_valid_to": None,
+        "new_key": "x",
+    }
+    assert labels.calculation_basis(basis) == [
+        ("Zone", "centrum"),
+        ("Versie zonebestand", "3"),
+        ("Parkeerbelasting berekend vanaf", "26-11-2026 11:15:00"),
+        ("Kosten geldig vanaf", "01-01-2026"),
+        ("Kosten geldig tot", "geen einddatum"),
+        ("new_key", "x"),
+    ]
