@@ -61,6 +61,7 @@ from zones.model import (
     default_fine_track,
     parse_clock,
 )
+from zones.textfile import read_text
 
 ALL_DAYS: tuple[DayType, ...] = tuple(DayType)
 
@@ -166,35 +167,7 @@ def read_json(data: dict[str, Any] | str | Path) -> Any:
         text, source = data, "text"
     else:
         path = Path(data)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            reason = str(exc.strerror or exc)
-            raise ZoneFileError(
-                [
-                    Problem(
-                        None,
-                        None,
-                        "file",
-                        f"cannot read {path}: {reason}",
-                        code=ProblemCode.FILE_UNREADABLE,
-                        values={"path": str(path), "reason": reason},
-                    )
-                ]
-            ) from exc
-        except UnicodeDecodeError as exc:
-            raise ZoneFileError(
-                [
-                    Problem(
-                        None,
-                        None,
-                        "file",
-                        f"{path} is not UTF-8: {exc}",
-                        code=ProblemCode.FILE_NOT_UTF8,
-                        values={"path": str(path)},
-                    )
-                ]
-            ) from exc
+        text = read_text(path)
         source = str(path)
     try:
         return json.loads(text)

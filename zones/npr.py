@@ -59,6 +59,7 @@ from zones.model import (
     default_fine_track,
 )
 from zones.rules import AMSTERDAM
+from zones.textfile import read_text
 
 Row = dict[str, Any]
 Table = Path | str | Iterable[Row]
@@ -91,22 +92,7 @@ def read_table(source: Table) -> list[Row]:
     if not isinstance(source, str | Path):
         return [_lower_keys(r) for r in source]
     path = Path(source)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        reason = str(exc.strerror or exc)
-        raise ZoneFileError(
-            [
-                Problem(
-                    None,
-                    None,
-                    "file",
-                    f"cannot read {path}: {reason}",
-                    code=ProblemCode.FILE_UNREADABLE,
-                    values={"path": str(path), "reason": reason},
-                )
-            ]
-        ) from exc
+    text = read_text(path, "utf-8-sig")
     stripped = text.lstrip()
     if stripped.startswith("["):
         try:

@@ -276,3 +276,21 @@ def test_npr_missing_geometry_columns() -> None:
 def test_npr_import_is_all_or_nothing() -> None:
     problems = problems_of(geometry=[g(), g("POINT (5 52)", areaid="A1", zone_id="second")])
     assert [p.feature_index for p in problems] == [1]
+
+
+def test_npr_table_not_in_utf8_is_a_zone_file_error(tmp_path: Path) -> None:
+    """An NPR table saved by a spreadsheet in Windows-1252 is a problem naming the file, not a
+    UnicodeDecodeError traceback."""
+    path = tmp_path / "GEOMETRIEGEBIED.csv"
+    path.write_bytes("areamanagerid;areaid;omschrijving\n363;1;Café-terrein\n".encode("cp1252"))
+    with pytest.raises(ZoneFileError) as err:
+        read_table(path)
+    (problem,) = err.value.problems
+    assert (problem.field, problem.code, problem.values) == (
+        "file",
+        "file_not_utf8",
+        {"path": str(path)},
+    )
+    with pytest.raises(ZoneFileError) as gone:
+        read_table(tmp_path / "nope.csv")
+    assert gone.value.problems[0].code == "file_unreadable"
