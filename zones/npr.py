@@ -47,7 +47,8 @@ from zones.errors import (
     ZoneFileError,
     scalar,
 )
-from zones.geojson import GeometryReader, ZoneImport
+from zones.geojson import ZoneImport
+from zones.georeader import GeometryReader
 from zones.model import (
     MINUTES_PER_DAY,
     DayType,

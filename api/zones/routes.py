@@ -16,7 +16,8 @@ from api.errors import Unprocessable
 from api.limits import INT32_MAX, QueryTime
 from api.zones import service, versions
 from api.zones.db import ZoneVersionRow
-from zones.geojson import load_feature_collection, window_to_json, zone_properties
+from zones.geojson import load_feature_collection
+from zones.geowriter import window_to_json, zone_properties
 
 router = APIRouter(prefix="/api/v1/zones", tags=["zones"])
 ANY_ROLE = tuple(Role)

@@ -20,7 +20,8 @@ from typing import Any
 
 from api.errors import NotFound
 from zones.errors import Notice, NoticeCode
-from zones.geojson import ZoneImport, load_feature_collection, zones_to_geojson
+from zones.geojson import ZoneImport, load_feature_collection
+from zones.geowriter import zones_to_geojson
 
 KEEP = timedelta(hours=24)
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")

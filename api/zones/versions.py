@@ -20,7 +20,8 @@ from api.auth.principal import Principal
 from api.errors import NotFound
 from api.zones.db import ZoneVersionRow
 from api.zones.service import latest_version
-from zones.geojson import ZoneImport, zones_to_geojson
+from zones.geojson import ZoneImport
+from zones.geowriter import zones_to_geojson
 
 
 @dataclass(frozen=True, slots=True)

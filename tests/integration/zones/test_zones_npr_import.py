@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from zones.geojson import load_feature_collection, zones_to_geojson
+from zones.geojson import load_feature_collection
+from zones.geowriter import zones_to_geojson
 from zones.index import ZoneIndex
 from zones.model import DayType, HolidayPolicy, ZoneKind
 from zones.npr import import_npr

@@ -13,7 +13,8 @@ import pytest
 from fixtures.zones.make_town import town_zones
 from zones.crs import RD_NEW, WGS84, from_wgs84
 from zones.errors import Problem, ZoneFileError
-from zones.geojson import check_file, load_feature_collection, zones_to_geojson
+from zones.geojson import check_file, load_feature_collection
+from zones.geowriter import zones_to_geojson
 from zones.model import DayType, FineTrack, HolidayPolicy, ZoneKind
 
 Doc = dict[str, Any]
