@@ -22,15 +22,8 @@ Only the first fare part (from parking minute 0) becomes the window tariff; late
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import Any
 
 import shapely
@@ -59,11 +52,17 @@ from zones.model import (
     ZoneKind,
     default_fine_track,
 )
+from zones.nprtables import (
+    Row,
+    Table,
+    Tables,
+    cell,
+    check_geometry_columns,
+    clock_minutes,
+    index_tables,
+    read_table,
+)
 from zones.rules import AMSTERDAM
-from zones.textfile import read_text
-
-Row = dict[str, Any]
-Table = Path | str | Iterable[Row]
 
 DAY_TYPES: dict[str, tuple[DayType, ...]] = {
     "MAANDAG": (DayType.MON,),
@@ -85,187 +84,6 @@ DAY_TYPES: dict[str, tuple[DayType, ...]] = {
         DayType.SUN,
     ),
 }
-FAR_FUTURE = "29991231"
-
-
-def read_table(source: Table) -> list[Row]:
-    """Rows of an NPR table: a JSON array of objects or a CSV file (`,` or `;`), or rows."""
-    if not isinstance(source, str | Path):
-        return [_lower_keys(r) for r in source]
-    path = Path(source)
-    text = read_text(path, "utf-8-sig")
-    stripped = text.lstrip()
-    if stripped.startswith("["):
-        try:
-            rows = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ZoneFileError(
-                [
-                    Problem(
-                        None,
-                        None,
-                        "file",
-                        f"{path} is not valid JSON: {exc.msg}",
-                        code=ProblemCode.FILE_NOT_JSON,
-                        values={"reason": exc.msg, "line": exc.lineno, "column": exc.colno},
-                    )
-                ]
-            ) from exc
-        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-            raise ZoneFileError(
-                [
-                    Problem(
-                        None,
-                        None,
-                        "file",
-                        f"{path}: expected a JSON array",
-                        code=ProblemCode.NPR_NOT_ARRAY,
-                        values={"path": str(path)},
-                    )
-                ]
-            )
-        return [_lower_keys(r) for r in rows]
-    dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t") if text.strip() else csv.excel
-    return [_lower_keys(r) for r in csv.DictReader(io.StringIO(text), dialect=dialect)]
-
-
-def _lower_keys(row: Row) -> Row:
-    return {str(k).strip().lower(): v for k, v in row.items()}
-
-
-def _s(row: Row, key: str) -> str:
-    value = row.get(key)
-    return "" if value is None else str(value).strip()
-
-
-def _valid_on(start: str, end: str, day: str) -> bool:
-    """`start`/`end` are NPR dates (YYYYMMDD or YYYYMMDDHHMMSS); `day` is YYYYMMDD."""
-    start = (start or "00000000")[:8]
-    end = (end or FAR_FUTURE)[:8]
-    return start <= day < end
-
-
-def _frame_valid_on(row: Row, moment: str) -> bool:
-    """Time frames change at a time of day; `moment` is YYYYMMDDHHMMSS (noon of `on`)."""
-    start = _s(row, "startdatetimeframe").ljust(14, "0")
-    end = _s(row, "enddatetimeframe").ljust(14, "0") if _s(row, "enddatetimeframe") else "9" * 14
-    return start <= moment < end
-
-
-def _clock(value: str, *, is_end: bool) -> int:
-    number = int(value)
-    hours, minutes = divmod(number, 100)
-    if minutes > 59 or hours > 24 or (hours == 24 and minutes):
-        raise ValueError(f"{value!r} is not an HHMM time")
-    minute = hours * 60 + minutes
-    if is_end and minute in (0, MINUTES_PER_DAY - 1):  # 0 and 2359 mean end of day
-        return MINUTES_PER_DAY
-    return minute
-
-
-def _current_fare_parts(rows: list[Row], day: str) -> dict[tuple[str, str], list[Row]]:
-    by_code: dict[tuple[str, str], dict[int, Row]] = defaultdict(dict)
-    for row in rows:
-        if ("startdatefarepart" in row or "enddatefarepart" in row) and not _valid_on(
-            _s(row, "startdatefarepart"), _s(row, "enddatefarepart"), day
-        ):
-            continue
-        key = (_s(row, "areamanagerid"), _s(row, "farecalculationcode"))
-        try:
-            start = int(_s(row, "startdurationfarepart") or "0")
-        except ValueError:
-            start = 0
-        by_code[key][start] = row  # later rows win: the dump lists versions oldest first
-    return {k: [v[s] for s in sorted(v)] for k, v in by_code.items()}
-
-
-@dataclass(frozen=True)
-class _Tables:
-    """The NPR tables, indexed for the join and filtered to the date of the import."""
-
-    areas: dict[tuple[str, str], Row]
-    regulations: dict[tuple[str, str], Row] | None
-    links: dict[tuple[str, str], list[str]]
-    frames: dict[tuple[str, str], list[Row]] | None
-    calcs: dict[tuple[str, str], Row] | None
-    parts: dict[tuple[str, str], list[Row]] | None
-
-
-def _index_tables(
-    day: str,
-    *,
-    areas: list[Row],
-    regulations: list[Row] | None,
-    frames: list[Row] | None,
-    calcs: list[Row] | None,
-    parts: list[Row] | None,
-    links: list[Row] | None,
-) -> _Tables:
-    moment = day + "120000"
-    link_map: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for row in links or []:
-        if _valid_on(_s(row, "startdatearearegulation"), _s(row, "enddatearearegulation"), day):
-            link_map[(_s(row, "areamanagerid"), _s(row, "areaid"))].append(_s(row, "regulationid"))
-    frame_map: dict[tuple[str, str], list[Row]] | None = None
-    if frames is not None:
-        frame_map = defaultdict(list)
-        for row in frames:
-            if _frame_valid_on(row, moment):
-                frame_map[(_s(row, "areamanagerid"), _s(row, "regulationid"))].append(row)
-    return _Tables(
-        areas={
-            (_s(r, "areamanagerid"), _s(r, "areaid")): r
-            for r in areas
-            if "startdatearea" not in r
-            or _valid_on(_s(r, "startdatearea"), _s(r, "enddatearea"), day)
-        },
-        regulations=None
-        if regulations is None
-        else {(_s(r, "areamanagerid"), _s(r, "regulationid")): r for r in regulations},
-        links=link_map,
-        frames=frame_map,
-        calcs=None
-        if calcs is None
-        else {
-            (_s(r, "areamanagerid"), _s(r, "farecalculationcode")): r
-            for r in calcs
-            if _valid_on(_s(r, "startdatefare"), _s(r, "enddatefare"), day)
-        },
-        parts=None if parts is None else _current_fare_parts(parts, day),
-    )
-
-
-def _check_geometry_columns(rows: list[Row]) -> None:
-    if not rows:
-        raise ZoneFileError(
-            [
-                Problem(
-                    None,
-                    None,
-                    "geometry",
-                    "empty; at least one area row",
-                    code=ProblemCode.NPR_NO_ROWS,
-                )
-            ]
-        )
-    missing = {"areamanagerid", "areaid", "areageometryastext"} - set(rows[0])
-    if missing:
-        message = (
-            f"missing column(s) {', '.join(sorted(missing))}; the NPR geometry table has "
-            "areamanagerid, areaid, areageometryastext"
-        )
-        raise ZoneFileError(
-            [
-                Problem(
-                    None,
-                    None,
-                    "geometry",
-                    message,
-                    code=ProblemCode.NPR_COLUMNS_MISSING,
-                    values={"columns": ", ".join(sorted(missing))},
-                )
-            ]
-        )
 
 
 def import_npr(
@@ -290,13 +108,13 @@ def import_npr(
     """
     on = on or datetime.now(UTC).astimezone(AMSTERDAM).date()
     geometry_rows = read_table(geometry)
-    _check_geometry_columns(geometry_rows)
+    check_geometry_columns(geometry_rows)
 
     def optional(table: Table | None) -> list[Row] | None:
         return read_table(table) if table is not None else None
 
     day = on.strftime("%Y%m%d")
-    tables = _index_tables(
+    tables = index_tables(
         day,
         areas=read_table(areas),
         regulations=optional(regulations),
@@ -308,10 +126,10 @@ def import_npr(
     builder = _NprImport(tables, day, fix, holiday_dates)
     seen: dict[str, int] = {}
     for index, row in enumerate(geometry_rows):
-        manager, area_id = _s(row, "areamanagerid"), _s(row, "areaid")
+        manager, area_id = cell(row, "areamanagerid"), cell(row, "areaid")
         if area_manager_id is not None and manager != area_manager_id:
             continue
-        zone_id = _s(row, "zone_id") or f"{manager}_{area_id}"
+        zone_id = cell(row, "zone_id") or f"{manager}_{area_id}"
         if zone_id in seen:
             builder.problem(
                 index,
@@ -345,7 +163,7 @@ class _NprImport:
     """Turns geometry rows into zones, collecting problems, repairs and warnings."""
 
     def __init__(
-        self, tables: _Tables, day: str, fix: bool, holiday_dates: frozenset[date] | None
+        self, tables: Tables, day: str, fix: bool, holiday_dates: frozenset[date] | None
     ) -> None:
         self.t = tables
         self.day = day
@@ -379,7 +197,7 @@ class _NprImport:
 
     def add(self, index: int, zone_id: str, row: Row) -> None:
         self._index, self._zone_id = index, zone_id
-        manager, area_id = _s(row, "areamanagerid"), _s(row, "areaid")
+        manager, area_id = cell(row, "areamanagerid"), cell(row, "areaid")
         if not manager or not area_id:
             self._problem(
                 "areaid", "areamanagerid and areaid are required", ProblemCode.NPR_AREA_IDS_MISSING
@@ -394,7 +212,7 @@ class _NprImport:
                 area_id=area_id,
                 manager=manager,
             )
-        geom = self._read_wkt(_s(row, "areageometryastext"))
+        geom = self._read_wkt(cell(row, "areageometryastext"))
         regulation_ids = self._regulation_ids(row)
         windows, has_holiday_frames = self._windows(manager, regulation_ids)
         if geom is None or area is None or windows is None:
@@ -438,10 +256,10 @@ class _NprImport:
         return checked
 
     def _regulation_ids(self, row: Row) -> list[str]:
-        key = (_s(row, "areamanagerid"), _s(row, "areaid"))
+        key = (cell(row, "areamanagerid"), cell(row, "areaid"))
         if self.t.links.get(key):
             return self.t.links[key]
-        explicit = _s(row, "regulationid")
+        explicit = cell(row, "regulationid")
         if explicit:
             return [r.strip() for r in explicit.split(";") if r.strip()]
         if (self.t.regulations is not None and key in self.t.regulations) or (
@@ -482,7 +300,7 @@ class _NprImport:
                     day=self.day,
                 )
             for row in rows:
-                day = _s(row, "daytimeframe").upper()
+                day = cell(row, "daytimeframe").upper()
                 if day not in DAY_TYPES:
                     self._warn(
                         "tijdvak",
@@ -502,11 +320,11 @@ class _NprImport:
         return (_merge(windows) if ok else None), has_holiday
 
     def _window(self, manager: str, regulation_id: str, day: str, row: Row) -> TimeWindow | None:
-        field = f"tijdvak[{regulation_id} {day} {_s(row, 'starttimetimeframe')}]"
+        field = f"tijdvak[{regulation_id} {day} {cell(row, 'starttimetimeframe')}]"
         try:
-            start = _clock(_s(row, "starttimetimeframe"), is_end=False)
-            end = _clock(_s(row, "endtimetimeframe"), is_end=True)
-            max_stay = int(_s(row, "maxdurationright") or "0") or None
+            start = clock_minutes(cell(row, "starttimetimeframe"), is_end=False)
+            end = clock_minutes(cell(row, "endtimetimeframe"), is_end=True)
+            max_stay = int(cell(row, "maxdurationright") or "0") or None
         except ValueError as exc:
             self._problem(field, str(exc), ProblemCode.NPR_TIME_FRAME_INVALID, reason=str(exc))
             return None
@@ -515,13 +333,13 @@ class _NprImport:
                 field, "start 2400 is not allowed", ProblemCode.TIME_2400_AS_START, got="2400"
             )
             return None
-        tariff = self._tariff(field, manager, _s(row, "farecalculationcode"))
+        tariff = self._tariff(field, manager, cell(row, "farecalculationcode"))
         if tariff is None:
             return None
         cents_per_hour, step = tariff
         if day == "FEESTDAG GRATIS":
             cents_per_hour = Decimal(0)
-        if _s(row, "claimrightpossible").upper() == "N":
+        if cell(row, "claimrightpossible").upper() == "N":
             self._warn(
                 field,
                 "claimrightpossible N: no parking right can be bought",
@@ -557,8 +375,8 @@ class _NprImport:
             return None
         first = code_parts[0]
         try:
-            amount = Decimal(_s(first, "amountfarepart"))
-            step = int(_s(first, "stepsizefarepart"))
+            amount = Decimal(cell(first, "amountfarepart"))
+            step = int(cell(first, "stepsizefarepart"))
         except (InvalidOperation, ValueError):
             self._problem(
                 field,
@@ -579,7 +397,7 @@ class _NprImport:
             )
             return None
         if len(code_parts) > 1:
-            later = ", ".join(_s(p, "startdurationfarepart") for p in code_parts[1:])
+            later = ", ".join(cell(p, "startdurationfarepart") for p in code_parts[1:])
             self._warn(
                 "tariefdeel",
                 f"fare {code!r} changes after minute(s) {later}; only the first part is used",
@@ -603,10 +421,10 @@ class _NprImport:
         regulation_ids: list[str],
     ) -> Zone | None:
         try:
-            kind = _kind(_s(row, "kind"), windows)
-            fine_track = FineTrack(_s(row, "fine_track")) if _s(row, "fine_track") else None
-            priority = int(_s(row, "priority") or "0")
-            grace = int(_s(row, "grace_minutes") or "10")
+            kind = _kind(cell(row, "kind"), windows)
+            fine_track = FineTrack(cell(row, "fine_track")) if cell(row, "fine_track") else None
+            priority = int(cell(row, "priority") or "0")
+            grace = int(cell(row, "grace_minutes") or "10")
         except ValueError as exc:
             self._problem(
                 "kind/fine_track/priority/grace_minutes",
@@ -623,13 +441,13 @@ class _NprImport:
                 "no regulated time frames: zone is never regulated",
                 NoticeCode.NPR_NEVER_REGULATED,
             )
-        area_id = _s(row, "areaid")
-        name = _s(row, "name") or _s(area, "areadesc")
+        area_id = cell(row, "areaid")
+        name = cell(row, "name") or cell(area, "areadesc")
         if not name and self.t.regulations is not None and regulation_ids:
-            key = (_s(row, "areamanagerid"), regulation_ids[0])
-            name = _s(self.t.regulations.get(key, {}), "regulationdesc")
-        remote = _s(row, "remote_enforcement_allowed").lower() in {"1", "true", "j", "ja", "yes"}
-        permit_types = tuple(p.strip() for p in _s(row, "permit_types").split(";") if p.strip())
+            key = (cell(row, "areamanagerid"), regulation_ids[0])
+            name = cell(self.t.regulations.get(key, {}), "regulationdesc")
+        remote = cell(row, "remote_enforcement_allowed").lower() in {"1", "true", "j", "ja", "yes"}
+        permit_types = tuple(p.strip() for p in cell(row, "permit_types").split(";") if p.strip())
         try:
             return Zone(
                 id=self._zone_id,

@@ -11,7 +11,8 @@ import pytest
 
 from zones.errors import Problem, ZoneFileError
 from zones.model import DayType, HolidayPolicy, ZoneKind
-from zones.npr import import_npr, read_table
+from zones.npr import import_npr
+from zones.nprtables import read_table
 
 ON = date(2026, 3, 2)
 SQUARE = "POLYGON ((5.0 52.1, 5.004 52.1, 5.004 52.1025, 5.0 52.1025, 5.0 52.1))"
