@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
-from shapely.geometry import MultiPolygon, Polygon
+from shapely.geometry import MultiPolygon, Point, Polygon, box
+from shapely.ops import polylabel, unary_union
 
 from zones import Zone
 
@@ -168,8 +169,13 @@ def line_chart(
 
 
 # Light to dark blue: zones with more hits are darker.
-MIN_LABEL_PX = 90
 SCALE = ("#e8f0fe", "#c6dafc", "#8ab4f8", "#4f8be8", "#1a62d6", "#0b3f91")
+# A zone's label sits inside the part of the zone in sight, with room around it, near its
+# centre, in the first of these sizes that fits without touching another label; a zone too
+# small for any is named by its tooltip and the legend under the map.
+LABEL_SIZES = (18, 14)
+LABEL_CHAR_EM = 0.6  # a generous average width of a bold system-ui character, in em
+OUTSIDE = "#b7bec7"  # the hatching of the ground outside every zone (holes included)
 
 
 def colour_for(value: int, top: int) -> str:
@@ -188,10 +194,25 @@ def _rings(geometry: Polygon | MultiPolygon) -> list[list[tuple[float, float]]]:
     return rings
 
 
+def _largest_polygon(geometry: object) -> Polygon | None:
+    parts = getattr(geometry, "geoms", [geometry])
+    polys = [p for p in parts if isinstance(p, Polygon) and not p.is_empty]
+    return max(polys, key=lambda p: p.area) if polys else None
+
+
+def _label_box(text: str, size: int, lon: float, lat: float, kx: float, ky: float) -> Polygon:
+    """The box a label of ``size`` px centred on (lon, lat) takes, in degrees (px = deg * k)."""
+    half_w = len(text) * size * LABEL_CHAR_EM / 2 / kx
+    half_h = size * 0.7 / ky
+    return box(lon - half_w, lat - half_h, lon + half_w, lat + half_h)
+
+
 def zone_map(
     title: str, zones: Sequence[Zone], hits: dict[str, int], *, width: int = 720
 ) -> SvgChart:
-    """The zones as SVG polygons (lon, lat -> x, y with cos(lat) scaling), coloured by hits."""
+    """The zones as SVG polygons (lon, lat -> x, y with cos(lat) scaling), coloured by hits,
+    on hatched ground (outside every zone, and a zone's holes) and with a label on each zone
+    that has room for one."""
     if not zones:
         return SvgChart(
             title,
@@ -210,14 +231,27 @@ def zone_map(
     scale = (width - 2 * pad) / span_x
     height = int(span_y * scale + 2 * pad)
 
+    def to_x(lon: float) -> float:
+        return float(pad + (lon - min_lon) * kx * scale)
+
+    def to_y(lat: float) -> float:
+        return float(pad + (max_lat - lat) * scale)
+
     def xy(lon: float, lat: float) -> str:
-        return f"{_num(pad + (lon - min_lon) * kx * scale)},{_num(pad + (max_lat - lat) * scale)}"
+        return f"{_num(to_x(lon))},{_num(to_y(lat))}"
 
     top = max(hits.values(), default=0)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
         f'aria-label="{escape(title)}" class="chart zone-map">',
         f"<title>{escape(title)}</title>",
+        # the ground outside every zone, hatched so a zone's hole does not read as a zone
+        '<defs><pattern id="zone-map-outside" width="8" height="8" '
+        'patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
+        f'<rect width="8" height="8" fill="#ffffff"/><line x1="0" y1="0" x2="0" y2="8" '
+        f'stroke="{OUTSIDE}" stroke-width="1.5"/></pattern></defs>',
+        f'<rect x="0" y="0" width="{width}" height="{height}" fill="url(#zone-map-outside)" '
+        'class="zone-map-outside"><title>Geen zone</title></rect>',
     ]
     ordered = sorted(zones, key=lambda z: (z.priority, -z.geometry.area))
     for z in ordered:
@@ -231,17 +265,44 @@ def zone_map(
             f'stroke-width="1" data-zone="{escape(z.id)}" data-hits="{n}">'
             f"<title>{escape(z.name)} ({escape(z.id)}): {n} meldingen</title></path>"
         )
-    for z in ordered:
-        min_x, _, max_x, _ = z.geometry.bounds
-        if (max_x - min_x) * kx * scale < MIN_LABEL_PX:
-            continue  # too small for a label; the tooltip and the legend name it
-        c = z.geometry.representative_point()
-        x, y = xy(c.x, c.y).split(",")
+    placed: list[Polygon] = []  # the labels' boxes so far, in degrees
+    covered = None  # the zones drawn on top of the one at hand
+    for z in reversed(ordered):
+        # the part of the zone in sight, the topmost zones first
+        visible = z.geometry if covered is None else z.geometry.difference(covered)
+        covered = z.geometry if covered is None else unary_union([covered, z.geometry])
+        shown = _largest_polygon(visible)
+        if shown is None:
+            continue
+        text = f"{z.name}: {hits.get(z.id, 0)}"
+        # the centre reads best, else a little above or below it (clear of a small zone on
+        # top); the pole of inaccessibility fits odd shapes (an L, a ring)
+        centre = shown.centroid
+        step = 2 * LABEL_SIZES[0] / scale
+        spots = [
+            *(Point(centre.x, centre.y + k * step) for k in (0, 1, -1, 2, -2)),
+            polylabel(shown, tolerance=1 / scale),
+        ]
+        fits = (
+            (size, spot, label_box)
+            for size in LABEL_SIZES
+            for spot in spots
+            for label_box in [_label_box(text, size, spot.x, spot.y, kx * scale, scale)]
+            # with some room around it, so it is not taken for a small zone's label
+            if shown.contains(label_box.buffer(size / 2 / scale))
+            and not any(label_box.intersects(b) for b in placed)
+        )
+        fit = next(fits, None)
+        if fit is None:
+            continue  # no room: the tooltip and the legend name it
+        size, spot, label_box = fit
+        placed.append(label_box)
         parts.append(
             # dark text with a white halo: readable on the lightest and the darkest fill
-            f'<text x="{x}" y="{y}" text-anchor="middle" font-size="18" font-weight="600" '
-            f'{FONT} fill="#1b1f24" stroke="#ffffff" stroke-width="4" paint-order="stroke" '
-            f'stroke-linejoin="round">{escape(z.name)}: {hits.get(z.id, 0)}</text>'
+            f'<text x="{_num(to_x(spot.x))}" y="{_num(to_y(spot.y))}" text-anchor="middle" '
+            f'dominant-baseline="central" font-size="{size}" font-weight="600" {FONT} '
+            f'fill="#1b1f24" stroke="#ffffff" stroke-width="4" paint-order="stroke" '
+            f'stroke-linejoin="round" data-zone="{escape(z.id)}">{escape(text)}</text>'
         )
     parts.append("</svg>")
     return SvgChart(title, "".join(parts))

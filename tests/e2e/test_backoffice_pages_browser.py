@@ -267,20 +267,78 @@ def _assert_nav_in_sight(page) -> None:
     assert seen["scrollWidth"] <= seen["width"]
 
 
-def _assert_one_line(page, selector: str) -> None:
+def _assert_one_line(page, selector: str, at_most: int = 1) -> None:
+    """Each element matching ``selector`` shows its text on one line (``at_most`` lines)."""
     lines = page.evaluate(
-        """(sel) => { const r = document.createRange();
-        r.selectNodeContents(document.querySelector(sel));
-        return new Set(Array.from(r.getClientRects()).map(b => Math.round(b.top))).size; }""",
+        """(sel) => Array.from(document.querySelectorAll(sel), (el) => {
+        // the boxes of the text itself (not of the elements around it), one line per band
+        const boxes = [];
+        const walk = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+        for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+          const r = document.createRange();
+          r.selectNodeContents(n);
+          boxes.push(...Array.from(r.getClientRects()).filter((b) => b.width > 0));
+        }
+        boxes.sort((a, b) => a.top - b.top);
+        let lines = 0, bottom = -Infinity;
+        for (const b of boxes) {
+          if (b.top >= bottom - 1) { lines += 1; bottom = b.bottom; }
+          else bottom = Math.max(bottom, b.bottom);
+        }
+        return [el.innerText, lines]; })""",
         selector,
     )
-    assert lines == 1, f"{selector} wraps onto {lines} lines"
+    assert lines, f"nothing matches {selector}"
+    wrapped = [(text, n) for text, n in lines if not 1 <= n <= at_most]
+    assert wrapped == [], f"{selector} wraps: {wrapped}"
+
+
+ZONE_MAP_LABELS_JS = """
+() => {
+  const svg = document.querySelector('svg.zone-map');
+  const paths = Array.from(svg.querySelectorAll('path[data-zone]')).reverse();  // topmost first
+  const zoneAt = (x, y) => {
+    const hit = paths.find((p) => p.isPointInFill(new DOMPoint(x, y)));
+    return hit ? hit.dataset.zone : null;
+  };
+  const labels = Array.from(svg.querySelectorAll('text'), (t) => [t.textContent, t.getBBox()]);
+  const problems = [];
+  labels.forEach(([text, b], i) => {
+    const under = new Set();
+    for (let fx = 0; fx <= 1; fx += 0.125) {
+      for (let fy = 0; fy <= 1; fy += 0.25) {
+        under.add(zoneAt(b.x + fx * b.width, b.y + fy * b.height));
+      }
+    }
+    if (under.size !== 1 || under.has(null)) problems.push(`${text} lies across ${[...under]}`);
+    for (const [other, o] of labels.slice(i + 1)) {
+      const apart = b.x >= o.x + o.width || o.x >= b.x + b.width
+        || b.y >= o.y + o.height || o.y >= b.y + b.height;
+      if (!apart) {
+        problems.push(`${text} overlaps ${other}`);
+      }
+    }
+  });
+  return {count: labels.length, problems};
+}
+"""
+
+
+def _assert_zone_map_readable(page) -> None:
+    """The dashboard's zone map: each label lies on its zone's visible part alone (not across
+    an edge or a smaller zone), no two labels overlap, and the ground outside the zones (a
+    zone's hole included) is hatched and named in the legend."""
+    seen = page.evaluate(ZONE_MAP_LABELS_JS)
+    assert seen["count"] >= 4, seen
+    assert seen["problems"] == [], seen["problems"]
+    assert page.locator("svg.zone-map rect.zone-map-outside").count() == 1
+    assert page.inner_text("#legend-outside") == "Gearceerd: geen zone"
 
 
 def _walk_exports(page, check_page, base, clerk, kind, first, fine_id) -> None:
     """Exports: a tax batch made, listed with its count and total; the fine says exported;
-    the fine list (its "Open" buttons on one line). The back office's nine navigation items
-    all in sight on each size."""
+    the fine list (its "Open" buttons and each value on one line). The back office's nine
+    navigation items all in sight on each size."""
     _login(page, base, clerk, "/ui/dashboard")
     assert page.locator(".app-nav__link").count() == 9
     _assert_nav_in_sight(page)
@@ -289,6 +347,7 @@ def _walk_exports(page, check_page, base, clerk, kind, first, fine_id) -> None:
     assert page.inner_text("#kpi-hits") == "4"
     assert page.inner_text("#kpi-rate") == "100%"
     assert page.locator("#no-data").count() == 0
+    _assert_zone_map_readable(page)
     check_page(page, f"bo-{kind}-dashboard")
     page.click("#nav-exports")
     page.wait_for_url("**/ui/exports")
@@ -304,6 +363,13 @@ def _walk_exports(page, check_page, base, clerk, kind, first, fine_id) -> None:
         assert download.value.suggested_filename.startswith("fines-tax-")
         page.goto(f"{base}/ui/exports")
     assert page.locator(".batch-row").count() == 1
+    # the batches: no date broken (the period may break before its "t/m"), no name broken at
+    # its hyphen, all seven columns in sight on a tablet and the page not scrolling sideways
+    _assert_one_line(page, ".batch-row td[data-label='Periode']", at_most=2)
+    _assert_one_line(page, ".batch-period > span")
+    _assert_one_line(page, ".batch-row td[data-label='Door']")
+    assert page.eval_on_selector("#batches", "t => t.scrollWidth <= t.parentElement.clientWidth")
+    _assert_nav_in_sight(page)
     check_page(page, f"bo-{kind}-exports")
     page.goto(f"{base}/ui/fines/{fine_id}")
     assert page.inner_text("#fine-exported").endswith("exportbatch Naheffingsaanslag")
@@ -311,6 +377,7 @@ def _walk_exports(page, check_page, base, clerk, kind, first, fine_id) -> None:
     page.wait_for_url("**/ui/fines")
     _assert_nav_in_sight(page)
     _assert_one_line(page, ".fine-row a.utrecht-button-link")
+    _assert_one_line(page, ".fine-row td")  # the tablet's rows one line high, no number broken
     check_page(page, f"bo-{kind}-fines")
 
 
