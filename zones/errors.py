@@ -186,21 +186,14 @@ class UnknownCrsError(ZonesError, ValueError):
 
 
 @dataclass(frozen=True)
-class Problem:
-    """One thing wrong with an imported zone file or table.
-
-    `feature_index` is the 0-based position in the `features` array (or the row number of an
-    NPR geometry table); both it and `feature_id` are None for collection-level problems.
-    `field` is a dotted path such as `properties.schedule[1].start` or `geometry`.
-    `message` is the English the CLI and the API show; `code` and `values` say the same as
-    data (what is wrong, and the values the message names) for a text in another language.
-    """
+class _Report:
+    """Where a problem or notice is, and what it says: ``message`` in English (the CLI and the
+    API), ``values`` the values it names, as data."""
 
     feature_index: int | None
     feature_id: str | None
     field: str
     message: str
-    code: ProblemCode = dataclasses.field(kw_only=True)
     values: Mapping[str, Scalar] = dataclasses.field(
         default_factory=dict, kw_only=True, compare=False
     )
@@ -220,33 +213,27 @@ class Problem:
 
 
 @dataclass(frozen=True)
-class Notice:
+class Problem(_Report):
+    """One thing wrong with an imported zone file or table.
+
+    `feature_index` is the 0-based position in the `features` array (or the row number of an
+    NPR geometry table); both it and `feature_id` are None for collection-level problems.
+    `field` is a dotted path such as `properties.schedule[1].start` or `geometry`.
+    `message` is the English the CLI and the API show; `code` and `values` say the same as
+    data (what is wrong, and the values the message names) for a text in another language.
+    """
+
+    code: ProblemCode = dataclasses.field(kw_only=True)
+
+
+@dataclass(frozen=True)
+class Notice(_Report):
     """Something the importer changed or simplified (a `--fix` repair, a dropped NPR day type).
 
     Like `Problem`: `message` in English, `code` and `values` the same as data.
     """
 
-    feature_index: int | None
-    feature_id: str | None
-    field: str
-    message: str
     code: NoticeCode = dataclasses.field(kw_only=True)
-    values: Mapping[str, Scalar] = dataclasses.field(
-        default_factory=dict, kw_only=True, compare=False
-    )
-
-    def __post_init__(self) -> None:
-        frozen = MappingProxyType({k: scalar(v) for k, v in self.values.items()})
-        object.__setattr__(self, "values", frozen)
-
-    def __str__(self) -> str:
-        if self.feature_index is None:
-            where = "collection"
-        elif self.feature_id is None:
-            where = f"feature {self.feature_index}"
-        else:
-            where = f"feature {self.feature_index} (id {self.feature_id!r})"
-        return f"{where}: {self.field}: {self.message}"
 
 
 class ZoneFileError(ZonesError, ValueError):

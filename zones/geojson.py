@@ -10,7 +10,6 @@ unclosed rings are closed, each repair reported in `ZoneImport.repairs`.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from datetime import date
@@ -58,7 +57,7 @@ from zones.model import (
     default_fine_track,
     parse_clock,
 )
-from zones.textfile import read_text
+from zones.textfile import parse_json, read_text
 
 ALL_DAYS: tuple[DayType, ...] = tuple(DayType)
 
@@ -166,22 +165,7 @@ def read_json(data: dict[str, Any] | str | Path) -> Any:
         path = Path(data)
         text = read_text(path)
         source = str(path)
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ZoneFileError(
-            [
-                Problem(
-                    None,
-                    None,
-                    "file",
-                    f"{source} is not valid JSON: {exc.msg} "
-                    f"at line {exc.lineno} column {exc.colno}",
-                    code=ProblemCode.FILE_NOT_JSON,
-                    values={"reason": exc.msg, "line": exc.lineno, "column": exc.colno},
-                )
-            ]
-        ) from exc
+    return parse_json(text, source)
 
 
 def _loc(prefix: str, loc: tuple[int | str, ...]) -> str:

@@ -110,6 +110,14 @@ def format_clock(minute: int) -> str:
     return f"{minute // 60:02d}:{minute % 60:02d}"
 
 
+def _check_max_stay(minutes: int | None) -> None:
+    """A maximum stay (a window's or a zone's) is more than 0 minutes, or none."""
+    if minutes is not None and minutes <= 0:
+        raise InvalidZoneError(
+            "max_stay_minutes", minutes, "> 0 or null", ProblemCode.NOT_ABOVE, limit=0
+        )
+
+
 @dataclass(frozen=True)
 class TimeWindow:
     """A regulated period on some day types, in Europe/Amsterdam wall-clock time.
@@ -183,14 +191,7 @@ class TimeWindow:
                 minimum=1,
                 maximum=MAX_STEP_MINUTES,
             )
-        if self.max_stay_minutes is not None and self.max_stay_minutes <= 0:
-            raise InvalidZoneError(
-                "max_stay_minutes",
-                self.max_stay_minutes,
-                "> 0 or null",
-                ProblemCode.NOT_ABOVE,
-                limit=0,
-            )
+        _check_max_stay(self.max_stay_minutes)
 
     @property
     def crosses_midnight(self) -> bool:
@@ -301,14 +302,7 @@ class Zone:
                     ProblemCode.NOT_ALLOWED,
                     allowed=_values(enum),
                 )
-        if self.max_stay_minutes is not None and self.max_stay_minutes <= 0:
-            raise InvalidZoneError(
-                "max_stay_minutes",
-                self.max_stay_minutes,
-                "> 0 or null",
-                ProblemCode.NOT_ABOVE,
-                limit=0,
-            )
+        _check_max_stay(self.max_stay_minutes)
         if self.grace_minutes < 0:
             raise InvalidZoneError(
                 "grace_minutes", self.grace_minutes, ">= 0", ProblemCode.BELOW_MINIMUM, minimum=0

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from zones.errors import (
     ZoneFileError,
 )
 from zones.model import MINUTES_PER_DAY
-from zones.textfile import read_text
+from zones.textfile import parse_json, read_text
 
 Row = dict[str, Any]
 Table = Path | str | Iterable[Row]
@@ -36,21 +35,7 @@ def read_table(source: Table) -> list[Row]:
     text = read_text(path, "utf-8-sig")
     stripped = text.lstrip()
     if stripped.startswith("["):
-        try:
-            rows = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ZoneFileError(
-                [
-                    Problem(
-                        None,
-                        None,
-                        "file",
-                        f"{path} is not valid JSON: {exc.msg}",
-                        code=ProblemCode.FILE_NOT_JSON,
-                        values={"reason": exc.msg, "line": exc.lineno, "column": exc.colno},
-                    )
-                ]
-            ) from exc
+        rows = parse_json(text, str(path))
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
             raise ZoneFileError(
                 [
